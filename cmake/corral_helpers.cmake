@@ -1,0 +1,25 @@
+# corral_set_target_options(target): warnings and sanitizers in one place.
+function(corral_set_target_options target)
+    if(CORRAL_WARNINGS)
+        target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                                                 -Wold-style-cast -Wcast-align -Wnull-dereference
+                                                 -Wno-missing-field-initializers)
+        if(CORRAL_WERROR)
+            target_compile_options(${target} PRIVATE -Werror)
+        endif()
+    endif()
+    if(CORRAL_SANITIZE)
+        target_compile_options(${target} PRIVATE -fsanitize=${CORRAL_SANITIZE} -fno-omit-frame-pointer
+                                                 -fno-sanitize-recover=all)
+        target_link_options(${target} PRIVATE -fsanitize=${CORRAL_SANITIZE})
+    endif()
+endfunction()
+
+# corral_add_test(name SOURCES ... [LIBS ...]): one GoogleTest binary, each test its own ctest case.
+function(corral_add_test name)
+    cmake_parse_arguments(arg "" "" "SOURCES;LIBS" ${ARGN})
+    add_executable(${name} ${arg_SOURCES})
+    target_link_libraries(${name} PRIVATE ${arg_LIBS} GTest::gtest GTest::gmock)
+    corral_set_target_options(${name})
+    gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 120)
+endfunction()

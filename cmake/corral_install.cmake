@@ -1,0 +1,20 @@
+# Installs libcorral, its headers and a CMake package: find_package(corral) -> corral::corral.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS corral EXPORT corral_targets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY include/corral DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(CORRAL_BUILD_APPS)
+    install(TARGETS corral_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
+set(corral_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/corral)
+install(EXPORT corral_targets NAMESPACE corral:: FILE corral-targets.cmake DESTINATION ${corral_cmake_dir})
+configure_package_config_file(cmake/corral-config.cmake.in ${PROJECT_BINARY_DIR}/corral-config.cmake
+                              INSTALL_DESTINATION ${corral_cmake_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/corral-config-version.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/corral-config.cmake ${PROJECT_BINARY_DIR}/corral-config-version.cmake
+        DESTINATION ${corral_cmake_dir})

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "corral/jobs/job_state.hpp"
+#include "corral/output/output_log.hpp"
+#include "corral/proc/child.hpp"
+#include "corral/proc/exit_status.hpp"
+#include "corral/proc/spawn_options.hpp"
+#include "corral/proc/stop_plan.hpp"
+
+namespace corral::jobs {
+
+using job_id = std::uint64_t;
+using clock = std::chrono::system_clock;
+
+/// What to run and under which limits.
+struct job_spec {
+    proc::spawn_options process;
+    /// Wall-clock limit; when it passes the stop plan is applied and the job ends as timed_out.
+    std::optional<std::chrono::milliseconds> timeout;
+    /// How to stop the tree: on a kill request, on timeout, and for processes left when the leader exits.
+    proc::stop_plan stop;
+    output::log_options output;
+    std::map<std::string, std::string> labels;
+};
+
+/// Why a job was asked to stop.
+enum class stop_reason { request, timeout, output_cap, shutdown };
+
+/// One job: its record (spec, state, times, exit status, reason) and its output log.
+struct job {
+    job_id id = 0;
+    std::string owner;
+    job_spec spec;
+    job_state state = job_state::queued;
+    clock::time_point created{};
+    std::optional<clock::time_point> started;
+    std::optional<clock::time_point> finished;
+    std::optional<proc::exit_status> exit;
+    /// Why it ended as it did, for people: "exited with code 2", "timed out after 5s", spawn errors.
+    std::string reason;
+    pid_t pid = 0;
+    std::unique_ptr<output::output_log> log;
+
+    // Run-time control, owned by the runner.
+    std::optional<proc::child> process;
+    std::optional<stop_reason> stop_requested;
+    std::optional<proc::stop_plan> requested_plan;
+    bool stopping = false;
+    std::unique_ptr<net::steady_timer> control_signal;
+
+    /// The status a shell would report: exit code, 128 + signal, 127 when it could not start.
+    int shell_code() const;
+};
+
+}  // namespace corral::jobs

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <optional>
+
+#include "corral/core/asio.hpp"
+#include "corral/jobs/job_table.hpp"
+#include "corral/proc/launcher.hpp"
+
+namespace corral::jobs {
+
+/**
+ * Runs jobs: spawns the process, pumps stdout/stderr into the job's log (zero-copy, with back-pressure
+ * from holds), reaps it, applies its timeout and stop requests to the whole tree, stops processes left
+ * behind when the leader exits, and records the outcome.
+ *
+ * @par Thread safety
+ * Not thread-safe: the core's executor only.
+ */
+class job_runner {
+public:
+    job_runner(proc::launcher& launcher, job_table& table) : launcher_(launcher), table_(table) {}
+
+    /// Runs one queued job to its end. Never throws for job failures: they are job states.
+    net::awaitable<void> run(job& j);
+
+    /**
+     * Asks a job to stop with `plan` (or its own stop plan). A second request while a stop is in
+     * progress escalates to SIGKILL at once. A queued job is marked killed without starting.
+     * Actionable errors: errc::invalid_state when the job has already finished.
+     */
+    result<void> stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan = std::nullopt);
+
+    /// Writes to a running job's stdin (input_mode::pipe). Errors: errc::invalid_state.
+    net::awaitable<result<void>> write_stdin(job& j, std::string data);
+    /// Closes a running job's stdin (EOF for the child; ^D on a PTY).
+    result<void> close_stdin(job& j);
+
+private:
+    net::awaitable<void> pump(job& j, proc::child::pipe& pipe, output::stream source);
+    net::awaitable<void> supervise_exit(job& j);
+    net::awaitable<void> control(job& j);
+    void finish(job& j);
+
+    proc::launcher& launcher_;
+    job_table& table_;
+};
+
+}  // namespace corral::jobs

@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "corral/core/asio.hpp"
+#include "corral/core/error_info.hpp"
+#include "corral/output/record.hpp"
+
+namespace corral::output {
+
+/// What happens when a job's output passes `log_options::cap`.
+enum class cap_policy {
+    keep_newest,  ///< drop the oldest output, so readers behind it see a marked loss; the job runs on
+    stop_job,     ///< keep the first `cap` bytes, drop the rest, and tell the writer to stop the job
+};
+
+struct log_options {
+    /// Memory kept for the newest output; older chunks go to the spill file, or are dropped without one.
+    std::size_t memory_limit = 8 << 20;
+    /// Spill older output to this file (created or truncated, mode 0600) and keep it after close.
+    std::string spill_file;
+    /// Or spill to an anonymous temporary file in this directory (gone when the log is destroyed).
+    std::string spill_dir;
+    /// Total bytes kept for the job; 0 means no cap.
+    std::uint64_t cap = 0;
+    cap_policy policy = cap_policy::keep_newest;
+};
+
+/// What commit() tells the writer.
+enum class commit_result { ok, cap_reached };
+
+/// A slice of the log returned by read().
+struct read_result {
+    std::vector<record> records;
+    std::uint64_t next = 0;  ///< the cursor to read from next time
+    std::uint64_t lost = 0;  ///< bytes before the first record that were dropped and can't be read
+};
+
+/**
+ * One job's output: an append-only byte stream of records `(offset, stream, time, bytes)`.
+ *
+ * Readers are cursors (byte offsets): any number can read, each from its own place, and a follower
+ * awaits wait_for(cursor) for more. Memory stays bounded: the newest `memory_limit` bytes are in memory
+ * in chunks, older chunks go to a spill file (a sequence of packed records; docs/architecture.md), or
+ * are dropped when there is none. A *hold* keeps the log from dropping output that a lossless reader
+ * (such as `corral exec` printing to a terminal) has not read yet: the writer then waits in
+ * wait_writable() instead, which back-pressures the child through its pipe.
+ *
+ * @par Thread safety
+ * Not thread-safe: use from the executor it was made with.
+ */
+class output_log {
+public:
+    static constexpr std::size_t chunk_size = 256 * 1024;
+
+    /// Errors: errc::invalid_argument when the spill file cannot be created (the message says why).
+    static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor, log_options options = {});
+    ~output_log();
+    output_log(const output_log&) = delete;
+    output_log& operator=(const output_log&) = delete;
+
+    // --- writing (one writer) ---
+    /// A writable region of up to `max` bytes, filled by the caller and then published with commit().
+    std::span<char> prepare(std::size_t max = chunk_size - header_size);
+    /// Publishes the first `n` bytes of the last prepare() as a record from `source`.
+    commit_result commit(stream source, std::size_t n);
+    /// Copies bytes in (prepare + commit).
+    commit_result append(stream source, std::string_view bytes);
+    /// Waits while memory is full and a hold forbids dropping: back-pressure for the writer.
+    net::awaitable<void> wait_writable();
+    /// No more output: wakes every follower. The spill file, if named, gets the in-memory tail too.
+    void close();
+
+    // --- reading ---
+    /// Records from `from` up to about `max_bytes`, cut to start exactly at `from`.
+    read_result read(std::uint64_t from, std::size_t max_bytes = 1 << 20) const;
+    /// Waits until there is output after `offset` or the log is closed. Cancellable.
+    net::awaitable<void> wait_for(std::uint64_t offset);
+
+    std::uint64_t end_offset() const { return end_; }
+    /// The oldest offset still readable.
+    std::uint64_t first_offset() const;
+    bool closed() const { return closed_; }
+    /// Bytes dropped by the cap or the memory limit, and bytes discarded after a stop_job cap.
+    std::uint64_t dropped_bytes() const { return dropped_; }
+    std::uint64_t discarded_bytes() const { return discarded_; }
+    bool cap_reached() const { return cap_reached_; }
+    std::size_t memory_bytes() const { return memory_bytes_; }
+
+    // --- holds: readers that must not lose output ---
+    using hold_id = int;
+    hold_id add_hold(std::uint64_t offset);
+    void move_hold(hold_id id, std::uint64_t offset);
+    void remove_hold(hold_id id);
+
+    static constexpr std::size_t header_size = 16;
+
+private:
+    struct chunk;
+    output_log(net::any_io_executor executor, log_options options);
+    void start_chunk(std::size_t need);
+    void enforce_limits();
+    bool spill_oldest();
+    void drop_oldest();
+    std::uint64_t min_hold() const;
+    void read_chunk(const chunk& c, std::size_t& budget, read_result& out) const;
+
+    net::any_io_executor executor_;
+    log_options options_;
+    std::deque<chunk> chunks_;
+    std::uint64_t end_ = 0;
+    std::uint64_t dropped_ = 0;
+    std::uint64_t discarded_ = 0;
+    std::size_t memory_bytes_ = 0;
+    std::uint64_t file_end_ = 0;
+    int file_ = -1;
+    bool closed_ = false;
+    bool cap_reached_ = false;
+    std::map<hold_id, std::uint64_t> holds_;
+    hold_id next_hold_ = 1;
+    net::steady_timer data_signal_;
+    net::steady_timer space_signal_;
+};
+
+}  // namespace corral::output

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "corral/core/asio.hpp"
+#include "corral/core/error_info.hpp"
+#include "corral/proc/child.hpp"
+#include "corral/proc/spawn_options.hpp"
+
+namespace corral::proc {
+
+struct launcher_state;
+
+/// How the launcher finds and kills a child's whole process tree.
+enum class tree_mode {
+    automatic,      ///< cgroup v2 where the host allows it, else the process group + subreaper
+    cgroup,         ///< require a cgroup v2 leaf per child (fail to start otherwise)
+    process_group,  ///< each child's session/process group, with PR_SET_CHILD_SUBREAPER for escapees
+};
+
+struct launcher_options {
+    tree_mode tree = tree_mode::automatic;
+};
+
+/**
+ * Starts children. One launcher per program: it detects at start-up whether cgroup v2 can be used
+ * (found through /proc/self/mountinfo, so hybrid v1+v2 hosts work) and otherwise becomes the
+ * subreaper for its descendants.
+ *
+ * Spawning is our own small vfork-style spawner (clone with CLONE_VM|CLONE_VFORK|CLONE_PIDFD), so its
+ * cost does not grow with the parent's size; the child starts its own session, joins its cgroup leaf,
+ * sets up stdio, cwd and rlimits, closes every other descriptor and execs. See docs/architecture.md.
+ *
+ * @par Thread safety
+ * Use from one executor (the core's); spawn() is synchronous and fast.
+ */
+class launcher {
+public:
+    /**
+     * Actionable errors: errc::unsupported when options.tree == tree_mode::cgroup and the host has no
+     * usable cgroup v2 hierarchy.
+     */
+    static result_info<std::unique_ptr<launcher>> create(net::any_io_executor executor,
+                                                         launcher_options options = {});
+    ~launcher();
+    launcher(const launcher&) = delete;
+    launcher& operator=(const launcher&) = delete;
+
+    /**
+     * Starts a child. The error is reported before anything counts as started.
+     * Actionable errors: errc::executable_not_found, errc::invalid_spec, errc::spawn_failed (the
+     * message names the stage — stdin file, chdir, cgroup, rlimit, exec — and the OS reason).
+     */
+    result_info<child> spawn(const spawn_options& options);
+
+    /// The mechanism in use: tree_mode::cgroup or tree_mode::process_group.
+    tree_mode mechanism() const;
+    /// For logs and `corral exec --verbose`: "cgroup v2 at /sys/fs/cgroup/unified/corral-123".
+    std::string describe() const;
+
+private:
+    launcher(net::any_io_executor executor, std::shared_ptr<launcher_state> s);
+    net::any_io_executor executor_;
+    std::shared_ptr<launcher_state> state_;
+};
+
+}  // namespace corral::proc

@@ -1,0 +1,40 @@
+#include "corral/core/error.hpp"
+
+#include <string>
+
+namespace corral {
+namespace {
+
+class category final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "corral"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::executable_not_found:
+                return "executable not found";
+            case errc::invalid_spec:
+                return "invalid job spec";
+            case errc::invalid_argument:
+                return "invalid argument";
+            case errc::spawn_failed:
+                return "spawn failed";
+            case errc::job_not_found:
+                return "job not found";
+            case errc::invalid_state:
+                return "operation not possible in the job's state";
+            case errc::unsupported:
+                return "not supported on this host";
+        }
+        return "unknown corral error";
+    }
+};
+
+}  // namespace
+
+const boost::system::error_category& corral_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+}  // namespace corral

@@ -1,0 +1,204 @@
+#include "corral/jobs/job_runner.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "corral/core/parse.hpp"
+
+namespace corral::jobs {
+namespace {
+
+using namespace boost::asio::experimental::awaitable_operators;
+
+// Reads in a row before yielding, so one chatty job cannot starve the event loop.
+constexpr int reads_per_turn = 8;
+
+std::string stop_reason_text(const job& j) {
+    switch (*j.stop_requested) {
+        case stop_reason::request:
+            return "stopped on request";
+        case stop_reason::timeout:
+            return fmt::format("timed out after {}", format_duration(*j.spec.timeout));
+        case stop_reason::output_cap:
+            return fmt::format("output passed its cap of {} bytes", j.spec.output.cap);
+        case stop_reason::shutdown:
+            return "stopped because corral is shutting down";
+    }
+    return "stopped";
+}
+
+}  // namespace
+
+net::awaitable<void> job_runner::run(job& j) {
+    if (j.state != job_state::queued) {
+        co_return;
+    }
+    auto spawned = launcher_.spawn(j.spec.process);
+    if (!spawned) {
+        j.state = job_state::failed;
+        j.reason = spawned.error().what();
+        finish(j);
+        co_return;
+    }
+    j.process.emplace(std::move(*spawned));
+    j.pid = j.process->pid();
+    j.state = job_state::running;
+    j.started = clock::now();
+    j.control_signal = std::make_unique<net::steady_timer>(co_await net::this_coro::executor);
+    table_.notify(j, job_event::started);
+
+    auto& p = *j.process;
+    auto drain = [&]() -> net::awaitable<void> {
+        if (p.stderr_pipe()) {
+            co_await (pump(j, *p.stdout_pipe(), output::stream::out) && pump(j, *p.stderr_pipe(), output::stream::err));
+        } else {
+            co_await pump(j, *p.stdout_pipe(), output::stream::out);
+        }
+    };
+    co_await ((drain() && supervise_exit(j)) || control(j));
+    finish(j);
+}
+
+net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::stream source) {
+    // Read straight into the log's memory (no copy). There is no suspension between prepare() and
+    // commit(), so the stdout and stderr pumps never interleave inside one record.
+    auto& log = *j.log;
+    pipe.non_blocking(true);
+    const bool pty = j.process->is_pty();
+    for (int turn = 0;; ++turn) {
+        co_await log.wait_writable();
+        auto span = log.prepare();
+        ssize_t n = ::read(pipe.native_handle(), span.data(), span.size());
+        if (n > 0) {
+            if (log.commit(source, static_cast<std::size_t>(n)) == output::commit_result::cap_reached &&
+                j.spec.output.policy == output::cap_policy::stop_job && !j.stop_requested) {
+                stop(j, stop_reason::output_cap);
+            }
+            if (turn % reads_per_turn == reads_per_turn - 1) {
+                co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            auto [ec] = co_await pipe.async_wait(net::posix::descriptor_base::wait_read, use_nothrow);
+            if (ec) {
+                co_return;
+            }
+            continue;
+        }
+        if (n < 0 && !(pty && errno == EIO)) {  // EIO on a PTY master: every slave is closed
+            spdlog::warn("job {}: reading {} failed: {}", j.id, output::stream_name(source), std::strerror(errno));
+        }
+        co_return;
+    }
+}
+
+net::awaitable<void> job_runner::supervise_exit(job& j) {
+    j.exit = co_await j.process->wait();
+    if (!j.process->tree_empty()) {
+        // The leader is gone but something it started lives on (and may hold our pipes open): a job
+        // is its whole tree, so the rest is stopped too.
+        spdlog::debug("job {}: leader exited, stopping the processes it left behind", j.id);
+        co_await j.process->stop(j.requested_plan.value_or(j.spec.stop));
+    }
+}
+
+net::awaitable<void> job_runner::control(job& j) {
+    auto& signal = *j.control_signal;
+    if (j.spec.timeout) {
+        signal.expires_after(*j.spec.timeout);
+    } else {
+        signal.expires_at(net::steady_timer::time_point::max());
+    }
+    for (;;) {
+        auto [ec] = co_await signal.async_wait(use_nothrow);
+        if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+            co_return;  // the job ended
+        }
+        if (!ec && !j.stop_requested) {
+            j.stop_requested = stop_reason::timeout;
+        }
+        signal.expires_at(net::steady_timer::time_point::max());
+        if (j.stop_requested && !j.stopping) {
+            j.stopping = true;
+            co_await j.process->stop(j.requested_plan.value_or(j.spec.stop));
+        }
+    }
+}
+
+result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan) {
+    if (j.state == job_state::queued) {
+        j.state = job_state::killed;
+        j.stop_requested = why;
+        j.reason = "cancelled before it started";
+        finish(j);
+        return {};
+    }
+    if (j.state != job_state::running || !j.process) {
+        return make_error_code(errc::invalid_state);
+    }
+    if (j.stopping) {
+        j.process->signal_tree(SIGKILL);  // asked again: no more grace
+        return {};
+    }
+    if (!j.stop_requested) {
+        j.stop_requested = why;
+        j.requested_plan = std::move(plan);
+    }
+    j.control_signal->cancel();
+    return {};
+}
+
+net::awaitable<result<void>> job_runner::write_stdin(job& j, std::string data) {
+    if (j.state != job_state::running || !j.process || !j.process->stdin_pipe()) {
+        co_return make_error_code(errc::invalid_state);
+    }
+    auto [ec, n] = co_await net::async_write(*j.process->stdin_pipe(), net::buffer(data), use_nothrow);
+    if (ec) {
+        co_return ec;
+    }
+    co_return result<void>{};
+}
+
+result<void> job_runner::close_stdin(job& j) {
+    if (j.state != job_state::running || !j.process) {
+        return make_error_code(errc::invalid_state);
+    }
+    j.process->close_stdin();
+    return {};
+}
+
+void job_runner::finish(job& j) {
+    if (j.state == job_state::running) {
+        if (j.stop_requested) {
+            j.state = *j.stop_requested == stop_reason::timeout ? job_state::timed_out : job_state::killed;
+            j.reason = stop_reason_text(j);
+        } else if (j.exit && j.exit->success()) {
+            j.state = job_state::succeeded;
+            j.reason = j.exit->describe();
+        } else {
+            j.state = job_state::failed;
+            j.reason = j.exit ? j.exit->describe() : "ended without an exit status";
+        }
+    }
+    j.finished = clock::now();
+    j.log->close();
+    j.process.reset();  // the tree is gone; releases the cgroup leaf and pipes
+    j.control_signal.reset();
+    table_.notify(j, job_event::finished);
+}
+
+}  // namespace corral::jobs

@@ -1,0 +1,287 @@
+#include "corral/output/output_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace corral::output {
+namespace {
+
+// The packed form of a record in memory and in the spill file (host byte order).
+struct packed_header {
+    std::int64_t time_ns;
+    std::uint32_t length;
+    std::uint8_t source;
+    std::uint8_t pad[3];
+};
+static_assert(sizeof(packed_header) == output_log::header_size);
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+std::string_view stream_name(stream s) { return s == stream::err ? "stderr" : "stdout"; }
+
+struct output_log::chunk {
+    std::uint64_t start = 0;  // log offset of the first payload byte
+    std::uint64_t bytes = 0;  // payload bytes
+    std::unique_ptr<char[]> data;
+    std::size_t capacity = 0;
+    std::size_t used = 0;        // packed bytes (headers + payload)
+    std::int64_t file_pos = -1;  // where the packed bytes are in the spill file
+};
+
+result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor, log_options options) {
+    std::unique_ptr<output_log> log(new output_log(std::move(executor), std::move(options)));
+    const auto& o = log->options_;
+    if (!o.spill_file.empty()) {
+        log->file_ = ::open(o.spill_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    } else if (!o.spill_dir.empty()) {
+        log->file_ = ::open(o.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    }
+    if (log->file_ < 0 && (!o.spill_file.empty() || !o.spill_dir.empty())) {
+        const auto& where = o.spill_file.empty() ? o.spill_dir : o.spill_file;
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("cannot create output spill file in '{}': {}", where, std::strerror(errno))};
+    }
+    return log;
+}
+
+output_log::output_log(net::any_io_executor executor, log_options options)
+    : executor_(executor),
+      options_(std::move(options)),
+      data_signal_(executor, std::chrono::steady_clock::time_point::max()),
+      space_signal_(executor, std::chrono::steady_clock::time_point::max()) {}
+
+output_log::~output_log() {
+    if (file_ >= 0) {
+        ::close(file_);
+    }
+}
+
+void output_log::start_chunk(std::size_t need) {
+    chunk c;
+    c.start = end_;
+    c.capacity = std::max(need, chunk_size);
+    c.data.reset(new char[c.capacity]);
+    memory_bytes_ += c.capacity;
+    chunks_.push_back(std::move(c));
+}
+
+std::span<char> output_log::prepare(std::size_t max) {
+    max = std::clamp<std::size_t>(max, 1, chunk_size - header_size);
+    const std::size_t want = std::min<std::size_t>(max, 16 * 1024);
+    if (chunks_.empty() || !chunks_.back().data || chunks_.back().capacity - chunks_.back().used < header_size + want) {
+        start_chunk(header_size + max);
+    }
+    auto& c = chunks_.back();
+    std::size_t room = std::min(max, c.capacity - c.used - header_size);
+    return {c.data.get() + c.used + header_size, room};
+}
+
+commit_result output_log::commit(stream source, std::size_t n) {
+    if (options_.policy == cap_policy::stop_job && options_.cap != 0) {
+        std::uint64_t allowed = end_ >= options_.cap ? 0 : options_.cap - end_;
+        if (n > allowed) {
+            discarded_ += n - allowed;
+            n = static_cast<std::size_t>(allowed);
+            cap_reached_ = true;
+        }
+    }
+    if (n > 0) {
+        auto& c = chunks_.back();
+        packed_header h{now_ns(), static_cast<std::uint32_t>(n), static_cast<std::uint8_t>(source), {}};
+        std::memcpy(c.data.get() + c.used, &h, sizeof h);
+        c.used += header_size + n;
+        c.bytes += n;
+        end_ += n;
+        data_signal_.cancel();
+        enforce_limits();
+    }
+    return cap_reached_ ? commit_result::cap_reached : commit_result::ok;
+}
+
+commit_result output_log::append(stream source, std::string_view bytes) {
+    commit_result result = commit_result::ok;
+    while (!bytes.empty()) {
+        auto span = prepare(bytes.size());
+        std::memcpy(span.data(), bytes.data(), span.size());
+        result = commit(source, span.size());
+        bytes.remove_prefix(span.size());
+    }
+    return result;
+}
+
+std::uint64_t output_log::first_offset() const { return chunks_.empty() ? end_ : chunks_.front().start; }
+
+std::uint64_t output_log::min_hold() const {
+    std::uint64_t m = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& [id, offset] : holds_) {
+        m = std::min(m, offset);
+    }
+    return m;
+}
+
+void output_log::enforce_limits() {
+    if (options_.policy == cap_policy::keep_newest && options_.cap != 0) {
+        while (chunks_.size() > 1 && end_ - first_offset() - chunks_.front().bytes >= options_.cap) {
+            drop_oldest();
+        }
+    }
+    while (memory_bytes_ > options_.memory_limit && chunks_.size() > 1) {
+        if (file_ >= 0) {
+            if (!spill_oldest()) {
+                break;
+            }
+        } else if (chunks_.front().start + chunks_.front().bytes <= min_hold()) {
+            drop_oldest();
+        } else {
+            break;  // a hold needs it: the writer waits in wait_writable()
+        }
+    }
+}
+
+bool output_log::spill_oldest() {
+    auto it = std::find_if(chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr; });
+    if (it == chunks_.end() - 1) {
+        return false;
+    }
+    ssize_t n = ::pwrite(file_, it->data.get(), it->used, static_cast<off_t>(file_end_));
+    if (n != static_cast<ssize_t>(it->used)) {
+        spdlog::error("output spill file write failed ({}): dropping the oldest output", std::strerror(errno));
+        ::close(file_);
+        file_ = -1;
+        return false;
+    }
+    it->file_pos = static_cast<std::int64_t>(file_end_);
+    file_end_ += it->used;
+    it->data.reset();
+    memory_bytes_ -= it->capacity;
+    return true;
+}
+
+void output_log::drop_oldest() {
+    auto& c = chunks_.front();
+    if (c.data) {
+        memory_bytes_ -= c.capacity;
+    } else if (file_ >= 0 && c.file_pos >= 0) {
+        ::fallocate(file_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, c.file_pos, static_cast<off_t>(c.used));
+    }
+    dropped_ += c.bytes;
+    chunks_.pop_front();
+}
+
+net::awaitable<void> output_log::wait_writable() {
+    while (file_ < 0 && memory_bytes_ > options_.memory_limit && chunks_.size() > 1 &&
+           chunks_.front().start + chunks_.front().bytes > min_hold()) {
+        co_await space_signal_.async_wait(use_nothrow);
+    }
+}
+
+void output_log::close() {
+    closed_ = true;
+    if (file_ >= 0 && !options_.spill_file.empty()) {
+        for (auto& c : chunks_) {
+            if (c.data && c.file_pos < 0 && c.used > 0 &&
+                ::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) == static_cast<ssize_t>(c.used)) {
+                c.file_pos = static_cast<std::int64_t>(file_end_);
+                file_end_ += c.used;
+            }
+        }
+    }
+    data_signal_.cancel();
+    space_signal_.cancel();
+}
+
+read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
+    read_result r;
+    const std::uint64_t first = first_offset();
+    if (from < first) {
+        r.lost = first - from;
+        from = first;
+    }
+    r.next = std::min(from, end_);
+    if (from >= end_) {
+        return r;
+    }
+    auto it = std::upper_bound(chunks_.begin(), chunks_.end(), from,
+                               [](std::uint64_t v, const chunk& c) { return v < c.start; });
+    --it;
+    for (std::size_t budget = max_bytes; it != chunks_.end() && budget > 0; ++it) {
+        read_chunk(*it, budget, r);
+    }
+    return r;
+}
+
+void output_log::read_chunk(const chunk& c, std::size_t& budget, read_result& out) const {
+    std::unique_ptr<char[]> loaded;
+    const char* data = c.data.get();
+    if (data == nullptr) {
+        loaded.reset(new char[c.used]);
+        if (file_ < 0 || ::pread(file_, loaded.get(), c.used, c.file_pos) != static_cast<ssize_t>(c.used)) {
+            return;
+        }
+        data = loaded.get();
+    }
+    std::uint64_t offset = c.start;
+    for (std::size_t pos = 0; pos < c.used && budget > 0;) {
+        packed_header h;
+        std::memcpy(&h, data + pos, sizeof h);
+        const std::uint64_t rec_end = offset + h.length;
+        if (rec_end > out.next) {
+            const std::uint64_t start = std::max(out.next, offset);
+            const std::size_t take = std::min<std::uint64_t>(rec_end - start, budget);
+            const char* p = data + pos + header_size + (start - offset);
+            out.records.push_back({start, static_cast<stream>(h.source), h.time_ns, std::string(p, take)});
+            out.next = start + take;
+            budget -= take;
+        }
+        offset = rec_end;
+        pos += header_size + h.length;
+    }
+}
+
+net::awaitable<void> output_log::wait_for(std::uint64_t offset) {
+    while (end_ <= offset && !closed_) {
+        auto [ec] = co_await data_signal_.async_wait(use_nothrow);
+        if (ec && ec != net::error::operation_aborted) {
+            co_return;
+        }
+        // operation_aborted is the wake-up from commit()/close(), or our own cancellation.
+        auto state = co_await net::this_coro::cancellation_state;
+        if (state.cancelled() != net::cancellation_type::none) {
+            co_return;
+        }
+    }
+}
+
+output_log::hold_id output_log::add_hold(std::uint64_t offset) {
+    holds_[next_hold_] = offset;
+    return next_hold_++;
+}
+
+void output_log::move_hold(hold_id id, std::uint64_t offset) {
+    holds_[id] = offset;
+    enforce_limits();
+    space_signal_.cancel();
+}
+
+void output_log::remove_hold(hold_id id) {
+    holds_.erase(id);
+    enforce_limits();
+    space_signal_.cancel();
+}
+
+}  // namespace corral::output

@@ -1,0 +1,215 @@
+#include "cgroup_linux.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace corral::proc {
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+bool write_file(const std::string& path, std::string_view text) {
+    unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    return fd && ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape_octal(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size()) {
+            int v = (s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0');
+            out += static_cast<char>(v);
+            i += 3;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+error_info unsupported(std::string why) { return {make_error_code(errc::unsupported), std::move(why)}; }
+
+// Removes directories left by earlier corral processes that have exited.
+void remove_stale_roots(const std::string& parent) {
+    DIR* dir = ::opendir(parent.c_str());
+    if (dir == nullptr) {
+        return;
+    }
+    while (dirent* e = ::readdir(dir)) {
+        std::string_view name = e->d_name;
+        if (!name.starts_with("corral-")) {
+            continue;
+        }
+        int pid = std::atoi(e->d_name + 7);
+        if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) {
+            continue;
+        }
+        std::string root = parent + "/" + std::string(name);
+        if (DIR* leaves = ::opendir(root.c_str())) {
+            while (dirent* l = ::readdir(leaves)) {
+                if (std::string_view(l->d_name).starts_with("job-")) {
+                    ::rmdir((root + "/" + l->d_name).c_str());
+                }
+            }
+            ::closedir(leaves);
+        }
+        ::rmdir(root.c_str());
+    }
+    ::closedir(dir);
+}
+
+}  // namespace
+
+std::string find_cgroup2_mount(const std::string& mountinfo) {
+    std::istringstream lines(mountinfo);
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto sep = line.find(" - ");
+        if (sep == std::string::npos) {
+            continue;
+        }
+        std::istringstream after(line.substr(sep + 3));
+        std::string fstype;
+        after >> fstype;
+        if (fstype != "cgroup2") {
+            continue;
+        }
+        std::istringstream before(line.substr(0, sep));
+        std::string id, parent, devno, root, mount_point;
+        before >> id >> parent >> devno >> root >> mount_point;
+        return unescape_octal(mount_point);
+    }
+    return {};
+}
+
+result_info<cgroup_root> cgroup_root::create() {
+    std::string mount = find_cgroup2_mount(read_file("/proc/self/mountinfo"));
+    if (mount.empty()) {
+        return unsupported("no cgroup2 filesystem in /proc/self/mountinfo");
+    }
+    std::string own;
+    std::istringstream lines(read_file("/proc/self/cgroup"));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("0::")) {
+            own = line.substr(3);
+        }
+    }
+    if (own.empty()) {
+        return unsupported("no cgroup v2 entry (0::) in /proc/self/cgroup");
+    }
+    std::string parent = own == "/" ? mount : mount + own;
+    if (::access((parent + "/cgroup.procs").c_str(), W_OK) != 0) {
+        return unsupported(fmt::format("cannot write {}/cgroup.procs: {}", parent, std::strerror(errno)));
+    }
+    remove_stale_roots(parent);
+    std::string path = fmt::format("{}/corral-{}", parent, ::getpid());
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+        return unsupported(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+    }
+    if (::access((path + "/cgroup.kill").c_str(), W_OK) != 0) {
+        ::rmdir(path.c_str());
+        return unsupported(fmt::format("{} has no writable cgroup.kill (kernel older than 5.14?)", path));
+    }
+    return cgroup_root(std::move(path));
+}
+
+cgroup_root::cgroup_root(cgroup_root&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+
+cgroup_root& cgroup_root::operator=(cgroup_root&& o) noexcept {
+    std::swap(path_, o.path_);
+    return *this;
+}
+
+cgroup_root::~cgroup_root() {
+    if (!path_.empty()) {
+        ::rmdir(path_.c_str());
+    }
+}
+
+result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
+    std::string path = fmt::format("{}/job-{}", path_, id);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+        return error_info{make_error_code(errc::spawn_failed),
+                          fmt::format("cannot create cgroup {}: {}", path, std::strerror(errno))};
+    }
+    unique_fd procs(::open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!procs) {
+        int err = errno;
+        ::rmdir(path.c_str());
+        return error_info{make_error_code(errc::spawn_failed),
+                          fmt::format("cannot open {}/cgroup.procs: {}", path, std::strerror(err))};
+    }
+    return cgroup_leaf(std::move(path), std::move(procs));
+}
+
+cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs) : path_(std::move(path)), procs_(std::move(procs)) {}
+
+cgroup_leaf::~cgroup_leaf() {
+    if (path_.empty()) {
+        return;
+    }
+    procs_.reset();
+    if (::rmdir(path_.c_str()) != 0 && errno == EBUSY) {
+        // Still populated: the owner (child) kills the tree before this; make sure nothing survives.
+        kill();
+        for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {
+            ::usleep(1000);
+        }
+    }
+}
+
+void cgroup_leaf::kill() { write_file(path_ + "/cgroup.kill", "1"); }
+
+void cgroup_leaf::signal(int signal) {
+    if (signal == SIGKILL) {
+        kill();
+        return;
+    }
+    std::set<int> sent;
+    for (int pass = 0; pass < 4; ++pass) {
+        bool any_new = false;
+        for (int pid : members()) {
+            if (sent.insert(pid).second) {
+                ::kill(pid, signal);
+                any_new = true;
+            }
+        }
+        if (!any_new) {
+            break;
+        }
+    }
+}
+
+bool cgroup_leaf::populated() const {
+    std::string events = read_file(path_ + "/cgroup.events");
+    return events.find("populated 1") != std::string::npos;
+}
+
+std::vector<int> cgroup_leaf::members() const {
+    std::vector<int> pids;
+    std::istringstream in(read_file(path_ + "/cgroup.procs"));
+    for (int pid; in >> pid;) {
+        pids.push_back(pid);
+    }
+    return pids;
+}
+
+}  // namespace corral::proc

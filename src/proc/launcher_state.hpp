@@ -1,0 +1,34 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "cgroup_linux.hpp"
+#include "corral/proc/launcher.hpp"
+#include "unique_fd.hpp"
+
+namespace corral::proc {
+
+/// What the launcher and its children share. Lives as long as the last of them.
+struct launcher_state {
+    tree_mode mode = tree_mode::process_group;
+    std::optional<cgroup_root> cgroup;
+    std::uint64_t next_id = 1;
+
+    // process-group mode only: our leaders, and orphans adopted as subreaper (pid -> pidfd), which we
+    // must reap ourselves. Only processes seen alive with a tree tag are adopted, so we never reap a
+    // child that belongs to someone else in an embedding program.
+    std::set<pid_t> leaders;
+    std::map<pid_t, unique_fd> orphans;
+    std::string fallback_reason;  // why cgroup v2 is not used, for describe()
+
+    /// Reaps adopted orphans that have exited. Never blocks.
+    void reap_orphans();
+};
+
+}  // namespace corral::proc

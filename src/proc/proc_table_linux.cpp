@@ -1,0 +1,82 @@
+#include "proc_table_linux.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "unique_fd.hpp"
+
+namespace corral::proc {
+namespace {
+
+bool read_stat(pid_t pid, proc_entry& out) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return false;
+    }
+    char buf[512];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) {
+        return false;
+    }
+    buf[n] = '\0';
+    // The command name is in parentheses and may itself contain ") ": parse after the last ')'.
+    char* close = std::strrchr(buf, ')');
+    if (close == nullptr) {
+        return false;
+    }
+    int ppid = 0, pgrp = 0, session = 0;
+    char state = '?';
+    if (std::sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4) {
+        return false;
+    }
+    out = {pid, ppid, pgrp, session, state};
+    return true;
+}
+
+}  // namespace
+
+std::vector<proc_entry> read_proc_table() {
+    std::vector<proc_entry> table;
+    DIR* dir = ::opendir("/proc");
+    if (dir == nullptr) {
+        return table;
+    }
+    while (dirent* e = ::readdir(dir)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') {
+            continue;
+        }
+        proc_entry entry{};
+        if (read_stat(static_cast<pid_t>(pid), entry)) {
+            table.push_back(entry);
+        }
+    }
+    ::closedir(dir);
+    return table;
+}
+
+bool environ_contains(pid_t pid, const std::string& entry) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return false;
+    }
+    std::string env;
+    char buf[8192];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0 && env.size() < (1u << 20);) {
+        env.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string needle = entry + '\0';
+    return env.starts_with(needle) || env.find('\0' + needle) != std::string::npos;
+}
+
+}  // namespace corral::proc

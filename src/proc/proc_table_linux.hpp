@@ -1,0 +1,25 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace corral::proc {
+
+/// One row of /proc/<pid>/stat that tree discovery needs.
+struct proc_entry {
+    pid_t pid;
+    pid_t ppid;
+    pid_t pgrp;
+    pid_t session;
+    char state;  ///< 'R', 'S', 'Z' (zombie), ...
+};
+
+/// Every process visible in /proc (racy by nature: processes come and go while it reads).
+std::vector<proc_entry> read_proc_table();
+
+/// True when /proc/<pid>/environ contains exactly `entry` ("NAME=value").
+bool environ_contains(pid_t pid, const std::string& entry);
+
+}  // namespace corral::proc

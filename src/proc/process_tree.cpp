@@ -1,0 +1,80 @@
+#include "process_tree.hpp"
+
+#include <signal.h>
+#include "pidfd_linux.hpp"
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "launcher_state.hpp"
+#include "proc_table_linux.hpp"
+
+namespace corral::proc {
+
+void launcher_state::reap_orphans() {
+    for (auto it = orphans.begin(); it != orphans.end();) {
+        siginfo_t info{};
+        if (::waitid(P_PIDFD, static_cast<id_t>(it->second.get()), &info, WEXITED | WNOHANG) == 0 &&
+            info.si_pid == 0) {
+            ++it;  // still running
+        } else {
+            it = orphans.erase(it);  // reaped now, or no longer ours to reap
+        }
+    }
+}
+
+pgroup_tree::pgroup_tree(std::shared_ptr<launcher_state> state, pid_t leader, std::string tag)
+    : state_(std::move(state)), leader_(leader), tag_(std::move(tag)) {}
+
+std::vector<pid_t> pgroup_tree::members() {
+    const pid_t self = ::getpid();
+    auto table = read_proc_table();
+    std::set<pid_t> roots{leader_};
+    for (const auto& p : table) {
+        if (p.ppid != self || p.pid == leader_ || state_->leaders.contains(p.pid) || p.state == 'Z') {
+            continue;
+        }
+        // An orphan re-parented to us: ours if it carries this tree's tag.
+        if (environ_contains(p.pid, tag_)) {
+            roots.insert(p.pid);
+            if (!state_->orphans.contains(p.pid)) {
+                state_->orphans.emplace(p.pid, unique_fd(open_pidfd(p.pid)));
+            }
+        }
+    }
+    // Descendants of the roots: repeat until the set stops growing (the table is not ordered).
+    std::set<pid_t> tree = roots;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& p : table) {
+            if (!tree.contains(p.pid) && tree.contains(p.ppid)) {
+                tree.insert(p.pid);
+                grew = true;
+            }
+        }
+    }
+    std::vector<pid_t> alive;
+    for (const auto& p : table) {
+        bool member = tree.contains(p.pid) || p.pgrp == leader_ || p.session == leader_;
+        if (member && p.pid != leader_ && p.pid != self && p.state != 'Z' && p.state != 'X') {
+            alive.push_back(p.pid);
+        }
+    }
+    return alive;
+}
+
+void pgroup_tree::signal(int signal) {
+    ::kill(-leader_, signal);  // the process group, while it exists
+    for (pid_t pid : members()) {
+        ::kill(pid, signal);
+    }
+    state_->reap_orphans();
+}
+
+bool pgroup_tree::empty() {
+    state_->reap_orphans();
+    return members().empty();
+}
+
+}  // namespace corral::proc

@@ -1,0 +1,177 @@
+// fake_child: a deterministic child for tests, instead of /bin/* (research/aesthetics.md §9.9).
+// It runs the actions given on its command line in order, e.g.
+//   fake_child print hello sleep 100 exit 3
+// Actions:
+//   exit N              exit with code N (the default at the end is 0)
+//   sleep MS            sleep MS milliseconds
+//   print TEXT          write TEXT and a newline to stdout     eprint TEXT   ... to stderr
+//   write TEXT          write TEXT to stdout without a newline
+//   echo                copy stdin to stdout until EOF
+//   spew N [err]        write N bytes ('x' lines of 64) to stdout (or stderr)
+//   ignore-term         ignore SIGTERM (inherited by processes forked later)
+//   fork N              fork N children that each sleep forever (their pids go to the pid file)
+//   daemonize           double-fork a grandchild that calls setsid and sleeps forever
+//   pidfile PATH        append this and every later process's pid to PATH, one per line
+//   env NAME            print the value of NAME, or <unset>
+//   cwd                 print the working directory
+//   fds                 print the open descriptors, space-separated
+//   isatty              print "tty" or "notty" for stdout
+//   limits              print RLIMIT_CPU, _AS, _NOFILE, _NPROC soft limits ("unlimited" or a number)
+//   signal SIG          send SIG (a number) to itself
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string pid_file;
+
+void write_all(int fd, const char* data, std::size_t n) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, data, n);
+        if (w <= 0) {
+            std::_Exit(3);
+        }
+        data += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+void say(int fd, const std::string& s) { write_all(fd, s.data(), s.size()); }
+
+void record_pid() {
+    if (pid_file.empty()) {
+        return;
+    }
+    int fd = ::open(pid_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    say(fd, std::to_string(::getpid()) + "\n");
+    ::close(fd);
+}
+
+[[noreturn]] void sleep_forever() {
+    for (;;) {
+        ::pause();
+    }
+}
+
+void spew(long long n, int fd) {
+    std::string line(63, 'x');
+    line += '\n';
+    std::string block;
+    while (block.size() < 65536) {
+        block += line;
+    }
+    while (n > 0) {
+        auto k = static_cast<std::size_t>(std::min<long long>(n, static_cast<long long>(block.size())));
+        write_all(fd, block.data(), k);
+        n -= static_cast<long long>(k);
+    }
+}
+
+void list_fds() {
+    std::string out;
+    DIR* d = ::opendir("/proc/self/fd");
+    int own = ::dirfd(d);
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] != '.' && std::atoi(e->d_name) != own) {
+            out += (out.empty() ? "" : " ") + std::string(e->d_name);
+        }
+    }
+    ::closedir(d);
+    say(1, out + "\n");
+}
+
+void print_limits() {
+    const int resources[] = {RLIMIT_CPU, RLIMIT_AS, RLIMIT_NOFILE, RLIMIT_NPROC};
+    std::string out;
+    for (int r : resources) {
+        rlimit l{};
+        ::getrlimit(r, &l);
+        out += (out.empty() ? "" : " ") +
+               (l.rlim_cur == RLIM_INFINITY ? std::string("unlimited") : std::to_string(l.rlim_cur));
+    }
+    say(1, out + "\n");
+}
+
+void daemonize() {
+    if (::fork() != 0) {
+        return;  // the caller goes on
+    }
+    if (::fork() != 0) {
+        std::_Exit(0);  // the middle process exits: the grandchild is orphaned
+    }
+    ::setsid();
+    record_pid();
+    sleep_forever();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto next = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : std::string(); };
+        if (a == "exit") {
+            return std::atoi(next().c_str());
+        } else if (a == "sleep") {
+            ::usleep(static_cast<useconds_t>(std::atol(next().c_str()) * 1000));
+        } else if (a == "print") {
+            say(1, next() + "\n");
+        } else if (a == "eprint") {
+            say(2, next() + "\n");
+        } else if (a == "write") {
+            say(1, next());
+        } else if (a == "echo") {
+            char buf[65536];
+            for (ssize_t n; (n = ::read(0, buf, sizeof buf)) > 0;) {
+                write_all(1, buf, static_cast<std::size_t>(n));
+            }
+        } else if (a == "spew") {
+            long long n = std::atoll(next().c_str());
+            bool err = i + 1 < args.size() && args[i + 1] == "err";
+            i += err ? 1 : 0;
+            spew(n, err ? 2 : 1);
+        } else if (a == "ignore-term") {
+            ::signal(SIGTERM, SIG_IGN);
+        } else if (a == "fork") {
+            for (int k = std::atoi(next().c_str()); k > 0; --k) {
+                if (::fork() == 0) {
+                    record_pid();
+                    sleep_forever();
+                }
+            }
+        } else if (a == "daemonize") {
+            daemonize();
+        } else if (a == "pidfile") {
+            pid_file = next();
+            record_pid();
+        } else if (a == "env") {
+            const char* v = std::getenv(next().c_str());
+            say(1, std::string(v ? v : "<unset>") + "\n");
+        } else if (a == "cwd") {
+            char buf[4096];
+            say(1, std::string(::getcwd(buf, sizeof buf) ? buf : "?") + "\n");
+        } else if (a == "fds") {
+            list_fds();
+        } else if (a == "isatty") {
+            say(1, ::isatty(1) ? "tty\n" : "notty\n");
+        } else if (a == "limits") {
+            print_limits();
+        } else if (a == "signal") {
+            ::kill(::getpid(), std::atoi(next().c_str()));
+        } else {
+            say(2, "fake_child: unknown action '" + a + "'\n");
+            return 99;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,186 @@
+#include "corral/jobs/job_runner.hpp"
+
+#include <csignal>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <gtest/gtest.h>
+
+#include "corral/core/log_exceptions.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::jobs {
+namespace {
+
+using namespace std::chrono_literals;
+using test::run_coro;
+
+class JobRunnerTest : public ::testing::Test {
+protected:
+    job& add(std::vector<std::string> actions, job_spec spec = {}) {
+        spec.process.argv = {test::fake_child};
+        spec.process.argv.insert(spec.process.argv.end(), actions.begin(), actions.end());
+        auto log = output::output_log::create(ioc_.get_executor(), spec.output);
+        return table_.add("tester", std::move(spec), std::move(*log));
+    }
+
+    std::string output_of(const job& j) {
+        std::string all;
+        for (const auto& r : j.log->read(0, 1 << 30).records) {
+            all += r.bytes;
+        }
+        return all;
+    }
+
+    // Runs the job; once it has started, calls `during` (to stop it, write stdin, ...).
+    void run(job& j, std::function<net::awaitable<void>()> during = nullptr) {
+        auto both = [&]() -> net::awaitable<void> {
+            using namespace boost::asio::experimental::awaitable_operators;
+            auto side = [&]() -> net::awaitable<void> {
+                while (j.state == job_state::queued) {
+                    net::steady_timer t(ioc_, 1ms);
+                    co_await t.async_wait(net::use_awaitable);
+                }
+                if (during) {
+                    co_await during();
+                }
+            };
+            co_await (runner_.run(j) && side());
+        };
+        run_coro(ioc_, both());
+    }
+
+    net::io_context ioc_;
+    std::unique_ptr<proc::launcher> launcher_ = std::move(*proc::launcher::create(ioc_.get_executor()));
+    job_table table_;
+    job_runner runner_{*launcher_, table_};
+};
+
+TEST_F(JobRunnerTest, SuccessfulJobRecordsEverything) {
+    std::vector<job_event> events;
+    table_.subscribe([&](const job&, job_event e) { events.push_back(e); });
+    auto& j = add({"print", "hello", "eprint", "warning"});
+    EXPECT_EQ(j.state, job_state::queued);
+    run(j);
+    EXPECT_EQ(j.state, job_state::succeeded);
+    EXPECT_EQ(j.exit, proc::exit_status(proc::exited{0}));
+    EXPECT_EQ(j.reason, "exited with code 0");
+    EXPECT_TRUE(j.started && j.finished && *j.started <= *j.finished);
+    EXPECT_GT(j.pid, 0);
+    EXPECT_TRUE(j.log->closed());
+    EXPECT_EQ(j.log->end_offset(), 14u);
+    EXPECT_EQ(events, (std::vector<job_event>{job_event::queued, job_event::started, job_event::finished}));
+    auto recs = j.log->read(0).records;
+    std::string out, err;
+    for (auto& r : recs) {
+        (r.source == output::stream::out ? out : err) += r.bytes;
+    }
+    EXPECT_EQ(out, "hello\n");
+    EXPECT_EQ(err, "warning\n");
+}
+
+TEST_F(JobRunnerTest, NonZeroExitFails) {
+    auto& j = add({"exit", "4"});
+    run(j);
+    EXPECT_EQ(j.state, job_state::failed);
+    EXPECT_EQ(j.shell_code(), 4);
+    EXPECT_EQ(j.reason, "exited with code 4");
+}
+
+TEST_F(JobRunnerTest, SpawnFailureFailsWithTheReason) {
+    job_spec spec;
+    spec.process.cwd = "/no/such/dir";
+    auto& j = add({}, spec);
+    run(j);
+    EXPECT_EQ(j.state, job_state::failed);
+    EXPECT_FALSE(j.exit);
+    EXPECT_NE(j.reason.find("/no/such/dir"), std::string::npos) << j.reason;
+    EXPECT_EQ(j.shell_code(), 127);
+    EXPECT_TRUE(j.log->closed());
+}
+
+TEST_F(JobRunnerTest, TimeoutStopsTheTree) {
+    test::temp_dir dir;
+    job_spec spec;
+    spec.timeout = 200ms;
+    spec.stop = proc::stop_plan({{SIGTERM, 200ms}});
+    auto& j = add({"pidfile", dir.file("pids"), "ignore-term", "daemonize", "sleep", "100000"}, spec);
+    run(j);
+    EXPECT_EQ(j.state, job_state::timed_out);
+    EXPECT_EQ(j.reason, "timed out after 200ms");
+    EXPECT_EQ(j.exit, proc::exit_status(proc::signaled{SIGKILL}));
+    for (pid_t pid : test::read_pids(dir.file("pids"))) {
+        EXPECT_TRUE(test::gone_within(pid));
+    }
+}
+
+TEST_F(JobRunnerTest, StopRequestKillsAndSecondRequestEscalates) {
+    job_spec spec;
+    spec.stop = proc::stop_plan({{SIGTERM, 60s}});  // would wait a minute without escalation
+    auto& j = add({"ignore-term", "print", "ready", "sleep", "100000"}, spec);
+    run(j, [&]() -> net::awaitable<void> {
+        co_await j.log->wait_for(0);
+        EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+        net::steady_timer t(ioc_, 100ms);
+        co_await t.async_wait(net::use_awaitable);
+        EXPECT_EQ(j.state, job_state::running);  // TERM is ignored
+        EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+    });
+    EXPECT_EQ(j.state, job_state::killed);
+    EXPECT_EQ(j.reason, "stopped on request");
+    EXPECT_EQ(j.exit, proc::exit_status(proc::signaled{SIGKILL}));
+    EXPECT_FALSE(runner_.stop(j, stop_reason::request));  // finished: invalid_state
+}
+
+TEST_F(JobRunnerTest, OutputCapStopsTheJob) {
+    job_spec spec;
+    spec.output.cap = 100'000;
+    spec.output.policy = output::cap_policy::stop_job;
+    auto& j = add({"spew", "100000000"}, spec);
+    run(j);
+    EXPECT_EQ(j.state, job_state::killed);
+    EXPECT_EQ(j.reason, "output passed its cap of 100000 bytes");
+    EXPECT_EQ(j.log->end_offset(), 100'000u);
+}
+
+TEST_F(JobRunnerTest, StdinCanBeWrittenAndClosed) {
+    job_spec spec;
+    spec.process.input = proc::input_mode::pipe;
+    auto& j = add({"echo", "print", "closed"}, spec);
+    run(j, [&]() -> net::awaitable<void> {
+        auto r = co_await runner_.write_stdin(j, "typed\n");
+        EXPECT_TRUE(r);
+        EXPECT_TRUE(runner_.close_stdin(j));
+    });
+    EXPECT_EQ(output_of(j), "typed\nclosed\n");
+    EXPECT_EQ(j.state, job_state::succeeded);
+}
+
+TEST_F(JobRunnerTest, ProcessesLeftBehindByTheLeaderAreStopped) {
+    test::temp_dir dir;
+    job_spec spec;
+    spec.stop = proc::stop_plan({{SIGTERM, 100ms}});
+    // The daemonized grandchild keeps stdout open: without the clean-up the job would never end.
+    auto& j = add({"pidfile", dir.file("pids"), "ignore-term", "daemonize", "print", "bye", "exit", "0"}, spec);
+    run(j);
+    EXPECT_EQ(j.state, job_state::succeeded);
+    EXPECT_EQ(output_of(j), "bye\n");
+    auto pids = test::read_pids(dir.file("pids"));
+    EXPECT_EQ(pids.size(), 2u);
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid));
+    }
+}
+
+TEST_F(JobRunnerTest, QueuedJobCanBeCancelled) {
+    auto& j = add({"exit", "0"});
+    EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+    EXPECT_EQ(j.state, job_state::killed);
+    run(j);  // does nothing now
+    EXPECT_EQ(j.state, job_state::killed);
+    EXPECT_EQ(j.pid, 0);
+}
+
+}  // namespace
+}  // namespace corral::jobs

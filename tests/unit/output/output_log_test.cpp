@@ -1,0 +1,211 @@
+#include "corral/output/output_log.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <gtest/gtest.h>
+
+#include "helpers/test_support.hpp"
+
+namespace corral::output {
+namespace {
+
+using test::run_coro;
+
+std::unique_ptr<output_log> make_log(net::io_context& ioc, log_options o = {}) {
+    auto log = output_log::create(ioc.get_executor(), o);
+    if (!log) {
+        throw std::runtime_error(log.error().what());
+    }
+    return std::move(*log);
+}
+
+std::string concat(const read_result& r) {
+    std::string s;
+    for (const auto& rec : r.records) {
+        s += rec.bytes;
+    }
+    return s;
+}
+
+std::string read_everything(const output_log& log, std::uint64_t from = 0) {
+    std::string all;
+    for (auto r = log.read(from, 1 << 16); !r.records.empty(); r = log.read(r.next, 1 << 16)) {
+        all += concat(r);
+    }
+    return all;
+}
+
+TEST(OutputLog, RecordsKeepOffsetsStreamsAndTimes) {
+    net::io_context ioc;
+    auto log = make_log(ioc);
+    log->append(stream::out, "hello ");
+    log->append(stream::err, "oops\n");
+    log->append(stream::out, "world\n");
+    auto r = log->read(0);
+    ASSERT_EQ(r.records.size(), 3u);
+    EXPECT_EQ(r.records[0].offset, 0u);
+    EXPECT_EQ(r.records[1].offset, 6u);
+    EXPECT_EQ(r.records[1].source, stream::err);
+    EXPECT_EQ(r.records[2].bytes, "world\n");
+    EXPECT_LE(r.records[0].time_ns, r.records[2].time_ns);
+    EXPECT_GT(r.records[0].time_ns, 1'600'000'000'000'000'000LL);
+    EXPECT_EQ(r.next, 17u);
+    EXPECT_EQ(log->end_offset(), 17u);
+}
+
+TEST(OutputLog, ReadersHaveIndependentCursorsAndCanStartMidRecord) {
+    net::io_context ioc;
+    auto log = make_log(ioc);
+    log->append(stream::out, "abcdef");
+    log->append(stream::out, "ghij");
+    auto r = log->read(3, 5);
+    EXPECT_EQ(concat(r), "defgh");
+    EXPECT_EQ(r.records.front().offset, 3u);
+    EXPECT_EQ(r.next, 8u);
+    EXPECT_EQ(concat(log->read(r.next)), "ij");
+    EXPECT_EQ(concat(log->read(0)), "abcdefghij");
+    EXPECT_TRUE(log->read(10).records.empty());
+    EXPECT_EQ(log->read(99).next, 10u);
+}
+
+TEST(OutputLog, MemoryStaysBoundedAndSpillKeepsEverything) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto log = make_log(ioc, {.memory_limit = 1 << 20, .spill_dir = dir.path().string()});
+    std::string expected;
+    for (int i = 0; i < 5000; ++i) {
+        std::string line = "line " + std::to_string(i) + std::string(1000, '.') + "\n";
+        log->append(i % 3 ? stream::out : stream::err, line);
+        expected += line;
+        EXPECT_LE(log->memory_bytes(), (1u << 20) + output_log::chunk_size);
+    }
+    EXPECT_EQ(log->dropped_bytes(), 0u);
+    EXPECT_EQ(read_everything(*log), expected);
+    EXPECT_EQ(read_everything(*log, 123457), expected.substr(123457));
+}
+
+TEST(OutputLog, WithoutSpillTheOldestIsDroppedAndReadersSeeTheLoss) {
+    net::io_context ioc;
+    auto log = make_log(ioc, {.memory_limit = 512 * 1024});
+    std::string chunk(100'000, 'x');
+    for (int i = 0; i < 40; ++i) {
+        log->append(stream::out, chunk);
+    }
+    EXPECT_GT(log->dropped_bytes(), 0u);
+    EXPECT_EQ(log->first_offset(), log->dropped_bytes());
+    auto r = log->read(0);
+    EXPECT_EQ(r.lost, log->dropped_bytes());
+    EXPECT_EQ(r.records.front().offset, log->first_offset());
+    EXPECT_EQ(read_everything(*log).size(), log->end_offset() - log->first_offset());
+}
+
+TEST(OutputLog, KeepNewestCapDropsOldOutput) {
+    net::io_context ioc;
+    auto log = make_log(ioc, {.cap = 600'000, .policy = cap_policy::keep_newest});
+    std::string block(10'000, 'y');
+    for (int i = 0; i < 300; ++i) {
+        EXPECT_EQ(log->append(stream::out, block), commit_result::ok);
+    }
+    const auto kept = log->end_offset() - log->first_offset();
+    EXPECT_GE(kept, 600'000u);
+    EXPECT_LT(kept, 600'000u + output_log::chunk_size);
+    EXPECT_EQ(log->dropped_bytes(), 3'000'000u - kept);
+}
+
+TEST(OutputLog, StopJobCapKeepsTheFirstBytesAndSaysSo) {
+    net::io_context ioc;
+    auto log = make_log(ioc, {.cap = 25, .policy = cap_policy::stop_job});
+    EXPECT_EQ(log->append(stream::out, "0123456789"), commit_result::ok);
+    EXPECT_EQ(log->append(stream::out, "0123456789"), commit_result::ok);
+    EXPECT_EQ(log->append(stream::out, "0123456789"), commit_result::cap_reached);
+    EXPECT_TRUE(log->cap_reached());
+    EXPECT_EQ(log->end_offset(), 25u);
+    EXPECT_EQ(log->discarded_bytes(), 5u);
+    EXPECT_EQ(read_everything(*log), "0123456789012345678901234");
+}
+
+TEST(OutputLog, NamedSpillFileHoldsTheWholeOutputAfterClose) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto log = make_log(ioc, {.spill_file = dir.file("job.out")});
+    log->append(stream::out, "abc");
+    log->append(stream::err, "de");
+    log->close();
+    EXPECT_EQ(std::filesystem::file_size(dir.file("job.out")), 2 * output_log::header_size + 5);
+}
+
+TEST(OutputLog, UnwritableSpillLocationIsAClearError) {
+    net::io_context ioc;
+    auto log = output_log::create(ioc.get_executor(), {.spill_file = "/nonexistent/dir/out"});
+    ASSERT_FALSE(log);
+    EXPECT_NE(log.error().message.find("/nonexistent/dir/out"), std::string::npos);
+}
+
+TEST(OutputLog, FollowersWakeOnDataAndOnClose) {
+    net::io_context ioc;
+    auto log = make_log(ioc);
+    auto follower = [&]() -> net::awaitable<std::string> {
+        std::string seen;
+        std::uint64_t cursor = 0;
+        while (!(log->closed() && cursor == log->end_offset())) {
+            co_await log->wait_for(cursor);
+            auto r = log->read(cursor);
+            seen += concat(r);
+            cursor = r.next;
+        }
+        co_return seen;
+    };
+    auto writer = [&]() -> net::awaitable<std::string> {
+        for (int i = 0; i < 5; ++i) {
+            co_await net::post(ioc, net::use_awaitable);
+            log->append(stream::out, std::to_string(i));
+        }
+        log->close();
+        co_return std::string();
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto both = [&]() -> net::awaitable<std::string> {
+        auto [seen, ignored] = co_await (follower() && writer());
+        co_return seen;
+    };
+    EXPECT_EQ(run_coro(ioc, both()), "01234");
+}
+
+TEST(OutputLog, HoldBackPressuresTheWriterInsteadOfLosingOutput) {
+    net::io_context ioc;
+    auto log = make_log(ioc, {.memory_limit = 512 * 1024});
+    auto hold = log->add_hold(0);
+    std::string block(100'000, 'z');
+    bool writer_done = false;
+    std::size_t max_memory = 0;
+    auto writer = [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 50; ++i) {
+            co_await log->wait_writable();
+            log->append(stream::out, block);
+            max_memory = std::max(max_memory, log->memory_bytes());
+        }
+        log->close();
+        writer_done = true;
+    };
+    std::string seen;
+    auto reader = [&]() -> net::awaitable<void> {
+        std::uint64_t cursor = 0;
+        while (!(log->closed() && cursor == log->end_offset())) {
+            co_await log->wait_for(cursor);
+            auto r = log->read(cursor);
+            seen += concat(r);
+            cursor = r.next;
+            log->move_hold(hold, cursor);
+            co_await net::post(ioc, net::use_awaitable);
+        }
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    run_coro(ioc, [&]() -> net::awaitable<void> { co_await (writer() && reader()); }());
+    EXPECT_TRUE(writer_done);
+    // Output is dropped only once the hold has passed it: the reader saw every byte.
+    EXPECT_EQ(seen, std::string(5'000'000, 'z'));
+    EXPECT_LE(max_memory, 512u * 1024 + 2 * output_log::chunk_size);
+}
+
+}  // namespace
+}  // namespace corral::output

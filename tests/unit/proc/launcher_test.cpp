@@ -1,0 +1,270 @@
+#include "corral/proc/launcher.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "helpers/test_support.hpp"
+
+namespace corral::proc {
+namespace {
+
+using test::fake_child;
+using test::run_coro;
+
+struct outcome {
+    std::optional<exit_status> status;
+    std::string out;
+    std::string err;
+};
+
+// Reads everything from a pipe until EOF (or EIO on a PTY).
+net::awaitable<std::string> read_all(std::optional<child::pipe>& p) {
+    std::string data;
+    if (!p) {
+        co_return data;
+    }
+    char buf[4096];
+    for (;;) {
+        auto [ec, n] = co_await p->async_read_some(net::buffer(buf), use_nothrow);
+        data.append(buf, n);
+        if (ec) {
+            co_return data;
+        }
+    }
+}
+
+net::awaitable<outcome> collect(child c) {
+    outcome o;
+    o.out = co_await read_all(c.stdout_pipe());
+    o.err = co_await read_all(c.stderr_pipe());
+    o.status = co_await c.wait();
+    co_return o;
+}
+
+class LauncherTest : public ::testing::TestWithParam<tree_mode> {
+protected:
+    void SetUp() override {
+        auto l = launcher::create(ioc_.get_executor(), {GetParam()});
+        if (!l && GetParam() == tree_mode::cgroup) {
+            GTEST_SKIP() << "cgroup v2 unavailable here: " << l.error().what();
+        }
+        ASSERT_TRUE(l) << l.error().what();
+        launcher_ = std::move(*l);
+    }
+
+    outcome run(spawn_options o) {
+        auto c = launcher_->spawn(o);
+        if (!c) {
+            throw std::runtime_error(c.error().what());
+        }
+        return run_coro(ioc_, collect(std::move(*c)));
+    }
+
+    static spawn_options fake(std::vector<std::string> args) {
+        spawn_options o;
+        o.argv = {fake_child};
+        o.argv.insert(o.argv.end(), args.begin(), args.end());
+        return o;
+    }
+
+    net::io_context ioc_;
+    std::unique_ptr<launcher> launcher_;
+};
+
+TEST_P(LauncherTest, ReportsExitCodeAndKeepsStreamsApart) {
+    auto o = run(fake({"print", "to-out", "eprint", "to-err", "exit", "3"}));
+    EXPECT_EQ(o.out, "to-out\n");
+    EXPECT_EQ(o.err, "to-err\n");
+    ASSERT_TRUE(o.status);
+    EXPECT_EQ(*o.status, exit_status(exited{3}));
+    EXPECT_EQ(o.status->shell_code(), 3);
+}
+
+TEST_P(LauncherTest, ReportsDeathBySignalAsData) {
+    auto o = run(fake({"signal", std::to_string(SIGSEGV)}));
+    ASSERT_TRUE(o.status);
+    ASSERT_TRUE(o.status->is_signaled());
+    EXPECT_EQ(std::get<signaled>(o.status->state()).signal, SIGSEGV);
+    EXPECT_EQ(o.status->shell_code(), 128 + SIGSEGV);
+}
+
+TEST_P(LauncherTest, MergedOutputKeepsArrivalOrder) {
+    auto opts = fake({"print", "1", "eprint", "2", "print", "3", "eprint", "4"});
+    opts.output = output_mode::merged;
+    auto o = run(opts);
+    EXPECT_EQ(o.out, "1\n2\n3\n4\n");
+    EXPECT_EQ(o.err, "");
+}
+
+TEST_P(LauncherTest, ChildSeesOnlyDescriptorsZeroToTwo) {
+    // Leak bait: a socket and a plain fd without CLOEXEC in the parent.
+    int bait = ::open("/dev/null", O_RDONLY);
+    int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+    auto o = run(fake({"fds"}));
+    ::close(bait);
+    ::close(sock);
+    EXPECT_EQ(o.out, "0 1 2\n");
+}
+
+TEST_P(LauncherTest, RunsInTheGivenDirectoryWithoutMovingTheParent) {
+    test::temp_dir dir;
+    auto before = std::filesystem::current_path();
+    auto opts = fake({"cwd"});
+    opts.cwd = dir.path().string();
+    EXPECT_EQ(run(opts).out, std::filesystem::canonical(dir.path()).string() + "\n");
+    EXPECT_EQ(std::filesystem::current_path(), before);
+}
+
+TEST_P(LauncherTest, EnvironmentInheritsExtendsAndReplaces) {
+    ::setenv("CORRAL_TEST_INHERITED", "from-parent", 1);
+    auto inherit = fake({"env", "CORRAL_TEST_INHERITED", "env", "CORRAL_TEST_ADDED"});
+    inherit.env.set("CORRAL_TEST_ADDED", "added");
+    EXPECT_EQ(run(inherit).out, "from-parent\nadded\n");
+
+    auto unset = fake({"env", "CORRAL_TEST_INHERITED"});
+    unset.env.unset("CORRAL_TEST_INHERITED");
+    EXPECT_EQ(run(unset).out, "<unset>\n");
+
+    auto replace = fake({"env", "CORRAL_TEST_INHERITED", "env", "ONLY"});
+    replace.env.inherit = false;
+    replace.env.set("ONLY", "this");
+    EXPECT_EQ(run(replace).out, "<unset>\nthis\n");
+}
+
+TEST_P(LauncherTest, StdinDefaultsToDevNull) { EXPECT_EQ(run(fake({"echo", "print", "done"})).out, "done\n"); }
+
+TEST_P(LauncherTest, StdinFromAFile) {
+    test::temp_dir dir;
+    std::ofstream(dir.file("in")) << "file contents\n";
+    auto opts = fake({"echo"});
+    opts.input = input_mode::file;
+    opts.stdin_file = dir.file("in");
+    EXPECT_EQ(run(opts).out, "file contents\n");
+}
+
+TEST_P(LauncherTest, StdinPipeCanBeWrittenAndClosedLater) {
+    auto opts = fake({"echo", "print", "eof-seen"});
+    opts.input = input_mode::pipe;
+    auto c = launcher_->spawn(opts);
+    ASSERT_TRUE(c) << c.error().what();
+    auto talk = [](child ch) -> net::awaitable<std::string> {
+        std::string hello = "hello through stdin\n";
+        co_await net::async_write(*ch.stdin_pipe(), net::buffer(hello), net::use_awaitable);
+        ch.close_stdin();
+        auto out = co_await read_all(ch.stdout_pipe());
+        co_await ch.wait();
+        co_return out;
+    };
+    EXPECT_EQ(run_coro(ioc_, talk(std::move(*c))), "hello through stdin\neof-seen\n");
+}
+
+TEST_P(LauncherTest, PtyModeLooksLikeATerminal) {
+    auto plain = run(fake({"isatty"}));
+    EXPECT_EQ(plain.out, "notty\n");
+    auto opts = fake({"isatty", "eprint", "err-too"});
+    opts.pty = true;
+    auto o = run(opts);
+    EXPECT_EQ(o.out, "tty\r\nerr-too\r\n");  // the terminal's ONLCR turns \n into \r\n
+    EXPECT_EQ(o.status, exit_status(exited{0}));
+}
+
+TEST_P(LauncherTest, AppliesResourceLimits) {
+    auto opts = fake({"limits"});
+    opts.limits.cpu_seconds = 7;
+    opts.limits.address_space = 1ULL << 32;
+    opts.limits.open_files = 64;
+    opts.limits.processes = 500;
+    EXPECT_EQ(run(opts).out, "7 4294967296 64 500\n");
+}
+
+TEST_P(LauncherTest, NoShellUnlessAsked) {
+    // The metacharacters reach the program as one argument, nothing interprets them.
+    EXPECT_EQ(run(fake({"print", "$(echo hacked); `id` | cat"})).out, "$(echo hacked); `id` | cat\n");
+    spawn_options sh;
+    sh.shell_command = "echo $((6 * 7))";
+    EXPECT_EQ(run(sh).out, "42\n");
+}
+
+TEST_P(LauncherTest, FindsProgramsInPathOfTheChildEnvironment) {
+    spawn_options o;
+    o.argv = {"fake_child", "print", "found"};
+    o.env.set("PATH", std::filesystem::path(fake_child).parent_path().string());
+    EXPECT_EQ(run(o).out, "found\n");
+}
+
+TEST_P(LauncherTest, MissingProgramIsAClearErrorBeforeStart) {
+    spawn_options o;
+    o.argv = {"no-such-program-corral"};
+    auto c = launcher_->spawn(o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::executable_not_found));
+    EXPECT_NE(c.error().message.find("no-such-program-corral"), std::string::npos);
+
+    o.argv = {"/nonexistent/prog"};
+    c = launcher_->spawn(o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::executable_not_found));
+    EXPECT_NE(c.error().message.find("No such file or directory"), std::string::npos) << c.error().message;
+}
+
+TEST_P(LauncherTest, BadCwdAndUnexecutableFilesAreClearErrors) {
+    auto opts = fake({});
+    opts.cwd = "/nonexistent-dir";
+    auto c = launcher_->spawn(opts);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::spawn_failed));
+    EXPECT_NE(c.error().message.find("cannot change directory to '/nonexistent-dir'"), std::string::npos)
+        << c.error().message;
+
+    test::temp_dir dir;
+    std::ofstream(dir.file("script")) << "echo hi\n";  // not executable
+    spawn_options o;
+    o.argv = {dir.file("script")};
+    c = launcher_->spawn(o);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("Permission denied"), std::string::npos) << c.error().message;
+
+    opts = fake({});
+    opts.input = input_mode::file;
+    opts.stdin_file = "/nonexistent-input";
+    c = launcher_->spawn(opts);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("/nonexistent-input"), std::string::npos);
+
+    c = launcher_->spawn(spawn_options{});
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::invalid_spec));
+}
+
+TEST_P(LauncherTest, ChildLeadsItsOwnSession) {
+    auto o = run(fake({"print", "x"}));  // warm-up: spawning works
+    auto opts = fake({"sleep", "10000"});
+    auto c = launcher_->spawn(opts);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(::getsid(c->pid()), c->pid());
+    EXPECT_EQ(::getpgid(c->pid()), c->pid());
+    c->signal_tree(SIGKILL);
+    auto status = run_coro(ioc_, c->wait());
+    EXPECT_EQ(status, exit_status(signaled{SIGKILL}));
+}
+
+TEST_P(LauncherTest, ReportsItsMechanism) {
+    EXPECT_EQ(launcher_->mechanism(), GetParam() == tree_mode::cgroup ? tree_mode::cgroup : tree_mode::process_group);
+    EXPECT_FALSE(launcher_->describe().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms,
+                         LauncherTest,
+                         ::testing::Values(tree_mode::cgroup, tree_mode::process_group),
+                         [](const auto& p) { return p.param == tree_mode::cgroup ? "Cgroup" : "ProcessGroup"; });
+
+}  // namespace
+}  // namespace corral::proc

@@ -1,0 +1,122 @@
+// Stopping takes the whole tree, whatever the processes in it do: every scenario must leave no survivor.
+#include <csignal>
+
+#include <gtest/gtest.h>
+
+#include "corral/proc/launcher.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::proc {
+namespace {
+
+using namespace std::chrono_literals;
+using test::run_coro;
+
+struct scenario {
+    const char* name;
+    std::vector<std::string> actions;  // after "pidfile PATH"
+    std::size_t processes;             // pids the tree writes, leader included
+    bool ignores_term;
+};
+
+const scenario scenarios[] = {
+    {"Forks", {"fork", "19", "sleep", "100000"}, 20, false},
+    {"IgnoresTerm", {"ignore-term", "fork", "5", "sleep", "100000"}, 6, true},
+    {"SetsidEscapee", {"daemonize", "sleep", "100000"}, 2, false},
+    {"EscapeeIgnoringTerm", {"ignore-term", "daemonize", "fork", "3", "sleep", "100000"}, 5, true},
+};
+
+class TreeKillTest : public ::testing::TestWithParam<std::tuple<tree_mode, scenario>> {
+protected:
+    void SetUp() override {
+        auto l = launcher::create(ioc_.get_executor(), {std::get<0>(GetParam())});
+        if (!l) {
+            GTEST_SKIP() << "mechanism unavailable here: " << l.error().what();
+        }
+        launcher_ = std::move(*l);
+    }
+
+    child start(const std::vector<std::string>& actions) {
+        spawn_options o;
+        o.argv = {test::fake_child, "pidfile", dir_.file("pids")};
+        o.argv.insert(o.argv.end(), actions.begin(), actions.end());
+        auto c = launcher_->spawn(o);
+        if (!c) {
+            throw std::runtime_error(c.error().what());
+        }
+        return std::move(*c);
+    }
+
+    net::io_context ioc_;
+    std::unique_ptr<launcher> launcher_;
+    test::temp_dir dir_;
+};
+
+TEST_P(TreeKillTest, StopLeavesNoSurvivor) {
+    const auto& sc = std::get<1>(GetParam());
+    auto c = start(sc.actions);
+    auto pids = test::wait_for_pids(dir_.file("pids"), sc.processes);
+    ASSERT_EQ(pids.size(), sc.processes);
+    EXPECT_FALSE(c.tree_empty());
+
+    auto stopped = run_coro(ioc_, c.stop(stop_plan({{SIGTERM, 300ms}})));
+    EXPECT_TRUE(stopped);
+    EXPECT_TRUE(c.tree_empty());
+    auto status = run_coro(ioc_, c.wait());
+    EXPECT_EQ(status, exit_status(signaled{sc.ignores_term ? SIGKILL : SIGTERM}));
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
+    }
+}
+
+TEST_P(TreeKillTest, KillNowLeavesNoSurvivor) {
+    const auto& sc = std::get<1>(GetParam());
+    auto c = start(sc.actions);
+    auto pids = test::wait_for_pids(dir_.file("pids"), sc.processes);
+    ASSERT_EQ(pids.size(), sc.processes);
+    EXPECT_TRUE(run_coro(ioc_, c.stop(stop_plan::kill_now())));
+    EXPECT_EQ(run_coro(ioc_, c.wait()), exit_status(signaled{SIGKILL}));
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
+    }
+}
+
+TEST_P(TreeKillTest, DestroyingARunningChildKillsItsTree) {
+    const auto& sc = std::get<1>(GetParam());
+    std::vector<pid_t> pids;
+    {
+        auto c = start(sc.actions);
+        pids = test::wait_for_pids(dir_.file("pids"), sc.processes);
+        ASSERT_EQ(pids.size(), sc.processes);
+    }
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
+    }
+}
+
+TEST_P(TreeKillTest, LeftoversAfterTheLeaderExitsAreStillFound) {
+    // The leader starts the scenario's helpers in the background and exits at once.
+    auto c = start({"ignore-term", "daemonize", "fork", "2", "exit", "0"});
+    auto pids = test::wait_for_pids(dir_.file("pids"), 4);
+    ASSERT_EQ(pids.size(), 4u);
+    EXPECT_EQ(run_coro(ioc_, c.wait()), exit_status(exited{0}));
+    EXPECT_FALSE(c.tree_empty());
+    EXPECT_TRUE(run_coro(ioc_, c.stop(stop_plan({{SIGTERM, 100ms}}))));
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
+    }
+}
+
+std::string name(const ::testing::TestParamInfo<std::tuple<tree_mode, scenario>>& info) {
+    return std::string(std::get<0>(info.param) == tree_mode::cgroup ? "Cgroup" : "ProcessGroup") +
+           std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios,
+                         TreeKillTest,
+                         ::testing::Combine(::testing::Values(tree_mode::cgroup, tree_mode::process_group),
+                                            ::testing::ValuesIn(scenarios)),
+                         name);
+
+}  // namespace
+}  // namespace corral::proc
