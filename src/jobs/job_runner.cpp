@@ -47,6 +47,7 @@ net::awaitable<void> job_runner::run(job& j) {
     if (!spawned) {
         j.state = job_state::failed;
         j.reason = spawned.error().what();
+        j.start_error = spawned.error().code;
         finish(j);
         co_return;
     }

@@ -45,6 +45,8 @@ struct job {
     std::optional<proc::exit_status> exit;
     /// Why it ended as it did, for people: "exited with code 2", "timed out after 5s", spawn errors.
     std::string reason;
+    /// Set when the job could not start (errc::executable_not_found, errc::spawn_failed, ...).
+    boost::system::error_code start_error;
     pid_t pid = 0;
     std::unique_ptr<output::output_log> log;
 

@@ -97,6 +97,7 @@ TEST_F(JobRunnerTest, SpawnFailureFailsWithTheReason) {
     EXPECT_FALSE(j.exit);
     EXPECT_NE(j.reason.find("/no/such/dir"), std::string::npos) << j.reason;
     EXPECT_EQ(j.shell_code(), 127);
+    EXPECT_EQ(j.start_error, make_error_code(errc::spawn_failed));
     EXPECT_TRUE(j.log->closed());
 }
 
