@@ -104,15 +104,11 @@ net::awaitable<void> handle_signals(net::signal_set& signals, jobs::job_runner& 
 
 net::awaitable<void> run_job(jobs::job_runner& runner, jobs::job& j, const exec_options& o, int file,
                              net::signal_set& signals) {
-    printer_options po{o.quiet, j.spec.process.output == proc::output_mode::merged, file};
-    auto watch = [&]() -> net::awaitable<void> {
-        auto printed = co_await print_output(*j.log, po);
-        if (printed.stdout_closed) {
-            runner.stop(j, jobs::stop_reason::request, proc::stop_plan::kill_now());
-            co_await print_output(*j.log, {.quiet = true, .file = file});  // keep draining
-        }
-    };
-    co_await (runner.run(j) && watch());
+    printer_options po{o.quiet, j.spec.process.output == proc::output_mode::merged, file, [&] {
+                           // Like `yes | head`: nobody reads any more, so the job ends.
+                           runner.stop(j, jobs::stop_reason::request, proc::stop_plan::kill_now());
+                       }};
+    co_await (runner.run(j) && print_output(*j.log, po));
     signals.cancel();
 }
 

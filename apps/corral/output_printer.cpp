@@ -25,11 +25,24 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
+// Keeps the log from dropping what has not been printed; released however the printer ends.
+class scoped_hold {
+public:
+    explicit scoped_hold(output::output_log& log) : log_(log), id_(log.add_hold(0)) {}
+    ~scoped_hold() { log_.remove_hold(id_); }
+    scoped_hold(const scoped_hold&) = delete;
+    scoped_hold& operator=(const scoped_hold&) = delete;
+    void move(std::uint64_t offset) { log_.move_hold(id_, offset); }
+
+private:
+    output::output_log& log_;
+    output::output_log::hold_id id_;
+};
+
 }  // namespace
 
-net::awaitable<printer_result> print_output(output::output_log& log, printer_options options) {
-    printer_result result;
-    auto hold = log.add_hold(0);
+net::awaitable<void> print_output(output::output_log& log, printer_options options) {
+    scoped_hold hold(log);
     std::uint64_t cursor = 0;
     while (!(log.closed() && cursor >= log.end_offset())) {
         co_await log.wait_for(cursor);
@@ -39,11 +52,13 @@ net::awaitable<printer_result> print_output(output::output_log& log, printer_opt
                          static_cast<unsigned long long>(r.lost));
         }
         for (const auto& rec : r.records) {
-            if (!options.quiet && !result.stdout_closed) {
+            if (!options.quiet) {
                 const int fd = options.merged || rec.source == output::stream::out ? 1 : 2;
                 if (!write_all(fd, rec.bytes) && fd == 1) {
-                    result.stdout_closed = true;
-                    co_return result;  // the caller stops the job
+                    options.quiet = true;  // keep draining so the job is never blocked by us
+                    if (options.on_stdout_closed) {
+                        options.on_stdout_closed();
+                    }
                 }
             }
             if (options.file >= 0) {
@@ -51,10 +66,8 @@ net::awaitable<printer_result> print_output(output::output_log& log, printer_opt
             }
         }
         cursor = r.next;
-        log.move_hold(hold, cursor);
+        hold.move(cursor);
     }
-    log.remove_hold(hold);
-    co_return result;
 }
 
 }  // namespace corral::cli

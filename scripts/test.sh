@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what corral needs, builds it and runs the whole test suite twice: under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then optimised (which also builds the benchmarks and the example, and
+# checks that the installed library works through find_package). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+
+for preset in asan release; do
+    echo "=== $preset: configure and build"
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset"
+    echo "=== $preset: test"
+    ctest --preset "$preset"
+done
+
+echo "=== installed package"
+bash scripts/check-install.sh build/release
