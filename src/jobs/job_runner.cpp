@@ -133,8 +133,7 @@ net::awaitable<void> job_runner::control(job& j) {
             j.stop_requested = stop_reason::timeout;
         }
         signal.expires_at(net::steady_timer::time_point::max());
-        if (j.stop_requested && !j.stopping) {
-            j.stopping = true;
+        if (j.stop_requested) {
             co_await j.process->stop(j.requested_plan.value_or(j.spec.stop));
         }
     }
@@ -151,14 +150,12 @@ result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_
     if (j.state != job_state::running || !j.process) {
         return make_error_code(errc::invalid_state);
     }
-    if (j.stopping) {
+    if (j.stop_requested) {
         j.process->signal_tree(SIGKILL);  // asked again: no more grace
         return {};
     }
-    if (!j.stop_requested) {
-        j.stop_requested = why;
-        j.requested_plan = std::move(plan);
-    }
+    j.stop_requested = why;
+    j.requested_plan = std::move(plan);
     j.control_signal->cancel();
     return {};
 }

@@ -54,7 +54,6 @@ struct job {
     std::optional<proc::child> process;
     std::optional<stop_reason> stop_requested;
     std::optional<proc::stop_plan> requested_plan;
-    bool stopping = false;
     std::unique_ptr<net::steady_timer> control_signal;
 
     /// The status a shell would report: exit code, 128 + signal, 127 when it could not start.

@@ -24,8 +24,8 @@ public:
     net::awaitable<void> run(job& j);
 
     /**
-     * Asks a job to stop with `plan` (or its own stop plan). A second request while a stop is in
-     * progress escalates to SIGKILL at once. A queued job is marked killed without starting.
+     * Asks a job to stop with `plan` (or its own stop plan). Any further request escalates to SIGKILL
+     * at once. A queued job is marked killed without starting.
      * Actionable errors: errc::invalid_state when the job has already finished.
      */
     result<void> stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan = std::nullopt);
