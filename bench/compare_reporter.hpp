@@ -13,14 +13,14 @@
 namespace corral::bench {
 
 class compare_reporter : public benchmark::ConsoleReporter {
-public:
+  public:
     struct comparison {
         std::string title;
         std::string baseline;
         std::string ours;
         std::string counter;  ///< e.g. "items_per_second"
         bool higher_is_better = true;
-        double target = 0;    ///< the issue's target ratio, printed beside the result
+        double target = 0;  ///< the issue's target ratio, printed beside the result
     };
 
     explicit compare_reporter(std::vector<comparison> comparisons) : comparisons_(std::move(comparisons)) {}
@@ -41,17 +41,24 @@ public:
 
     void Finalize() override {
         ConsoleReporter::Finalize();
-        std::printf("\n%-44s %14s %14s %8s %8s\n", "comparison (same run)", "baseline", "corral", "ratio", "target");
+        std::printf(
+            "\n%-44s %14s %14s %8s %8s\n", "comparison (same run)", "baseline", "corral", "ratio", "target");
         for (const auto& c : comparisons_) {
             double base = values_[c.baseline][c.counter];
             double ours = values_[c.ours][c.counter];
             double ratio = base > 0 && ours > 0 ? (c.higher_is_better ? ours / base : base / ours) : 0;
-            std::printf("%-44s %14.1f %14.1f %8.2f %7s%.2f  (%s)\n", c.title.c_str(), base, ours, ratio,
-                        ">=", c.target, c.counter.c_str());
+            std::printf("%-44s %14.1f %14.1f %8.2f %7s%.2f  (%s)\n",
+                        c.title.c_str(),
+                        base,
+                        ours,
+                        ratio,
+                        ">=",
+                        c.target,
+                        c.counter.c_str());
         }
     }
 
-private:
+  private:
     std::vector<comparison> comparisons_;
     std::map<std::string, std::map<std::string, double>> values_;
 };

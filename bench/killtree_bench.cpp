@@ -55,7 +55,8 @@ bool all_gone(const std::vector<int>& pidfds) {
 
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+    return v.empty() ? 0
+                     : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 void kill_tree(benchmark::State& state, proc::tree_mode mode, how method, bool escapee) {
@@ -74,7 +75,8 @@ void kill_tree(benchmark::State& state, proc::tree_mode mode, how method, bool e
         proc::spawn_options o;
         o.argv = {fake_child, "pidfile", pid_file};
         if (escapee) {
-            o.argv.insert(o.argv.end(), {"daemonize", "fork", std::to_string(tree_size - 2), "sleep", "100000"});
+            o.argv.insert(o.argv.end(),
+                          {"daemonize", "fork", std::to_string(tree_size - 2), "sleep", "100000"});
         } else {
             o.argv.insert(o.argv.end(), {"fork", std::to_string(tree_size - 1), "sleep", "100000"});
         }
@@ -114,11 +116,11 @@ void kill_tree(benchmark::State& state, proc::tree_mode mode, how method, bool e
     state.counters["survivors"] = static_cast<double>(survivors);
 }
 
-#define CORRAL_KILL_BENCH(name, mode, method, escapee)                                                      \
-    BENCHMARK_CAPTURE(kill_tree, name, proc::tree_mode::mode, how::method, escapee)                        \
-        ->Name("killtree/" #name)                                                                           \
-        ->Iterations(200)                                                                                   \
-        ->UseManualTime()                                                                                   \
+#define CORRAL_KILL_BENCH(name, mode, method, escapee)                              \
+    BENCHMARK_CAPTURE(kill_tree, name, proc::tree_mode::mode, how::method, escapee) \
+        ->Name("killtree/" #name)                                                   \
+        ->Iterations(200)                                                           \
+        ->UseManualTime()                                                           \
         ->Unit(benchmark::kMillisecond)
 
 CORRAL_KILL_BENCH(bare_killpg, process_group, bare_killpg, false);
@@ -134,10 +136,18 @@ CORRAL_KILL_BENCH(pgroup_term, process_group, stop_term, true);
 
 int main(int argc, char** argv) {
     auto name = [](const char* n) { return std::string("killtree/") + n + "/iterations:200/manual_time"; };
-    return corral::bench::run_benchmarks(
-        argc, argv,
-        {{"p99 ms, bare kill(-pgid) vs cgroup KILL plan", name("bare_killpg"), name("cgroup_kill"), "p99_ms", false,
-          0},
-         {"p99 ms, bare kill(-pgid) vs pgroup KILL plan", name("bare_killpg"), name("pgroup_kill"), "p99_ms", false,
-          0}});
+    return corral::bench::run_benchmarks(argc,
+                                         argv,
+                                         {{"p99 ms, bare kill(-pgid) vs cgroup KILL plan",
+                                           name("bare_killpg"),
+                                           name("cgroup_kill"),
+                                           "p99_ms",
+                                           false,
+                                           0},
+                                          {"p99 ms, bare kill(-pgid) vs pgroup KILL plan",
+                                           name("bare_killpg"),
+                                           name("pgroup_kill"),
+                                           "p99_ms",
+                                           false,
+                                           0}});
 }

@@ -64,11 +64,13 @@ void corral_log(benchmark::State& state, bool spill) {
         spec.output.spill_dir = std::filesystem::temp_directory_path().string();
     }
     for (auto _ : state) {
-        auto& j = table.add("bench", spec, std::move(*output::output_log::create(ioc.get_executor(), spec.output)));
+        auto& j =
+            table.add("bench", spec, std::move(*output::output_log::create(ioc.get_executor(), spec.output)));
         net::co_spawn(ioc, runner.run(j), net::detached);
         ioc.restart();
         ioc.run();
-        if (j.log->end_offset() != static_cast<std::uint64_t>(total_bytes) || j.state != jobs::job_state::succeeded) {
+        if (j.log->end_offset() != static_cast<std::uint64_t>(total_bytes) ||
+            j.state != jobs::job_state::succeeded) {
             state.SkipWithError("job did not deliver every byte");
         }
     }
@@ -82,10 +84,18 @@ BENCHMARK_CAPTURE(corral_log, spill, true)->Name("output/corral_log_spill")->Min
 }  // namespace
 
 int main(int argc, char** argv) {
-    return corral::bench::run_benchmarks(
-        argc, argv,
-        {{"256 MiB into the log (memory)", "output/bare_pipe/min_time:2.000/real_time",
-          "output/corral_log/min_time:2.000/real_time", "bytes_per_second", true, 0.8},
-         {"256 MiB into the log (spill file)", "output/bare_pipe/min_time:2.000/real_time",
-          "output/corral_log_spill/min_time:2.000/real_time", "bytes_per_second", true, 0.8}});
+    return corral::bench::run_benchmarks(argc,
+                                         argv,
+                                         {{"256 MiB into the log (memory)",
+                                           "output/bare_pipe/min_time:2.000/real_time",
+                                           "output/corral_log/min_time:2.000/real_time",
+                                           "bytes_per_second",
+                                           true,
+                                           0.8},
+                                          {"256 MiB into the log (spill file)",
+                                           "output/bare_pipe/min_time:2.000/real_time",
+                                           "output/corral_log_spill/min_time:2.000/real_time",
+                                           "bytes_per_second",
+                                           true,
+                                           0.8}});
 }

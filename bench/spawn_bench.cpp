@@ -85,18 +85,42 @@ void corral_job(benchmark::State& state) {
 }
 
 BENCHMARK(raw)->Name("spawn/raw")->Arg(0)->Arg(1024)->ArgName("parent_mib")->MinTime(1.0)->UseRealTime();
-BENCHMARK(corral_spawn)->Name("spawn/corral")->Arg(0)->Arg(1024)->ArgName("parent_mib")->MinTime(1.0)->UseRealTime();
-BENCHMARK(corral_job)->Name("spawn/corral_job")->Arg(0)->Arg(1024)->ArgName("parent_mib")->MinTime(1.0)->UseRealTime();
+BENCHMARK(corral_spawn)
+    ->Name("spawn/corral")
+    ->Arg(0)
+    ->Arg(1024)
+    ->ArgName("parent_mib")
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(corral_job)
+    ->Name("spawn/corral_job")
+    ->Arg(0)
+    ->Arg(1024)
+    ->ArgName("parent_mib")
+    ->MinTime(1.0)
+    ->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    return corral::bench::run_benchmarks(
-        argc, argv,
-        {{"spawn->reap, small parent", "spawn/raw/parent_mib:0/min_time:1.000/real_time",
-          "spawn/corral/parent_mib:0/min_time:1.000/real_time", "items_per_second", true, 0.8},
-         {"spawn->reap, 1 GiB parent", "spawn/raw/parent_mib:1024/min_time:1.000/real_time",
-          "spawn/corral/parent_mib:1024/min_time:1.000/real_time", "items_per_second", true, 0.8},
-         {"whole job (log, pumps), small parent", "spawn/raw/parent_mib:0/min_time:1.000/real_time",
-          "spawn/corral_job/parent_mib:0/min_time:1.000/real_time", "items_per_second", true, 0.8}});
+    return corral::bench::run_benchmarks(argc,
+                                         argv,
+                                         {{"spawn->reap, small parent",
+                                           "spawn/raw/parent_mib:0/min_time:1.000/real_time",
+                                           "spawn/corral/parent_mib:0/min_time:1.000/real_time",
+                                           "items_per_second",
+                                           true,
+                                           0.8},
+                                          {"spawn->reap, 1 GiB parent",
+                                           "spawn/raw/parent_mib:1024/min_time:1.000/real_time",
+                                           "spawn/corral/parent_mib:1024/min_time:1.000/real_time",
+                                           "items_per_second",
+                                           true,
+                                           0.8},
+                                          {"whole job (log, pumps), small parent",
+                                           "spawn/raw/parent_mib:0/min_time:1.000/real_time",
+                                           "spawn/corral_job/parent_mib:0/min_time:1.000/real_time",
+                                           "items_per_second",
+                                           true,
+                                           0.8}});
 }

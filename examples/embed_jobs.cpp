@@ -34,7 +34,9 @@ net::awaitable<void> follow(jobs::job& j) {
 
 net::awaitable<void> run_and_follow(jobs::job_runner& runner, jobs::job& j) {
     co_await (runner.run(j) && follow(j));
-    std::printf("job %llu %s: %s\n", static_cast<unsigned long long>(j.id), std::string(to_string(j.state)).c_str(),
+    std::printf("job %llu %s: %s\n",
+                static_cast<unsigned long long>(j.id),
+                std::string(to_string(j.state)).c_str(),
                 j.reason.c_str());
 }
 

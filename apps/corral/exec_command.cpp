@@ -6,17 +6,17 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "corral/core/log_exceptions.hpp"
 #include "corral/jobs/job_json.hpp"
@@ -93,8 +93,10 @@ net::awaitable<void> handle_signals(net::signal_set& signals, jobs::job_runner& 
             continue;
         }
         if (++count == 1) {
-            std::fprintf(stderr, "\ncorral: got SIG%s, stopping the job's process tree (%s); again to kill it now\n",
-                         proc::signal_name(sig).c_str(), j.spec.stop.to_string().c_str());
+            std::fprintf(stderr,
+                         "\ncorral: got SIG%s, stopping the job's process tree (%s); again to kill it now\n",
+                         proc::signal_name(sig).c_str(),
+                         j.spec.stop.to_string().c_str());
         } else {
             std::fprintf(stderr, "corral: killing the job's process tree now\n");
         }
@@ -102,8 +104,8 @@ net::awaitable<void> handle_signals(net::signal_set& signals, jobs::job_runner& 
     }
 }
 
-net::awaitable<void> run_job(jobs::job_runner& runner, jobs::job& j, const exec_options& o, int file,
-                             net::signal_set& signals) {
+net::awaitable<void> run_job(
+    jobs::job_runner& runner, jobs::job& j, const exec_options& o, int file, net::signal_set& signals) {
     printer_options po{o.quiet, j.spec.process.output == proc::output_mode::merged, file, [&] {
                            // Like `yes | head`: nobody reads any more, so the job ends.
                            runner.stop(j, jobs::stop_reason::request, proc::stop_plan::kill_now());
@@ -152,7 +154,9 @@ int exec_command(const std::vector<std::string>& args) {
     if (!o.output_file.empty()) {
         file = ::open(o.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (file < 0) {
-            std::fprintf(stderr, "corral exec: cannot open output file '%s': %s\n", o.output_file.c_str(),
+            std::fprintf(stderr,
+                         "corral exec: cannot open output file '%s': %s\n",
+                         o.output_file.c_str(),
                          std::strerror(errno));
             return exit_corral_failed;
         }

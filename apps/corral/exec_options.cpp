@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "corral/core/parse.hpp"
 
@@ -53,14 +53,34 @@ po::options_description describe_options() {
     return d;
 }
 
-error_info bad(std::string message) { return {make_error_code(errc::invalid_argument), std::move(message)}; }
+error_info bad(std::string message) {
+    return {make_error_code(errc::invalid_argument), std::move(message)};
+}
 
 // Options that take a value, to find where the command starts.
 bool takes_value(const std::string& arg) {
-    static const std::set<std::string> with_value{
-        "-c", "--shell", "-C", "--cwd", "-e", "--env", "-u", "--unset", "-i", "--stdin", "-t", "--timeout",
-        "--stop-plan", "--output-cap", "--cap-policy", "-o", "--output-file", "--limit-cpu", "--limit-memory",
-        "--limit-files", "--limit-procs", "--tree"};
+    static const std::set<std::string> with_value{"-c",
+                                                  "--shell",
+                                                  "-C",
+                                                  "--cwd",
+                                                  "-e",
+                                                  "--env",
+                                                  "-u",
+                                                  "--unset",
+                                                  "-i",
+                                                  "--stdin",
+                                                  "-t",
+                                                  "--timeout",
+                                                  "--stop-plan",
+                                                  "--output-cap",
+                                                  "--cap-policy",
+                                                  "-o",
+                                                  "--output-file",
+                                                  "--limit-cpu",
+                                                  "--limit-memory",
+                                                  "--limit-files",
+                                                  "--limit-procs",
+                                                  "--tree"};
     return with_value.contains(arg);
 }
 
@@ -88,7 +108,8 @@ result_info<void> apply_limits(const po::variables_map& vm, proc::resource_limit
         }
         limits.address_space = *s;
     }
-    for (auto [name, field] : {std::pair{"limit-files", &limits.open_files}, {"limit-procs", &limits.processes}}) {
+    for (auto [name, field] :
+         {std::pair{"limit-files", &limits.open_files}, {"limit-procs", &limits.processes}}) {
         if (vm.count(name)) {
             auto n = parse_count(vm, name);
             if (!n) {
@@ -122,7 +143,8 @@ result_info<void> apply_environment(const po::variables_map& vm, proc::environme
 result_info<void> apply_output(const po::variables_map& vm, exec_options& o) {
     auto& spec = o.spec;
     spec.process.pty = vm.count("pty") > 0;
-    spec.process.output = vm.count("merge") || spec.process.pty ? proc::output_mode::merged : proc::output_mode::separate;
+    spec.process.output =
+        vm.count("merge") || spec.process.pty ? proc::output_mode::merged : proc::output_mode::separate;
     if (vm.count("output-cap")) {
         auto cap = parse_size(vm["output-cap"].as<std::string>());
         if (!cap || *cap == 0) {
@@ -172,7 +194,7 @@ result_info<void> apply_process(const po::variables_map& vm, exec_options& o) {
     if (tree != "auto" && tree != "cgroup" && tree != "pgroup") {
         return bad(fmt::format("--tree: '{}' is not auto, cgroup or pgroup", tree));
     }
-    o.tree = tree == "cgroup" ? proc::tree_mode::cgroup
+    o.tree = tree == "cgroup"   ? proc::tree_mode::cgroup
              : tree == "pgroup" ? proc::tree_mode::process_group
                                 : proc::tree_mode::automatic;
     return {};

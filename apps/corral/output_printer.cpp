@@ -27,14 +27,14 @@ bool write_all(int fd, std::string_view data) {
 
 // Keeps the log from dropping what has not been printed; released however the printer ends.
 class scoped_hold {
-public:
+  public:
     explicit scoped_hold(output::output_log& log) : log_(log), id_(log.add_hold(0)) {}
     ~scoped_hold() { log_.remove_hold(id_); }
     scoped_hold(const scoped_hold&) = delete;
     scoped_hold& operator=(const scoped_hold&) = delete;
     void move(std::uint64_t offset) { log_.move_hold(id_, offset); }
 
-private:
+  private:
     output::output_log& log_;
     output::output_log::hold_id id_;
 };
@@ -48,7 +48,8 @@ net::awaitable<void> print_output(output::output_log& log, printer_options optio
         co_await log.wait_for(cursor);
         auto r = log.read(cursor);
         if (r.lost > 0) {
-            std::fprintf(stderr, "corral: %llu bytes of output were dropped (output cap)\n",
+            std::fprintf(stderr,
+                         "corral: %llu bytes of output were dropped (output cap)\n",
                          static_cast<unsigned long long>(r.lost));
         }
         for (const auto& rec : r.records) {

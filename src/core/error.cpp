@@ -6,7 +6,7 @@ namespace corral {
 namespace {
 
 class category final : public boost::system::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "corral"; }
 
     std::string message(int ev) const override {

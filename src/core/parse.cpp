@@ -17,7 +17,8 @@ struct number_and_unit {
 
 result_info<number_and_unit> split_number(std::string_view text, std::string_view what) {
     auto fail = [&](std::string_view why) {
-        return error_info{make_error_code(errc::invalid_argument), fmt::format("{} '{}': {}", what, text, why)};
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("{} '{}': {}", what, text, why)};
     };
     if (text.empty()) {
         return fail("empty");
@@ -64,7 +65,8 @@ result_info<std::chrono::milliseconds> parse_duration(std::string_view text) {
     }
     double ms = parsed->value * scale;
     if (ms > 1e15) {
-        return error_info{make_error_code(errc::invalid_argument), fmt::format("duration '{}': too large", text)};
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("duration '{}': too large", text)};
     }
     return std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(ms))};
 }

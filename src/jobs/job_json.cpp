@@ -1,8 +1,8 @@
 #include "corral/jobs/job_json.hpp"
 
-#include <boost/json/array.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <boost/json/array.hpp>
 
 #include "corral/proc/signals.hpp"
 
@@ -54,7 +54,8 @@ boost::json::object to_json(const job& j) {
     o["started"] = time_or_null(j.started);
     o["finished"] = time_or_null(j.finished);
     if (j.started && j.finished) {
-        o["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(*j.finished - *j.started).count();
+        o["duration_ms"] =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*j.finished - *j.started).count();
     } else {
         o["duration_ms"] = nullptr;
     }

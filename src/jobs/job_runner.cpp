@@ -6,12 +6,12 @@
 #include <csignal>
 #include <cstring>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "corral/core/parse.hpp"
 
@@ -61,7 +61,8 @@ net::awaitable<void> job_runner::run(job& j) {
     auto& p = *j.process;
     auto drain = [&]() -> net::awaitable<void> {
         if (p.stderr_pipe()) {
-            co_await (pump(j, *p.stdout_pipe(), output::stream::out) && pump(j, *p.stderr_pipe(), output::stream::err));
+            co_await (pump(j, *p.stdout_pipe(), output::stream::out) &&
+                      pump(j, *p.stderr_pipe(), output::stream::err));
         } else {
             co_await pump(j, *p.stdout_pipe(), output::stream::out);
         }
@@ -101,7 +102,8 @@ net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::s
             continue;
         }
         if (n < 0 && !(pty && errno == EIO)) {  // EIO on a PTY master: every slave is closed
-            spdlog::warn("job {}: reading {} failed: {}", j.id, output::stream_name(source), std::strerror(errno));
+            spdlog::warn(
+                "job {}: reading {} failed: {}", j.id, output::stream_name(source), std::strerror(errno));
         }
         co_return;
     }

@@ -38,7 +38,9 @@ std::optional<job_state> job_state_from_string(std::string_view s) {
     return std::nullopt;
 }
 
-bool is_finished(job_state s) { return s != job_state::queued && s != job_state::running; }
+bool is_finished(job_state s) {
+    return s != job_state::queued && s != job_state::running;
+}
 
 int job::shell_code() const {
     if (exit) {

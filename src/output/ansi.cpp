@@ -3,7 +3,9 @@
 namespace corral::output {
 namespace {
 
-bool in_range(unsigned char c, unsigned char lo, unsigned char hi) { return c >= lo && c <= hi; }
+bool in_range(unsigned char c, unsigned char lo, unsigned char hi) {
+    return c >= lo && c <= hi;
+}
 
 // Skips a control sequence whose introducer ends at `i`: parameters 0x30-0x3F, intermediates 0x20-0x2F,
 // one final byte 0x40-0x7E. Returns the index after it.
@@ -37,7 +39,9 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
     return i;
 }
 
-bool is_string_introducer(unsigned char c) { return c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_'; }
+bool is_string_introducer(unsigned char c) {
+    return c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_';
+}
 
 }  // namespace
 
@@ -46,14 +50,17 @@ std::string strip_ansi(std::string_view s) {
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const bool esc = c == 0x1b && i + 1 < s.size() && in_range(static_cast<unsigned char>(s[i + 1]), 0x40, 0x5F);
-        const bool c1 = c == 0xc2 && i + 1 < s.size() && in_range(static_cast<unsigned char>(s[i + 1]), 0x80, 0x9F);
+        const bool esc =
+            c == 0x1b && i + 1 < s.size() && in_range(static_cast<unsigned char>(s[i + 1]), 0x40, 0x5F);
+        const bool c1 =
+            c == 0xc2 && i + 1 < s.size() && in_range(static_cast<unsigned char>(s[i + 1]), 0x80, 0x9F);
         if (!esc && !c1) {
             out += s[i++];
             continue;
         }
         // The 7-bit introducer ESC X corresponds to the C1 control X + 0x40.
-        const unsigned char kind = esc ? static_cast<unsigned char>(s[i + 1]) : static_cast<unsigned char>(s[i + 1] - 0x40);
+        const unsigned char kind =
+            esc ? static_cast<unsigned char>(s[i + 1]) : static_cast<unsigned char>(s[i + 1] - 0x40);
         i += 2;
         if (kind == '[') {
             i = skip_csi(s, i);

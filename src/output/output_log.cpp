@@ -32,7 +32,9 @@ std::int64_t now_ns() {
 
 }  // namespace
 
-std::string_view stream_name(stream s) { return s == stream::err ? "stderr" : "stdout"; }
+std::string_view stream_name(stream s) {
+    return s == stream::err ? "stderr" : "stdout";
+}
 
 struct output_log::chunk {
     std::uint64_t start = 0;  // log offset of the first payload byte
@@ -43,7 +45,8 @@ struct output_log::chunk {
     std::int64_t file_pos = -1;  // where the packed bytes are in the spill file
 };
 
-result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor, log_options options) {
+result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor,
+                                                            log_options options) {
     std::unique_ptr<output_log> log(new output_log(std::move(executor), std::move(options)));
     const auto& o = log->options_;
     if (!o.spill_file.empty()) {
@@ -53,8 +56,9 @@ result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor
     }
     if (log->file_ < 0 && (!o.spill_file.empty() || !o.spill_dir.empty())) {
         const auto& where = o.spill_file.empty() ? o.spill_dir : o.spill_file;
-        return error_info{make_error_code(errc::invalid_argument),
-                          fmt::format("cannot create output spill file in '{}': {}", where, std::strerror(errno))};
+        return error_info{
+            make_error_code(errc::invalid_argument),
+            fmt::format("cannot create output spill file in '{}': {}", where, std::strerror(errno))};
     }
     return log;
 }
@@ -83,7 +87,8 @@ void output_log::start_chunk(std::size_t need) {
 std::span<char> output_log::prepare(std::size_t max) {
     max = std::clamp<std::size_t>(max, 1, chunk_size - header_size);
     const std::size_t want = std::min<std::size_t>(max, 16 * 1024);
-    if (chunks_.empty() || !chunks_.back().data || chunks_.back().capacity - chunks_.back().used < header_size + want) {
+    if (chunks_.empty() || !chunks_.back().data ||
+        chunks_.back().capacity - chunks_.back().used < header_size + want) {
         start_chunk(header_size + max);
     }
     auto& c = chunks_.back();
@@ -124,7 +129,9 @@ commit_result output_log::append(stream source, std::string_view bytes) {
     return result;
 }
 
-std::uint64_t output_log::first_offset() const { return chunks_.empty() ? end_ : chunks_.front().start; }
+std::uint64_t output_log::first_offset() const {
+    return chunks_.empty() ? end_ : chunks_.front().start;
+}
 
 std::uint64_t output_log::min_hold() const {
     std::uint64_t m = std::numeric_limits<std::uint64_t>::max();
@@ -154,13 +161,15 @@ void output_log::enforce_limits() {
 }
 
 bool output_log::spill_oldest() {
-    auto it = std::find_if(chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr; });
+    auto it =
+        std::find_if(chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr; });
     if (it == chunks_.end() - 1) {
         return false;
     }
     ssize_t n = ::pwrite(file_, it->data.get(), it->used, static_cast<off_t>(file_end_));
     if (n != static_cast<ssize_t>(it->used)) {
-        spdlog::error("output spill file write failed ({}): dropping the oldest output", std::strerror(errno));
+        spdlog::error("output spill file write failed ({}): dropping the oldest output",
+                      std::strerror(errno));
         ::close(file_);
         file_ = -1;
         return false;
@@ -177,7 +186,8 @@ void output_log::drop_oldest() {
     if (c.data) {
         memory_bytes_ -= c.capacity;
     } else if (file_ >= 0 && c.file_pos >= 0) {
-        ::fallocate(file_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, c.file_pos, static_cast<off_t>(c.used));
+        ::fallocate(
+            file_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, c.file_pos, static_cast<off_t>(c.used));
     }
     dropped_ += c.bytes;
     chunks_.pop_front();
@@ -195,7 +205,8 @@ void output_log::close() {
     if (file_ >= 0 && !options_.spill_file.empty()) {
         for (auto& c : chunks_) {
             if (c.data && c.file_pos < 0 && c.used > 0 &&
-                ::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) == static_cast<ssize_t>(c.used)) {
+                ::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) ==
+                    static_cast<ssize_t>(c.used)) {
                 c.file_pos = static_cast<std::int64_t>(file_end_);
                 file_end_ += c.used;
             }
@@ -216,8 +227,8 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
     if (from >= end_) {
         return r;
     }
-    auto it = std::upper_bound(chunks_.begin(), chunks_.end(), from,
-                               [](std::uint64_t v, const chunk& c) { return v < c.start; });
+    auto it = std::upper_bound(
+        chunks_.begin(), chunks_.end(), from, [](std::uint64_t v, const chunk& c) { return v < c.start; });
     --it;
     for (std::size_t budget = max_bytes; it != chunks_.end() && budget > 0; ++it) {
         read_chunk(*it, budget, r);

@@ -82,7 +82,9 @@ table parse_tsv(const std::vector<std::string>& lines) {
     return t;
 }
 
-char at(const std::string& s, std::size_t i) { return i < s.size() ? s[i] : ' '; }
+char at(const std::string& s, std::size_t i) {
+    return i < s.size() ? s[i] : ' ';
+}
 
 std::string cell(const std::string& row, std::size_t start, std::size_t end) {
     return start >= row.size() ? std::string{} : trim(std::string_view(row).substr(start, end - start));
@@ -121,8 +123,8 @@ table parse_aligned(const std::vector<std::string>& lines) {
     table t;
     std::vector<std::vector<std::string>> columns_cells;
     for (std::size_t c = 0; c + 1 < starts.size(); ++c) {
-        std::string name = normalise_name(std::string_view(header).substr(std::min(starts[c], header.size()),
-                                                                           starts[c + 1] - starts[c]));
+        std::string name = normalise_name(
+            std::string_view(header).substr(std::min(starts[c], header.size()), starts[c + 1] - starts[c]));
         std::vector<std::string> cells;
         bool empty = true;
         for (std::size_t r = 1; r < lines.size(); ++r) {

@@ -45,7 +45,9 @@ std::string unescape_octal(std::string_view s) {
     return out;
 }
 
-error_info unsupported(std::string why) { return {make_error_code(errc::unsupported), std::move(why)}; }
+error_info unsupported(std::string why) {
+    return {make_error_code(errc::unsupported), std::move(why)};
+}
 
 // Removes directories left by earlier corral processes that have exited.
 void remove_stale_roots(const std::string& parent) {
@@ -160,7 +162,8 @@ result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
     return cgroup_leaf(std::move(path), std::move(procs));
 }
 
-cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs) : path_(std::move(path)), procs_(std::move(procs)) {}
+cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs)
+    : path_(std::move(path)), procs_(std::move(procs)) {}
 
 cgroup_leaf::~cgroup_leaf() {
     if (path_.empty()) {
@@ -176,7 +179,9 @@ cgroup_leaf::~cgroup_leaf() {
     }
 }
 
-void cgroup_leaf::kill() { write_file(path_ + "/cgroup.kill", "1"); }
+void cgroup_leaf::kill() {
+    write_file(path_ + "/cgroup.kill", "1");
+}
 
 void cgroup_leaf::signal(int signal) {
     if (signal == SIGKILL) {

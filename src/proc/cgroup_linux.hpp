@@ -11,7 +11,7 @@ namespace corral::proc {
 
 /// One job's cgroup v2 leaf: the child joins it before exec; killing it takes every descendant.
 class cgroup_leaf {
-public:
+  public:
     cgroup_leaf(std::string path, unique_fd procs);
     cgroup_leaf(cgroup_leaf&&) noexcept = default;
     cgroup_leaf& operator=(cgroup_leaf&&) noexcept = default;
@@ -28,14 +28,14 @@ public:
     bool populated() const;
     std::vector<int> members() const;
 
-private:
+  private:
     std::string path_;
     unique_fd procs_;
 };
 
 /// Our own directory in the cgroup v2 hierarchy ("<own cgroup>/corral-<pid>"), parent of all leaves.
 class cgroup_root {
-public:
+  public:
     /// Finds the cgroup2 mount in /proc/self/mountinfo and our cgroup in /proc/self/cgroup, then creates
     /// our directory. Fails with errc::unsupported and the reason when any step is not possible.
     static result_info<cgroup_root> create();
@@ -47,7 +47,7 @@ public:
     const std::string& path() const { return path_; }
     result_info<cgroup_leaf> make_leaf(std::uint64_t id) const;
 
-private:
+  private:
     explicit cgroup_root(std::string path) : path_(std::move(path)) {}
     std::string path_;
 };

@@ -3,16 +3,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include "pidfd_linux.hpp"
 #include <sys/wait.h>
 #include <termios.h>
+#include "pidfd_linux.hpp"
 
 #include <algorithm>
 #include <cerrno>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
-#include <spdlog/spdlog.h>
 
 #include "child_impl.hpp"
 
@@ -28,8 +28,12 @@ std::optional<child::pipe> adopt(const net::any_io_executor& ex, unique_fd fd) {
 
 }  // namespace
 
-child::impl::impl(net::any_io_executor ex, pid_t p, unique_fd fd, std::unique_ptr<process_tree> t,
-                  std::shared_ptr<launcher_state> s, stdio_fds io)
+child::impl::impl(net::any_io_executor ex,
+                  pid_t p,
+                  unique_fd fd,
+                  std::unique_ptr<process_tree> t,
+                  std::shared_ptr<launcher_state> s,
+                  stdio_fds io)
     : executor(ex),
       pid(p),
       pidfd(ex, fd.release()),
@@ -67,7 +71,8 @@ bool child::impl::leader_gone() {
 void child::impl::reap_blocking() {
     siginfo_t info{};
     int r;
-    while ((r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED)) < 0 && errno == EINTR) {
+    while ((r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED)) < 0 &&
+           errno == EINTR) {
     }
     if (r == 0) {
         status = exit_status::from_wait(info.si_code, info.si_status);
@@ -80,12 +85,24 @@ child::child(child&&) noexcept = default;
 child& child::operator=(child&&) noexcept = default;
 child::~child() = default;
 
-pid_t child::pid() const { return impl_->pid; }
-std::optional<exit_status> child::status() const { return impl_->status; }
-std::optional<child::pipe>& child::stdin_pipe() { return impl_->in; }
-std::optional<child::pipe>& child::stdout_pipe() { return impl_->out; }
-std::optional<child::pipe>& child::stderr_pipe() { return impl_->err; }
-bool child::is_pty() const { return impl_->pty; }
+pid_t child::pid() const {
+    return impl_->pid;
+}
+std::optional<exit_status> child::status() const {
+    return impl_->status;
+}
+std::optional<child::pipe>& child::stdin_pipe() {
+    return impl_->in;
+}
+std::optional<child::pipe>& child::stdout_pipe() {
+    return impl_->out;
+}
+std::optional<child::pipe>& child::stderr_pipe() {
+    return impl_->err;
+}
+bool child::is_pty() const {
+    return impl_->pty;
+}
 
 net::awaitable<exit_status> child::wait() {
     if (impl_->status) {
@@ -113,7 +130,9 @@ void child::signal_tree(int signal) {
     }
 }
 
-bool child::tree_empty() { return impl_->leader_gone() && impl_->tree->empty(); }
+bool child::tree_empty() {
+    return impl_->leader_gone() && impl_->tree->empty();
+}
 
 net::awaitable<bool> child::stop(const stop_plan& plan) {
     using namespace std::chrono_literals;

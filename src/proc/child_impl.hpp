@@ -12,8 +12,12 @@
 namespace corral::proc {
 
 struct child::impl {
-    impl(net::any_io_executor executor, pid_t pid, unique_fd pidfd, std::unique_ptr<process_tree> tree,
-         std::shared_ptr<launcher_state> state, stdio_fds io);
+    impl(net::any_io_executor executor,
+         pid_t pid,
+         unique_fd pidfd,
+         std::unique_ptr<process_tree> tree,
+         std::shared_ptr<launcher_state> state,
+         stdio_fds io);
     ~impl();
 
     bool leader_gone();

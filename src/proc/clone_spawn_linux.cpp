@@ -18,11 +18,11 @@ constexpr std::size_t child_stack_size = 64 * 1024;
 
 // Raw syscalls only: sanitizer interceptors and libc wrappers may take locks or touch state that the
 // child shares with the suspended parent.
-#define CORRAL_CHILD_FAIL(stage)          \
-    do {                                  \
-        setup->error = errno;             \
-        setup->failed_stage = (stage);    \
-        ::syscall(SYS_exit, 127);         \
+#define CORRAL_CHILD_FAIL(stage)       \
+    do {                               \
+        setup->error = errno;          \
+        setup->failed_stage = (stage); \
+        ::syscall(SYS_exit, 127);      \
     } while (0)
 
 __attribute__((no_sanitize("address", "undefined"))) int child_main(void* arg) {
@@ -81,8 +81,8 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* arg) {
 }  // namespace
 
 bool clone_and_exec(child_setup& setup, spawned& out) {
-    void* stack = ::mmap(nullptr, child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                         -1, 0);
+    void* stack = ::mmap(
+        nullptr, child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         setup.error = errno;
         setup.failed_stage = spawn_stage::exec;
@@ -93,8 +93,11 @@ bool clone_and_exec(child_setup& setup, spawned& out) {
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd = -1;
-    pid_t pid = ::clone(child_main, static_cast<char*>(stack) + child_stack_size,
-                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
+    pid_t pid = ::clone(child_main,
+                        static_cast<char*>(stack) + child_stack_size,
+                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                        &setup,
+                        &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     ::munmap(stack, child_stack_size);

@@ -18,10 +18,10 @@ struct child_setup {
     const char* path = nullptr;
     char* const* argv = nullptr;
     char* const* envp = nullptr;
-    const char* cwd = nullptr;           ///< nullptr: keep the parent's
+    const char* cwd = nullptr;             ///< nullptr: keep the parent's
     std::array<int, 3> stdio{-1, -1, -1};  ///< become the child's 0, 1, 2
-    int cgroup_procs_fd = -1;            ///< the child writes "0" here to join its cgroup leaf
-    bool controlling_terminal = false;   ///< stdio[1] is a PTY slave to make the controlling terminal
+    int cgroup_procs_fd = -1;              ///< the child writes "0" here to join its cgroup leaf
+    bool controlling_terminal = false;     ///< stdio[1] is a PTY slave to make the controlling terminal
     struct limit {
         int resource;
         rlimit value;

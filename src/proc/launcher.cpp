@@ -58,7 +58,8 @@ error_info describe_failure(const child_setup& setup, const spawn_options& optio
 
 }  // namespace
 
-result_info<std::unique_ptr<launcher>> launcher::create(net::any_io_executor executor, launcher_options options) {
+result_info<std::unique_ptr<launcher>> launcher::create(net::any_io_executor executor,
+                                                        launcher_options options) {
     auto s = std::make_shared<launcher_state>();
     std::string fallback_reason;
     if (options.tree != tree_mode::process_group) {
@@ -89,7 +90,9 @@ launcher::launcher(net::any_io_executor executor, std::shared_ptr<launcher_state
 
 launcher::~launcher() = default;
 
-tree_mode launcher::mechanism() const { return state_->mode; }
+tree_mode launcher::mechanism() const {
+    return state_->mode;
+}
 
 std::string launcher::describe() const {
     if (state_->mode == tree_mode::cgroup) {
@@ -97,7 +100,8 @@ std::string launcher::describe() const {
     }
     return state_->fallback_reason.empty()
                ? "process group + subreaper"
-               : fmt::format("process group + subreaper (cgroup v2 unavailable: {})", state_->fallback_reason);
+               : fmt::format("process group + subreaper (cgroup v2 unavailable: {})",
+                             state_->fallback_reason);
 }
 
 result_info<child> launcher::spawn(const spawn_options& options) {
@@ -155,8 +159,8 @@ result_info<child> launcher::spawn(const spawn_options& options) {
         state_->leaders.insert(sp.pid);
         tree = std::make_unique<pgroup_tree>(state_, sp.pid, tag);
     }
-    return child(std::make_unique<child::impl>(executor_, sp.pid, std::move(sp.pidfd), std::move(tree), state_,
-                                               std::move(*io)));
+    return child(std::make_unique<child::impl>(
+        executor_, sp.pid, std::move(sp.pidfd), std::move(tree), state_, std::move(*io)));
 }
 
 }  // namespace corral::proc

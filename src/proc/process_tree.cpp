@@ -1,9 +1,9 @@
 #include "process_tree.hpp"
 
 #include <signal.h>
-#include "pidfd_linux.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "pidfd_linux.hpp"
 
 #include <set>
 

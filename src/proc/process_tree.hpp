@@ -15,7 +15,7 @@ struct launcher_state;
 
 /// The processes of one job other than its leader: found and signalled by one of two mechanisms.
 class process_tree {
-public:
+  public:
     virtual ~process_tree() = default;
     /// Sends a signal to every member.
     virtual void signal(int signal) = 0;
@@ -25,12 +25,12 @@ public:
 
 /// cgroup v2: the leaf holds the leader and every descendant, however they daemonize.
 class cgroup_tree final : public process_tree {
-public:
+  public:
     explicit cgroup_tree(cgroup_leaf leaf) : leaf_(std::move(leaf)) {}
     void signal(int signal) override { leaf_.signal(signal); }
     bool empty() override { return !leaf_.populated(); }
 
-private:
+  private:
     cgroup_leaf leaf_;
 };
 
@@ -41,12 +41,12 @@ private:
  * environment cannot be found this way; cgroup mode has no such gap.
  */
 class pgroup_tree final : public process_tree {
-public:
+  public:
     pgroup_tree(std::shared_ptr<launcher_state> state, pid_t leader, std::string tag);
     void signal(int signal) override;
     bool empty() override;
 
-private:
+  private:
     std::vector<pid_t> members();
 
     std::shared_ptr<launcher_state> state_;

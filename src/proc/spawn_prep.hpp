@@ -20,7 +20,8 @@ std::vector<std::string> build_environment(const environment& env);
 
 /// The executable for argv[0]: as given when it contains '/', else the first executable regular file in
 /// the PATH of `env` (or /usr/local/bin:/usr/bin:/bin when it has none). Errors: executable_not_found.
-result_info<std::string> find_program(const std::string& name, const std::vector<std::string>& env,
+result_info<std::string> find_program(const std::string& name,
+                                      const std::vector<std::string>& env,
                                       const std::string& cwd);
 
 /// The descriptors for one spawn: the child's 0/1/2 and the parent's ends.

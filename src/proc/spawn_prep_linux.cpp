@@ -17,15 +17,19 @@ extern char** environ;
 namespace corral::proc {
 namespace {
 
-error_info spawn_error(std::string message) { return {make_error_code(errc::spawn_failed), std::move(message)}; }
+error_info spawn_error(std::string message) {
+    return {make_error_code(errc::spawn_failed), std::move(message)};
+}
 
 bool is_executable_file(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
 // Bigger pipes mean fewer wake-ups for chatty children; a refusal (limits) is harmless.
-void enlarge_pipe(int fd) { ::fcntl(fd, F_SETPIPE_SZ, 1 << 20); }
+void enlarge_pipe(int fd) {
+    ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
 
 result_info<std::array<unique_fd, 2>> make_pipe() {
     int fds[2];
@@ -96,7 +100,8 @@ std::vector<std::string> build_environment(const environment& env) {
     return out;
 }
 
-result_info<std::string> find_program(const std::string& name, const std::vector<std::string>& env,
+result_info<std::string> find_program(const std::string& name,
+                                      const std::vector<std::string>& env,
                                       const std::string& cwd) {
     if (name.find('/') != std::string::npos) {
         return name;  // exec reports ENOENT/EACCES with the stage; relative paths resolve in the child's cwd

@@ -17,12 +17,15 @@ stop_plan::stop_plan(std::vector<stop_step> steps) : steps_(std::move(steps)) {
     }
 }
 
-stop_plan stop_plan::kill_now() { return stop_plan({{SIGKILL, kill_grace}}); }
+stop_plan stop_plan::kill_now() {
+    return stop_plan({{SIGKILL, kill_grace}});
+}
 
 result_info<stop_plan> stop_plan::parse(std::string_view text) {
     std::vector<stop_step> steps;
     auto fail = [&](const std::string& why) {
-        return error_info{make_error_code(errc::invalid_argument), fmt::format("stop plan '{}': {}", text, why)};
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("stop plan '{}': {}", text, why)};
     };
     std::string_view rest = text;
     while (!rest.empty()) {

@@ -45,7 +45,9 @@ void write_all(int fd, const char* data, std::size_t n) {
     }
 }
 
-void say(int fd, const std::string& s) { write_all(fd, s.data(), s.size()); }
+void say(int fd, const std::string& s) {
+    write_all(fd, s.data(), s.size());
+}
 
 void record_pid() {
     if (pid_file.empty()) {

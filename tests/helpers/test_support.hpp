@@ -53,7 +53,8 @@ T run_coro(net::io_context& ioc, net::awaitable<T> a, std::chrono::seconds limit
     return std::move(*value);
 }
 
-inline void run_coro(net::io_context& ioc, net::awaitable<void> a,
+inline void run_coro(net::io_context& ioc,
+                     net::awaitable<void> a,
                      std::chrono::seconds limit = std::chrono::seconds(60)) {
     auto wrapped = [](net::awaitable<void> inner) -> net::awaitable<bool> {
         co_await std::move(inner);
@@ -97,7 +98,8 @@ inline std::vector<pid_t> read_pids(const std::string& path) {
 }
 
 /// Polls until the file holds at least `count` pids (the fake child writes them as it forks).
-inline std::vector<pid_t> wait_for_pids(const std::string& path, std::size_t count,
+inline std::vector<pid_t> wait_for_pids(const std::string& path,
+                                        std::size_t count,
                                         std::chrono::milliseconds limit = std::chrono::milliseconds(10000)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     auto pids = read_pids(path);
@@ -110,7 +112,7 @@ inline std::vector<pid_t> wait_for_pids(const std::string& path, std::size_t cou
 
 /// A temporary directory removed with everything in it.
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string templ = (std::filesystem::temp_directory_path() / "corral-test-XXXXXX").string();
         if (::mkdtemp(templ.data()) == nullptr) {
@@ -125,7 +127,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

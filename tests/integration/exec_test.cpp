@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "helpers/test_support.hpp"
 
@@ -36,10 +36,25 @@ std::string slurp(const std::string& path) {
 }
 
 class ExecTest : public ::testing::Test {
-protected:
+  protected:
     // Starts corral with stdout/stderr going to files (or /dev/null for stdout when `discard_out`).
-    pid_t start(const std::vector<std::string>& args, const std::string& stdin_file = "/dev/null",
+    pid_t start(const std::vector<std::string>& args,
+                const std::string& stdin_file = "/dev/null",
                 bool discard_out = false) {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, stdin_file.c_str(), O_RDONLY, 0);
+        const std::string out = discard_out ? "/dev/null" : dir_.file("out");
+        posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(
+            &fa, 2, dir_.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        pid_t pid = spawn_cli(args, fa);
+        posix_spawn_file_actions_destroy(&fa);
+        return pid;
+    }
+
+    // Starts `corral ARGS...` with the given file actions; the test keeps nothing else open in it.
+    static pid_t spawn_cli(const std::vector<std::string>& args, const posix_spawn_file_actions_t& fa) {
         std::vector<std::string> argv{cli};
         argv.insert(argv.end(), args.begin(), args.end());
         std::vector<char*> ptrs;
@@ -47,15 +62,8 @@ protected:
             ptrs.push_back(a.data());
         }
         ptrs.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, stdin_file.c_str(), O_RDONLY, 0);
-        const std::string out = discard_out ? "/dev/null" : dir_.file("out");
-        posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_addopen(&fa, 2, dir_.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         pid_t pid = -1;
         EXPECT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, ptrs.data(), environ), 0);
-        posix_spawn_file_actions_destroy(&fa);
         return pid;
     }
 
@@ -105,8 +113,7 @@ TEST_F(ExecTest, DeathBySignalGives128PlusSignal) {
 }
 
 TEST_F(ExecTest, TimeoutStopsTheTreeAndExits124) {
-    auto r = run(concat({"exec", "--timeout", "200ms", "--stop-plan", "TERM:100ms",
-                         "--json"},
+    auto r = run(concat({"exec", "--timeout", "200ms", "--stop-plan", "TERM:100ms", "--json"},
                         fake({"pidfile", dir_.file("pids"), "ignore-term", "daemonize", "sleep", "100000"})));
     EXPECT_EQ(r.status, 124);
     auto summary = boost::json::parse(r.out).as_object();
@@ -123,7 +130,8 @@ TEST_F(ExecTest, MissingCommandExits127WithTheReason) {
     EXPECT_NE(r.err.find("'no-such-command-corral': command not found"), std::string::npos) << r.err;
     auto bad_cwd = run(concat({"exec", "-C", "/no/such/dir"}, fake({})));
     EXPECT_EQ(bad_cwd.status, 126);
-    EXPECT_NE(bad_cwd.err.find("cannot change directory to '/no/such/dir'"), std::string::npos) << bad_cwd.err;
+    EXPECT_NE(bad_cwd.err.find("cannot change directory to '/no/such/dir'"), std::string::npos)
+        << bad_cwd.err;
 }
 
 TEST_F(ExecTest, UsageErrorsAreClearAndExit2) {
@@ -165,7 +173,8 @@ TEST_F(ExecTest, JsonSummaryDescribesTheJob) {
 }
 
 TEST_F(ExecTest, OutputFileGetsEverything) {
-    auto r = run(concat({"exec", "-q", "-o", dir_.file("copy")}, fake({"spew", "1000000", "eprint", "last"})));
+    auto r =
+        run(concat({"exec", "-q", "-o", dir_.file("copy")}, fake({"spew", "1000000", "eprint", "last"})));
     EXPECT_EQ(r.status, 0);
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(slurp(dir_.file("copy")).size(), 1000000u + 5);
@@ -186,9 +195,9 @@ TEST_F(ExecTest, EnvironmentAndDirectoryOptions) {
 class ExecInterruptTest : public ExecTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(ExecInterruptTest, CtrlCStopsTheWholeTree) {
-    pid_t corral = start(concat({"exec", "--tree", GetParam(), "--stop-plan", "TERM:300ms"},
-                                fake({"pidfile", dir_.file("pids"), "ignore-term", "daemonize", "fork", "5",
-                                      "sleep", "100000"})));
+    pid_t corral = start(concat(
+        {"exec", "--tree", GetParam(), "--stop-plan", "TERM:300ms"},
+        fake({"pidfile", dir_.file("pids"), "ignore-term", "daemonize", "fork", "5", "sleep", "100000"})));
     auto pids = test::wait_for_pids(dir_.file("pids"), 7);
     ASSERT_EQ(pids.size(), 7u);
     ::kill(corral, SIGINT);
@@ -201,8 +210,9 @@ TEST_P(ExecInterruptTest, CtrlCStopsTheWholeTree) {
 }
 
 TEST_P(ExecInterruptTest, SecondCtrlCKillsAtOnce) {
-    pid_t corral = start(concat({"exec", "--tree", GetParam(), "--stop-plan", "TERM:600s"},
-                                fake({"pidfile", dir_.file("pids"), "ignore-term", "fork", "3", "sleep", "100000"})));
+    pid_t corral =
+        start(concat({"exec", "--tree", GetParam(), "--stop-plan", "TERM:600s"},
+                     fake({"pidfile", dir_.file("pids"), "ignore-term", "fork", "3", "sleep", "100000"})));
     auto pids = test::wait_for_pids(dir_.file("pids"), 4);
     ASSERT_EQ(pids.size(), 4u);
     ::kill(corral, SIGTERM);
@@ -221,19 +231,13 @@ INSTANTIATE_TEST_SUITE_P(Mechanisms, ExecInterruptTest, ::testing::Values("auto"
 TEST_F(ExecTest, ClosedStdoutStopsTheJob) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    std::vector<std::string> argv{cli, "exec", "--", test::fake_child, "spew", "100000000000"};
-    std::vector<char*> ptrs;
-    for (auto& a : argv) {
-        ptrs.push_back(a.data());
-    }
-    ptrs.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    pid_t pid = -1;
-    ASSERT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, ptrs.data(), environ), 0);
+    pid_t pid = spawn_cli({"exec", "--", test::fake_child, "spew", "100000000000"}, fa);
     posix_spawn_file_actions_destroy(&fa);
+    ASSERT_GT(pid, 0);
     ::close(fds[1]);
     char buf[4096];
     ASSERT_GT(::read(fds[0], buf, sizeof buf), 0);  // it is running and printing

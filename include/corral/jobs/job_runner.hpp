@@ -17,7 +17,7 @@ namespace corral::jobs {
  * Not thread-safe: the core's executor only.
  */
 class job_runner {
-public:
+  public:
     job_runner(proc::launcher& launcher, job_table& table) : launcher_(launcher), table_(table) {}
 
     /// Runs one queued job to its end. Never throws for job failures: they are job states.
@@ -35,7 +35,7 @@ public:
     /// Closes a running job's stdin (EOF for the child; ^D on a PTY).
     result<void> close_stdin(job& j);
 
-private:
+  private:
     net::awaitable<void> pump(job& j, proc::child::pipe& pipe, output::stream source);
     net::awaitable<void> supervise_exit(job& j);
     net::awaitable<void> control(job& j);

@@ -28,7 +28,7 @@ struct retention {
  * Not thread-safe: the core's executor only.
  */
 class job_table {
-public:
+  public:
     using observer = std::function<void(const job&, job_event)>;
 
     explicit job_table(retention r = {}) : retention_(r) {}
@@ -46,7 +46,7 @@ public:
     /// Evicts finished jobs beyond the limits; returns how many went.
     std::size_t evict(clock::time_point now = clock::now());
 
-private:
+  private:
     retention retention_;
     std::map<job_id, std::unique_ptr<job>> jobs_;
     job_id next_id_ = 1;

@@ -20,7 +20,7 @@ namespace corral::output {
  * When output was dropped before the view read it, a marker line says how many bytes were lost.
  */
 class line_view {
-public:
+  public:
     struct options {
         bool strip_ansi = false;
         std::size_t max_line = 1 << 20;
@@ -34,7 +34,7 @@ public:
     bool finished() const;
     std::uint64_t cursor() const { return cursor_; }
 
-private:
+  private:
     void add(std::vector<std::string>& out, std::string line) const;
 
     const output_log* log_;

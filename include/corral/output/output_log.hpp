@@ -58,11 +58,12 @@ struct read_result {
  * Not thread-safe: use from the executor it was made with.
  */
 class output_log {
-public:
+  public:
     static constexpr std::size_t chunk_size = 256 * 1024;
 
     /// Errors: errc::invalid_argument when the spill file cannot be created (the message says why).
-    static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor, log_options options = {});
+    static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor,
+                                                           log_options options = {});
     ~output_log();
     output_log(const output_log&) = delete;
     output_log& operator=(const output_log&) = delete;
@@ -103,7 +104,7 @@ public:
 
     static constexpr std::size_t header_size = 16;
 
-private:
+  private:
     struct chunk;
     output_log(net::any_io_executor executor, log_options options);
     void start_chunk(std::size_t need);

@@ -27,7 +27,7 @@ class process_tree;
  * with a warning in the log, because that is a bug in the owner.
  */
 class child {
-public:
+  public:
     using pipe = net::posix::stream_descriptor;
 
     child(child&&) noexcept;
@@ -68,7 +68,7 @@ public:
     struct impl;
     explicit child(std::unique_ptr<impl> p);
 
-private:
+  private:
     std::unique_ptr<impl> impl_;
 };
 

@@ -20,7 +20,7 @@ struct signaled {
 
 /// How a child ended. Data, never an error: a failing job is a state, not an exception.
 class exit_status {
-public:
+  public:
     /// exited(0); exists because co_spawn needs default-constructible results.
     exit_status() : state_(exited{0}) {}
     exit_status(exited e) : state_(e) {}
@@ -29,7 +29,9 @@ public:
     /// Decodes waitid()'s si_code/si_status pair.
     static exit_status from_wait(int code, int status);
 
-    bool success() const { return std::holds_alternative<exited>(state_) && std::get<exited>(state_).code == 0; }
+    bool success() const {
+        return std::holds_alternative<exited>(state_) && std::get<exited>(state_).code == 0;
+    }
     bool is_signaled() const { return std::holds_alternative<signaled>(state_); }
     const std::variant<exited, signaled>& state() const { return state_; }
 
@@ -41,7 +43,7 @@ public:
 
     friend bool operator==(const exit_status&, const exit_status&) = default;
 
-private:
+  private:
     std::variant<exited, signaled> state_;
 };
 

@@ -36,7 +36,7 @@ struct launcher_options {
  * Use from one executor (the core's); spawn() is synchronous and fast.
  */
 class launcher {
-public:
+  public:
     /**
      * Actionable errors: errc::unsupported when options.tree == tree_mode::cgroup and the host has no
      * usable cgroup v2 hierarchy.
@@ -59,7 +59,7 @@ public:
     /// For logs and `corral exec --verbose`: "cgroup v2 at /sys/fs/cgroup/unified/corral-123".
     std::string describe() const;
 
-private:
+  private:
     launcher(net::any_io_executor executor, std::shared_ptr<launcher_state> s);
     net::any_io_executor executor_;
     std::shared_ptr<launcher_state> state_;

@@ -25,7 +25,7 @@ struct stop_step {
  * KILL has `KILL` appended, so a stop always finishes.
  */
 class stop_plan {
-public:
+  public:
     static constexpr std::chrono::milliseconds default_grace{5000};
     /// How long to wait for the kernel to finish tearing a tree down after SIGKILL.
     static constexpr std::chrono::milliseconds kill_grace{2000};
@@ -45,7 +45,7 @@ public:
 
     friend bool operator==(const stop_plan&, const stop_plan&) = default;
 
-private:
+  private:
     std::vector<stop_step> steps_;
 };
 

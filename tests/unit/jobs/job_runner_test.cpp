@@ -2,10 +2,10 @@
 
 #include <csignal>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
 
 #include "corral/core/log_exceptions.hpp"
 #include "helpers/test_support.hpp"
@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 using test::run_coro;
 
 class JobRunnerTest : public ::testing::Test {
-protected:
+  protected:
     job& add(std::vector<std::string> actions, job_spec spec = {}) {
         spec.process.argv = {test::fake_child};
         spec.process.argv.insert(spec.process.argv.end(), actions.begin(), actions.end());
@@ -163,7 +163,8 @@ TEST_F(JobRunnerTest, ProcessesLeftBehindByTheLeaderAreStopped) {
     job_spec spec;
     spec.stop = proc::stop_plan({{SIGTERM, 100ms}});
     // The daemonized grandchild keeps stdout open: without the clean-up the job would never end.
-    auto& j = add({"pidfile", dir.file("pids"), "ignore-term", "daemonize", "print", "bye", "exit", "0"}, spec);
+    auto& j =
+        add({"pidfile", dir.file("pids"), "ignore-term", "daemonize", "print", "bye", "exit", "0"}, spec);
     run(j);
     EXPECT_EQ(j.state, job_state::succeeded);
     EXPECT_EQ(output_of(j), "bye\n");

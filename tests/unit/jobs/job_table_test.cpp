@@ -1,7 +1,7 @@
 #include "corral/jobs/job_table.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 
 namespace corral::jobs {
 namespace {
@@ -9,8 +9,10 @@ namespace {
 using namespace std::chrono_literals;
 
 class JobTableTest : public ::testing::Test {
-protected:
-    job& add(job_table& t) { return t.add("me", {}, std::move(*output::output_log::create(ioc_.get_executor()))); }
+  protected:
+    job& add(job_table& t) {
+        return t.add("me", {}, std::move(*output::output_log::create(ioc_.get_executor())));
+    }
     void finish(job_table& t, job& j, clock::time_point when = clock::now()) {
         j.state = job_state::succeeded;
         j.finished = when;

@@ -17,7 +17,9 @@ TEST(StripAnsi, RemovesWholeOscSequences) {
 }
 
 TEST(StripAnsi, RemovesEightBitControlsButNotUtf8Text) {
-    EXPECT_EQ(strip_ansi("\xc2\x9b" "31mred"), "red");  // C1 CSI, UTF-8 encoded
+    EXPECT_EQ(strip_ansi("\xc2\x9b"
+                         "31mred"),
+              "red");  // C1 CSI, UTF-8 encoded
     EXPECT_EQ(strip_ansi("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");
 }
 

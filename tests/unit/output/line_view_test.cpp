@@ -10,7 +10,7 @@ namespace {
 using lines = std::vector<std::string>;
 
 class LineViewTest : public ::testing::Test {
-protected:
+  protected:
     net::io_context ioc_;
     std::unique_ptr<output_log> log_ = std::move(*output_log::create(ioc_.get_executor()));
 };

@@ -1,8 +1,8 @@
 #include "corral/output/output_log.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
-#include <gtest/gtest.h>
 
 #include "helpers/test_support.hpp"
 
@@ -33,6 +33,18 @@ std::string read_everything(const output_log& log, std::uint64_t from = 0) {
         all += concat(r);
     }
     return all;
+}
+
+// Reads the log from the start until it is closed and fully read, handing each read to `on_read`.
+template <class OnRead>
+net::awaitable<void> follow(output_log& log, OnRead on_read) {
+    std::uint64_t cursor = 0;
+    while (!(log.closed() && cursor == log.end_offset())) {
+        co_await log.wait_for(cursor);
+        auto r = log.read(cursor);
+        cursor = r.next;
+        co_await on_read(r);
+    }
 }
 
 TEST(OutputLog, RecordsKeepOffsetsStreamsAndTimes) {
@@ -146,13 +158,10 @@ TEST(OutputLog, FollowersWakeOnDataAndOnClose) {
     auto log = make_log(ioc);
     auto follower = [&]() -> net::awaitable<std::string> {
         std::string seen;
-        std::uint64_t cursor = 0;
-        while (!(log->closed() && cursor == log->end_offset())) {
-            co_await log->wait_for(cursor);
-            auto r = log->read(cursor);
+        co_await follow(*log, [&](const read_result& r) -> net::awaitable<void> {
             seen += concat(r);
-            cursor = r.next;
-        }
+            co_return;
+        });
         co_return seen;
     };
     auto writer = [&]() -> net::awaitable<std::string> {
@@ -189,15 +198,11 @@ TEST(OutputLog, HoldBackPressuresTheWriterInsteadOfLosingOutput) {
     };
     std::string seen;
     auto reader = [&]() -> net::awaitable<void> {
-        std::uint64_t cursor = 0;
-        while (!(log->closed() && cursor == log->end_offset())) {
-            co_await log->wait_for(cursor);
-            auto r = log->read(cursor);
+        co_await follow(*log, [&](const read_result& r) -> net::awaitable<void> {
             seen += concat(r);
-            cursor = r.next;
-            log->move_hold(hold, cursor);
-            co_await net::post(ioc, net::use_awaitable);
-        }
+            log->move_hold(hold, r.next);
+            co_await net::post(ioc, net::use_awaitable);  // a slow reader: let the writer run
+        });
     };
     using namespace boost::asio::experimental::awaitable_operators;
     run_coro(ioc, [&]() -> net::awaitable<void> { co_await (writer() && reader()); }());

@@ -7,9 +7,9 @@
 #include <csignal>
 #include <fstream>
 
+#include <gtest/gtest.h>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
 
 #include "helpers/test_support.hpp"
 
@@ -50,7 +50,7 @@ net::awaitable<outcome> collect(child c) {
 }
 
 class LauncherTest : public ::testing::TestWithParam<tree_mode> {
-protected:
+  protected:
     void SetUp() override {
         auto l = launcher::create(ioc_.get_executor(), {GetParam()});
         if (!l && GetParam() == tree_mode::cgroup) {
@@ -139,7 +139,9 @@ TEST_P(LauncherTest, EnvironmentInheritsExtendsAndReplaces) {
     EXPECT_EQ(run(replace).out, "<unset>\nthis\n");
 }
 
-TEST_P(LauncherTest, StdinDefaultsToDevNull) { EXPECT_EQ(run(fake({"echo", "print", "done"})).out, "done\n"); }
+TEST_P(LauncherTest, StdinDefaultsToDevNull) {
+    EXPECT_EQ(run(fake({"echo", "print", "done"})).out, "done\n");
+}
 
 TEST_P(LauncherTest, StdinFromAFile) {
     test::temp_dir dir;
@@ -257,14 +259,17 @@ TEST_P(LauncherTest, ChildLeadsItsOwnSession) {
 }
 
 TEST_P(LauncherTest, ReportsItsMechanism) {
-    EXPECT_EQ(launcher_->mechanism(), GetParam() == tree_mode::cgroup ? tree_mode::cgroup : tree_mode::process_group);
+    EXPECT_EQ(launcher_->mechanism(),
+              GetParam() == tree_mode::cgroup ? tree_mode::cgroup : tree_mode::process_group);
     EXPECT_FALSE(launcher_->describe().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms,
                          LauncherTest,
                          ::testing::Values(tree_mode::cgroup, tree_mode::process_group),
-                         [](const auto& p) { return p.param == tree_mode::cgroup ? "Cgroup" : "ProcessGroup"; });
+                         [](const auto& p) {
+                             return p.param == tree_mode::cgroup ? "Cgroup" : "ProcessGroup";
+                         });
 
 }  // namespace
 }  // namespace corral::proc

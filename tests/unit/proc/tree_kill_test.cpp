@@ -27,7 +27,7 @@ const scenario scenarios[] = {
 };
 
 class TreeKillTest : public ::testing::TestWithParam<std::tuple<tree_mode, scenario>> {
-protected:
+  protected:
     void SetUp() override {
         auto l = launcher::create(ioc_.get_executor(), {std::get<0>(GetParam())});
         if (!l) {
