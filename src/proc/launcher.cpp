@@ -154,7 +154,7 @@ result_info<child> launcher::spawn(const spawn_options& options) {
 
     std::unique_ptr<process_tree> tree;
     if (leaf) {
-        tree = std::make_unique<cgroup_tree>(std::move(*leaf));
+        tree = std::make_unique<cgroup_tree>(std::move(*leaf), sp.pid);
     } else {
         state_->leaders.insert(sp.pid);
         tree = std::make_unique<pgroup_tree>(state_, sp.pid, tag);

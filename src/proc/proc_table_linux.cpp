@@ -42,6 +42,14 @@ bool read_stat(pid_t pid, proc_entry& out) {
 
 }  // namespace
 
+std::optional<proc_entry> read_proc_entry(pid_t pid) {
+    proc_entry entry{};
+    if (!read_stat(pid, entry)) {
+        return std::nullopt;
+    }
+    return entry;
+}
+
 std::vector<proc_entry> read_proc_table() {
     std::vector<proc_entry> table;
     DIR* dir = ::opendir("/proc");

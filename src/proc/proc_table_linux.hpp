@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct proc_entry {
     pid_t session;
     char state;  ///< 'R', 'S', 'Z' (zombie), ...
 };
+
+/// One process's row, if it still exists.
+std::optional<proc_entry> read_proc_entry(pid_t pid);
 
 /// Every process visible in /proc (racy by nature: processes come and go while it reads).
 std::vector<proc_entry> read_proc_table();

@@ -1,16 +1,67 @@
 #include "process_tree.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "pidfd_linux.hpp"
 
 #include <set>
 
 #include "launcher_state.hpp"
+#include "pidfd_linux.hpp"
 #include "proc_table_linux.hpp"
 
 namespace corral::proc {
+namespace {
+
+bool is_subreaper() {
+    int on = 0;
+    return ::prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && on != 0;
+}
+
+// A member that died after its parent was re-parented to us (a subreaper) as a zombie. Its session and
+// process group survive death, so they say whose it is; an embedding program's own children never
+// match and are left alone.
+void reap_zombie_if_in(const proc_entry& p, const std::set<pid_t>& groups) {
+    if (p.state == 'Z' && p.ppid == ::getpid() && (groups.contains(p.session) || groups.contains(p.pgrp))) {
+        int status = 0;
+        ::waitpid(p.pid, &status, WNOHANG);
+    }
+}
+
+}  // namespace
+
+cgroup_tree::cgroup_tree(cgroup_leaf leaf, pid_t leader)
+    : leaf_(std::move(leaf)), subreaper_(is_subreaper()), groups_{leader} {}
+
+cgroup_tree::~cgroup_tree() {
+    if (subreaper_) {
+        for (const auto& p : read_proc_table()) {
+            reap_zombie_if_in(p, groups_);
+        }
+    }
+}
+
+void cgroup_tree::note_groups() {
+    if (subreaper_) {
+        for (int pid : leaf_.members()) {
+            if (auto e = read_proc_entry(pid)) {
+                groups_.insert(e->session);
+                groups_.insert(e->pgrp);
+            }
+        }
+    }
+}
+
+void cgroup_tree::signal(int signal) {
+    note_groups();
+    leaf_.signal(signal);
+}
+
+bool cgroup_tree::empty() {
+    note_groups();
+    return !leaf_.populated();
+}
 
 void launcher_state::reap_orphans() {
     for (auto it = orphans.begin(); it != orphans.end();) {
@@ -32,12 +83,21 @@ std::vector<pid_t> pgroup_tree::members() {
     auto table = read_proc_table();
     std::set<pid_t> roots{leader_};
     for (const auto& p : table) {
-        if (p.ppid != self || p.pid == leader_ || state_->leaders.contains(p.pid) || p.state == 'Z') {
+        if (p.ppid != self || p.pid == leader_ || state_->leaders.contains(p.pid)) {
+            continue;
+        }
+        if (p.state == 'Z') {
+            if (!state_->orphans.contains(p.pid)) {  // adopted orphans are reaped through their pidfds
+                std::set<pid_t> groups = adopted_;
+                groups.insert(leader_);
+                reap_zombie_if_in(p, groups);
+            }
             continue;
         }
         // An orphan re-parented to us: ours if it carries this tree's tag.
         if (environ_contains(p.pid, tag_)) {
             roots.insert(p.pid);
+            adopted_.insert(p.pid);
             if (!state_->orphans.contains(p.pid)) {
                 state_->orphans.emplace(p.pid, unique_fd(open_pidfd(p.pid)));
             }

@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cgroup_linux.hpp"
+#include "proc_table_linux.hpp"
 
 namespace corral::proc {
 
@@ -23,15 +25,26 @@ class process_tree {
     virtual bool empty() = 0;
 };
 
-/// cgroup v2: the leaf holds the leader and every descendant, however they daemonize.
+/**
+ * cgroup v2: the leaf holds the leader and every descendant, however they daemonize.
+ *
+ * We are not normally a subreaper in this mode, so the tree's orphans go to init. When the process
+ * is a subreaper anyway (an embedding program, a container's init), they come to us and this tree
+ * reaps its own dead: zombies whose session or process group was seen in the leaf.
+ */
 class cgroup_tree final : public process_tree {
   public:
-    explicit cgroup_tree(cgroup_leaf leaf) : leaf_(std::move(leaf)) {}
-    void signal(int signal) override { leaf_.signal(signal); }
-    bool empty() override { return !leaf_.populated(); }
+    cgroup_tree(cgroup_leaf leaf, pid_t leader);
+    ~cgroup_tree() override;
+    void signal(int signal) override;
+    bool empty() override;
 
   private:
+    void note_groups();
+
     cgroup_leaf leaf_;
+    bool subreaper_;
+    std::set<pid_t> groups_;  // sessions and process groups of the members (subreaper only)
 };
 
 /**
@@ -52,6 +65,7 @@ class pgroup_tree final : public process_tree {
     std::shared_ptr<launcher_state> state_;
     pid_t leader_;
     std::string tag_;
+    std::set<pid_t> adopted_;  // tagged orphans ever adopted: their sessions are ours too
 };
 
 }  // namespace corral::proc

@@ -1,10 +1,13 @@
 // Stopping takes the whole tree, whatever the processes in it do: every scenario must leave no survivor.
+#include <sys/prctl.h>
+
 #include <csignal>
 
 #include <gtest/gtest.h>
 
 #include "corral/proc/launcher.hpp"
 #include "helpers/test_support.hpp"
+#include "proc/proc_table_linux.hpp"
 
 namespace corral::proc {
 namespace {
@@ -52,21 +55,37 @@ class TreeKillTest : public ::testing::TestWithParam<std::tuple<tree_mode, scena
     test::temp_dir dir_;
 };
 
-TEST_P(TreeKillTest, StopLeavesNoSurvivor) {
-    const auto& sc = std::get<1>(GetParam());
-    auto c = start(sc.actions);
-    auto pids = test::wait_for_pids(dir_.file("pids"), sc.processes);
-    ASSERT_EQ(pids.size(), sc.processes);
-    EXPECT_FALSE(c.tree_empty());
+// Zombie children of this process: in process-group mode we are the subreaper, so the tree's dead
+// end up as ours and must be reaped, or a long-running daemon fills the process table.
+std::vector<pid_t> our_zombies() {
+    std::vector<pid_t> zombies;
+    for (const auto& p : read_proc_table()) {
+        if (p.ppid == ::getpid() && p.state == 'Z') {
+            zombies.push_back(p.pid);
+        }
+    }
+    return zombies;
+}
 
-    auto stopped = run_coro(ioc_, c.stop(stop_plan({{SIGTERM, 300ms}})));
-    EXPECT_TRUE(stopped);
-    EXPECT_TRUE(c.tree_empty());
-    auto status = run_coro(ioc_, c.wait());
-    EXPECT_EQ(status, exit_status(signaled{sc.ignores_term ? SIGKILL : SIGTERM}));
+TEST_P(TreeKillTest, StopLeavesNoSurvivorAndNoZombie) {
+    const auto& sc = std::get<1>(GetParam());
+    std::vector<pid_t> pids;
+    {
+        auto c = start(sc.actions);
+        pids = test::wait_for_pids(dir_.file("pids"), sc.processes);
+        ASSERT_EQ(pids.size(), sc.processes);
+        EXPECT_FALSE(c.tree_empty());
+
+        auto stopped = run_coro(ioc_, c.stop(stop_plan({{SIGTERM, 300ms}})));
+        EXPECT_TRUE(stopped);
+        EXPECT_TRUE(c.tree_empty());
+        auto status = run_coro(ioc_, c.wait());
+        EXPECT_EQ(status, exit_status(signaled{sc.ignores_term ? SIGKILL : SIGTERM}));
+    }
     for (pid_t pid : pids) {
         EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
     }
+    EXPECT_EQ(our_zombies(), std::vector<pid_t>{});
 }
 
 TEST_P(TreeKillTest, KillNowLeavesNoSurvivor) {
@@ -117,6 +136,38 @@ INSTANTIATE_TEST_SUITE_P(Scenarios,
                          ::testing::Combine(::testing::Values(tree_mode::cgroup, tree_mode::process_group),
                                             ::testing::ValuesIn(scenarios)),
                          name);
+
+}  // namespace
+}  // namespace corral::proc
+
+namespace corral::proc {
+namespace {
+
+TEST(TreeKill, CgroupModeReapsItsDeadWhenTheProcessIsASubreaper) {
+    // An embedding program (or a container's init) may already be a subreaper: the tree's orphans
+    // then come to us, and the cgroup tree must reap them.
+    ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    net::io_context ioc;
+    auto l = launcher::create(ioc.get_executor(), {tree_mode::cgroup});
+    if (!l) {
+        GTEST_SKIP() << "cgroup v2 unavailable here: " << l.error().what();
+    }
+    test::temp_dir dir;
+    std::vector<pid_t> pids;
+    {
+        spawn_options o;
+        o.argv = {test::fake_child, "pidfile", dir.file("pids"), "daemonize", "fork", "4", "sleep", "100000"};
+        auto c = std::move(*(*l)->spawn(o));
+        pids = test::wait_for_pids(dir.file("pids"), 6);
+        ASSERT_EQ(pids.size(), 6u);
+        EXPECT_TRUE(run_coro(ioc, c.stop(stop_plan::kill_now())));
+        run_coro(ioc, c.wait());
+    }
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " survived";
+    }
+    EXPECT_EQ(our_zombies(), std::vector<pid_t>{});
+}
 
 }  // namespace
 }  // namespace corral::proc
