@@ -47,14 +47,15 @@ class compare_reporter : public benchmark::ConsoleReporter {
             double base = values_[c.baseline][c.counter];
             double ours = values_[c.ours][c.counter];
             double ratio = base > 0 && ours > 0 ? (c.higher_is_better ? ours / base : base / ours) : 0;
-            std::printf("%-44s %14.1f %14.1f %8.2f %7s%.2f  (%s)\n",
+            std::string target = c.target > 0 ? ">=" + std::to_string(c.target).substr(0, 4) : "-";
+            std::printf("%-44s %14.1f %14.1f %8.2f %8s  (%s%s)\n",
                         c.title.c_str(),
                         base,
                         ours,
                         ratio,
-                        ">=",
-                        c.target,
-                        c.counter.c_str());
+                        target.c_str(),
+                        c.counter.c_str(),
+                        c.higher_is_better ? "" : ", ratio = baseline/corral");
         }
     }
 
