@@ -120,7 +120,7 @@ void print_summary(const jobs::job& j, const exec_options& o, const proc::launch
     }
     if (o.json) {
         auto obj = jobs::to_json(j);
-        obj["tree"] = launcher.mechanism() == proc::tree_mode::cgroup ? "cgroup" : "process_group";
+        obj["tree"] = proc::to_string(launcher.mechanism());
         std::fflush(stdout);
         std::printf("%s\n", boost::json::serialize(obj).c_str());
     }

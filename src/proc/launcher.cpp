@@ -58,6 +58,18 @@ error_info describe_failure(const child_setup& setup, const spawn_options& optio
 
 }  // namespace
 
+std::string_view to_string(tree_mode mode) {
+    switch (mode) {
+        case tree_mode::automatic:
+            return "automatic";
+        case tree_mode::cgroup:
+            return "cgroup";
+        case tree_mode::process_group:
+            return "process_group";
+    }
+    return "?";
+}
+
 result_info<std::unique_ptr<launcher>> launcher::create(net::any_io_executor executor,
                                                         launcher_options options) {
     auto s = std::make_shared<launcher_state>();

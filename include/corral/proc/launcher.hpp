@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "corral/core/asio.hpp"
 #include "corral/core/error_info.hpp"
@@ -18,6 +20,12 @@ enum class tree_mode {
     cgroup,         ///< require a cgroup v2 leaf per child (fail to start otherwise)
     process_group,  ///< each child's session/process group, with PR_SET_CHILD_SUBREAPER for escapees
 };
+
+/// "automatic", "cgroup" or "process_group" (also used to print test parameters).
+std::string_view to_string(tree_mode mode);
+inline void PrintTo(tree_mode mode, std::ostream* os) {
+    *os << to_string(mode);
+}
 
 struct launcher_options {
     tree_mode tree = tree_mode::automatic;

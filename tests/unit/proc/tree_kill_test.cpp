@@ -29,6 +29,11 @@ const scenario scenarios[] = {
     {"EscapeeIgnoringTerm", {"ignore-term", "daemonize", "fork", "3", "sleep", "100000"}, 5, true},
 };
 
+// Readable parameter names in test listings (ctest shows them).
+void PrintTo(const scenario& s, std::ostream* os) {
+    *os << s.name;
+}
+
 class TreeKillTest : public ::testing::TestWithParam<std::tuple<tree_mode, scenario>> {
   protected:
     void SetUp() override {
