@@ -64,8 +64,7 @@ result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor
 }
 
 output_log::output_log(net::any_io_executor executor, log_options options)
-    : executor_(executor),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       data_signal_(executor, std::chrono::steady_clock::time_point::max()),
       space_signal_(executor, std::chrono::steady_clock::time_point::max()) {}
 

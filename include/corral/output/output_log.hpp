@@ -114,7 +114,6 @@ class output_log {
     std::uint64_t min_hold() const;
     void read_chunk(const chunk& c, std::size_t& budget, read_result& out) const;
 
-    net::any_io_executor executor_;
     log_options options_;
     std::deque<chunk> chunks_;
     std::uint64_t end_ = 0;
