@@ -5,14 +5,12 @@ set -euo pipefail
 
 packages=(
     # toolchain
-    g++ cmake ninja-build ccache pkg-config git
+    g++ cmake ninja-build ccache
     # libraries (DESIGN.md §6)
     libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
     libfmt-dev libspdlog-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
-    # used by tests to inspect process trees and the bench harness
-    procps
 )
 
 missing=()
