@@ -153,6 +153,15 @@ TEST_F(ExecTest, UsageErrorsAreClearAndExit2) {
     }
 }
 
+TEST_F(ExecTest, UnusableFilesAreClearErrors) {
+    auto out = run(concat({"exec", "-o", "/no/such/dir/out.log"}, fake({"print", "x"})));
+    EXPECT_EQ(out.status, 125);
+    EXPECT_NE(out.err.find("cannot open output file '/no/such/dir/out.log'"), std::string::npos) << out.err;
+    auto in = run(concat({"exec", "--stdin", "/no/such/input"}, fake({"echo"})));
+    EXPECT_EQ(in.status, 126);
+    EXPECT_NE(in.err.find("cannot open stdin file '/no/such/input'"), std::string::npos) << in.err;
+}
+
 TEST_F(ExecTest, HelpExplainsTheOptionsAndExitStatuses) {
     auto r = run({"exec", "--help"});
     EXPECT_EQ(r.status, 0);
