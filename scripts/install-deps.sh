@@ -9,8 +9,11 @@ packages=(
     # libraries (DESIGN.md §6)
     libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
     libfmt-dev libspdlog-dev
+    libboost-url1.81-dev libssl-dev libtomlplusplus-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
+    curl openssl            # real HTTP/TLS clients and certificates in the integration tests
+    task-spooler parallel   # peers in the shared benchmark harness (bench/peers.sh)
 )
 
 missing=()

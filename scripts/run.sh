@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Installs what corral needs, builds it (optimised) and runs a demo job through `corral exec`:
-# a small process tree that prints for a few seconds. Ctrl-C stops the whole tree.
-# Afterwards the CLI is at build/release/apps/corral/corral ('corral exec --help').
+# Installs what corral needs, builds it (optimised) and starts the daemon, corrald, on its built-in
+# defaults: HTTP on 127.0.0.1:8470 and the CLI's Unix socket in the state directory. Ctrl-C stops it
+# gracefully (a second Ctrl-C stops it at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target corral_cli
+cmake --build --preset release --target corrald corral_cli
 
-corral=$PWD/build/release/apps/corral/corral
-echo
-echo "corral is built: $corral"
-echo "Try:   $corral exec --help"
-echo "Demo:  a job that starts a background helper and counts for 5 seconds (Ctrl-C stops the whole tree)"
-echo
-exec "$corral" exec --verbose --shell \
-    'sleep 600 & echo "started a background helper (pid $!)"; for i in 1 2 3 4 5; do echo "tick $i"; sleep 1; done; echo done'
+bin=$PWD/build/release/apps
+cat <<MSG
+
+corrald is starting with its defaults (no config file; see docs/config.md).
+  API and health:  http://127.0.0.1:8470/healthz   (REST under /api/v1, docs/protocol.md)
+  CLI:             $bin/corral/corral run -- echo hello
+                   $bin/corral/corral ls
+  The CLI finds the daemon through its Unix socket (the "cli" line below says where).
+
+MSG
+exec "$bin/corrald/corrald" run

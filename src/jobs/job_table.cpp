@@ -20,6 +20,11 @@ job* job_table::find(job_id id) {
     return it == jobs_.end() ? nullptr : it->second.get();
 }
 
+const job* job_table::find(job_id id) const {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : it->second.get();
+}
+
 std::vector<job*> job_table::list() {
     std::vector<job*> out;
     out.reserve(jobs_.size());
@@ -49,7 +54,7 @@ std::size_t job_table::evict(clock::time_point now) {
         const job& j = *it->second;
         const bool too_many = finished > retention_.max_finished;
         const bool too_old = retention_.max_age && j.finished && now - *j.finished > *retention_.max_age;
-        if (is_finished(j.state) && (too_many || too_old)) {
+        if (is_finished(j.state) && j.pins == 0 && (too_many || too_old)) {
             it = jobs_.erase(it);
             --finished;
             ++evicted;

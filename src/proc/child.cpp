@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
@@ -68,16 +69,34 @@ bool child::impl::leader_gone() {
     return ::poll(&p, 1, 0) > 0;
 }
 
-void child::impl::reap_blocking() {
+bool child::impl::try_reap() {
     siginfo_t info{};
     int r;
-    while ((r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED)) < 0 &&
+    while ((r = ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED | WNOHANG)) < 0 &&
            errno == EINTR) {
+    }
+    if (r == 0 && info.si_pid == 0) {
+        return false;  // still running
+    }
+    if (r < 0 && errno == EAGAIN) {
+        return false;  // still running (the pidfd is non-blocking once Asio has used it)
     }
     if (r == 0) {
         status = exit_status::from_wait(info.si_code, info.si_status);
+    } else {
+        // ECHILD: not ours to reap any more. Never loop on it; say so and record an unknown end.
+        spdlog::warn("child {}: cannot collect its exit status: {}", pid, std::strerror(errno));
+        status = exit_status::from_wait(CLD_KILLED, SIGKILL);
     }
     state->leaders.erase(pid);
+    return true;
+}
+
+void child::impl::reap_blocking() {
+    while (!try_reap()) {
+        pollfd p{pidfd.native_handle(), POLLIN, 0};
+        ::poll(&p, 1, -1);
+    }
 }
 
 child::child(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -105,14 +124,15 @@ bool child::is_pty() const {
 }
 
 net::awaitable<exit_status> child::wait() {
-    if (impl_->status) {
-        co_return *impl_->status;
+    // A readable pidfd is only a hint: the reactor can report a stale event for a descriptor number
+    // that a finished child used before (seen when a job starts right after another was killed), so
+    // the child counts as exited only when waitid says so.
+    while (!impl_->status && !impl_->try_reap()) {
+        auto [ec] = co_await impl_->pidfd.async_wait(net::posix::descriptor_base::wait_read, use_nothrow);
+        if (ec) {
+            throw boost::system::system_error(ec, "waiting for child");
+        }
     }
-    auto [ec] = co_await impl_->pidfd.async_wait(net::posix::descriptor_base::wait_read, use_nothrow);
-    if (ec) {
-        throw boost::system::system_error(ec, "waiting for child");
-    }
-    impl_->reap_blocking();  // readable pidfd: the child has exited, so this does not block
     co_return *impl_->status;
 }
 

@@ -21,6 +21,9 @@ struct child::impl {
     ~impl();
 
     bool leader_gone();
+    /// Collects the exit status if the child has exited; never blocks.
+    bool try_reap();
+    /// Waits for the child to exit and collects its status.
     void reap_blocking();
 
     net::any_io_executor executor;

@@ -49,6 +49,9 @@ struct job {
     boost::system::error_code start_error;
     pid_t pid = 0;
     std::unique_ptr<output::output_log> log;
+    /// Readers that must find this job after a suspension (watchers, long-polls) pin it: retention
+    /// never evicts a pinned job, so a coroutine holding a pin can use the job and its log safely.
+    int pins = 0;
 
     // Run-time control, owned by the runner.
     std::optional<proc::child> process;

@@ -22,7 +22,7 @@ struct retention {
 
 /**
  * All jobs by id. Ids are assigned in order and never reused. Finished jobs beyond the retention
- * limits are evicted oldest first; evicting never touches a queued or running job.
+ * limits are evicted oldest first; evicting never touches a queued, running or pinned job.
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only.
@@ -36,6 +36,7 @@ class job_table {
     /// Adds a queued job and returns it (the reference stays valid until it is evicted).
     job& add(std::string owner, job_spec spec, std::unique_ptr<output::output_log> log);
     job* find(job_id id);
+    const job* find(job_id id) const;
     /// Every job, oldest first.
     std::vector<job*> list();
     std::size_t size() const { return jobs_.size(); }

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "corral/core/asio.hpp"
+#include "corral/core/error_info.hpp"
+
+namespace corral::cli {
+
+/// Where corrald is: its Unix socket (the default) or an http:// URL, plus a bearer token.
+struct endpoint_options {
+    std::string socket;  ///< Unix socket path; used when url is empty
+    std::string url;     ///< "http://127.0.0.1:8470"
+    std::string token;
+};
+
+struct api_response {
+    unsigned status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;  ///< lower-case names
+
+    /// The body as JSON (null when it is not JSON).
+    boost::json::value json() const;
+    /// The server's error message from `{"error": {"message"}}`, or the status line.
+    std::string error_message() const;
+    bool ok() const { return status >= 200 && status < 300; }
+};
+
+/**
+ * A small HTTP/1.1 client for corrald's API over its Unix socket or TCP, keeping one connection
+ * alive across requests and reconnecting once when the server closed it.
+ */
+class api_client {
+  public:
+    api_client(net::any_io_executor executor, endpoint_options where);
+    ~api_client();
+
+    /// Errors: errc::unsupported for a URL it cannot use, or the connection failure with a hint.
+    net::awaitable<result_info<api_response>> request(std::string_view method,
+                                                      std::string target,
+                                                      std::string body = {});
+    /// "the socket /path" or "http://host:port", for messages.
+    std::string describe() const;
+
+  private:
+    struct connection;
+    net::awaitable<result_info<void>> connect();
+    net::any_io_executor executor_;
+    endpoint_options where_;
+    std::string host_;
+    std::string port_;
+    std::unique_ptr<connection> connection_;
+};
+
+}  // namespace corral::cli

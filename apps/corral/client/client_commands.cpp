@@ -1,0 +1,505 @@
+#include "client/client_commands.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+
+#include "client/api_client.hpp"
+#include "client/client_options.hpp"
+#include "client/job_view.hpp"
+
+namespace corral::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace json = boost::json;
+using namespace boost::asio::experimental::awaitable_operators;
+
+constexpr int usage_error = 2;
+constexpr int corral_failed = 125;
+
+/// A request failed, or corrald said no: the message for the user and the exit status.
+struct command_error {
+    std::string message;
+    int status = corral_failed;
+};
+
+struct context {
+    api_client& client;
+    po::variables_map& vm;
+    std::vector<std::string> rest;  // positional arguments (or the command)
+};
+
+net::awaitable<json::value> call(api_client& c,
+                                 std::string_view method,
+                                 std::string target,
+                                 std::string body = {}) {
+    auto r = co_await c.request(method, std::move(target), std::move(body));
+    if (!r) {
+        throw command_error{r.error().what()};
+    }
+    if (!r->ok()) {
+        throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
+    }
+    co_return r->json();
+}
+
+std::uint64_t job_id_arg(const std::string& text) {
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || end != text.data() + text.size() || id == 0) {
+        throw command_error{fmt::format("'{}' is not a job id", text), usage_error};
+    }
+    return id;
+}
+
+std::string base64_decode(std::string_view in) {
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
+        if (v < 0)
+            continue;
+        buffer = (buffer << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> bits) & 0xFF);
+        }
+    }
+    return out;
+}
+
+/// Prints output records to our stdout/stderr as the job wrote them.
+void print_records(const json::array& records) {
+    for (const auto& v : records) {
+        const auto& r = v.get_object();
+        std::string data(r.at("data").get_string());
+        if (const auto* enc = r.if_contains("encoding"); enc && *enc == "base64") {
+            data = base64_decode(data);
+        }
+        auto* out = r.at("stream") == "stderr" ? stderr : stdout;
+        std::fwrite(data.data(), 1, data.size(), out);
+        std::fflush(out);
+    }
+}
+
+/// Follows a job's output from `from` until it ends (or, without `follow`, until what there is now).
+net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
+    for (;;) {
+        const int wait = follow ? 30 : 0;
+        auto page =
+            co_await call(c, "GET", fmt::format("/api/v1/jobs/{}/output?from={}&wait={}", id, from, wait));
+        const auto& o = page.as_object();
+        print_records(o.at("records").as_array());
+        if (o.at("lost").to_number<std::uint64_t>() > 0) {
+            std::fprintf(stderr,
+                         "corral: %llu bytes of output were dropped before this point\n",
+                         static_cast<unsigned long long>(o.at("lost").to_number<std::uint64_t>()));
+        }
+        const auto next = o.at("next").to_number<std::uint64_t>();
+        if (o.at("eof").as_bool() || (!follow && next == from)) {
+            co_return;
+        }
+        from = next;
+    }
+}
+
+std::string prompt_tty(std::string_view question) {
+    std::fprintf(stderr, "\n%.*s", static_cast<int>(question.size()), question.data());
+    std::ifstream tty("/dev/tty");
+    std::string answer;
+    std::getline(tty, answer);
+    return answer;
+}
+
+/// On Ctrl-C: ask (on a terminal), kill, or detach; a second Ctrl-C after a kill kills at once.
+net::awaitable<int> handle_interrupts(api_client& c, std::uint64_t id, std::string policy) {
+    net::signal_set signals(co_await net::this_coro::executor, SIGINT, SIGTERM);
+    bool killed = false;
+    for (;;) {
+        auto [ec, sig] = co_await signals.async_wait(use_nothrow);
+        if (ec) {
+            co_return -1;
+        }
+        if (killed) {
+            co_await call(c, "POST", fmt::format("/api/v1/jobs/{}/kill", id), R"({"signal":"KILL"})");
+            continue;
+        }
+        std::string choice = policy;
+        if (choice == "ask") {
+            auto answer = prompt_tty(
+                fmt::format("corral: job {} is still running. [k]ill it, [d]etach (it keeps running), "
+                            "or [c]ontinue watching? ",
+                            id));
+            choice = answer.starts_with("d") ? "detach" : answer.starts_with("c") ? "continue" : "kill";
+        }
+        if (choice == "detach") {
+            std::fprintf(stderr,
+                         "corral: job %llu keeps running; follow it with: corral tail -f %llu\n",
+                         static_cast<unsigned long long>(id),
+                         static_cast<unsigned long long>(id));
+            co_return 0;
+        }
+        if (choice == "kill") {
+            killed = true;
+            auto r = co_await c.request("POST", fmt::format("/api/v1/jobs/{}/kill", id));
+            (void)r;  // a job that just finished cannot be killed; following shows how it ended
+        }
+    }
+}
+
+net::awaitable<int> run_job(context& ctx, bool follow) {
+    auto body = job_request(ctx.vm, ctx.rest);
+    if (!body) {
+        throw command_error{body.error().what(), usage_error};
+    }
+    auto job = co_await call(ctx.client, "POST", "/api/v1/jobs", json::serialize(*body));
+    const auto id = job.at("id").to_number<std::uint64_t>();
+    if (!follow) {
+        std::cout << (ctx.vm.count("json") ? json::serialize(job) : std::to_string(id)) << "\n";
+        co_return 0;
+    }
+    auto policy = ctx.vm["on-interrupt"].as<std::string>();
+    if (policy == "ask" && !::isatty(STDIN_FILENO)) {
+        policy = "kill";
+    }
+    auto outcome =
+        co_await (follow_output(ctx.client, id, 0, true) || handle_interrupts(ctx.client, id, policy));
+    if (outcome.index() == 1) {
+        co_return std::get<1>(outcome);  // detached
+    }
+    auto done = co_await call(ctx.client, "GET", fmt::format("/api/v1/jobs/{}", id));
+    if (ctx.vm.count("json")) {
+        std::cout << json::serialize(done) << "\n";
+    }
+    co_return job_exit_status(done.as_object());
+}
+
+net::awaitable<int> list_jobs(context& ctx) {
+    json::array all;
+    std::string query;
+    if (ctx.vm.count("state"))
+        query += "&state=" + ctx.vm["state"].as<std::string>();
+    if (ctx.vm.count("owner"))
+        query += "&owner=" + ctx.vm["owner"].as<std::string>();
+    if (ctx.vm.count("label")) {
+        for (const auto& l : ctx.vm["label"].as<std::vector<std::string>>())
+            query += "&label=" + l;
+    }
+    std::uint64_t after = 0;
+    for (;;) {
+        auto page =
+            co_await call(ctx.client, "GET", fmt::format("/api/v1/jobs?limit=1000&after={}{}", after, query));
+        for (auto& j : page.at("jobs").as_array())
+            all.push_back(j);
+        if (page.at("next").is_null())
+            break;
+        after = page.at("next").to_number<std::uint64_t>();
+    }
+    if (ctx.vm.count("last")) {
+        const auto n = ctx.vm["last"].as<std::size_t>();
+        if (all.size() > n)
+            all.erase(all.begin(), all.end() - static_cast<long>(n));
+    }
+    if (ctx.vm.count("json")) {
+        std::cout << json::serialize(all) << "\n";
+        co_return 0;
+    }
+    winsize ws{};
+    const std::size_t width =
+        ::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+    std::cout << format_job_table(all, width);
+    co_return 0;
+}
+
+net::awaitable<int> show_job(context& ctx) {
+    if (ctx.rest.size() != 1)
+        throw command_error{"give one job id", usage_error};
+    auto job = co_await call(ctx.client, "GET", fmt::format("/api/v1/jobs/{}", job_id_arg(ctx.rest[0])));
+    if (ctx.vm.count("field")) {
+        const auto* v = job.as_object().if_contains(ctx.vm["field"].as<std::string>());
+        if (!v)
+            throw command_error{fmt::format("a job has no field '{}'", ctx.vm["field"].as<std::string>()),
+                                usage_error};
+        std::cout << (v->is_string() ? std::string(v->get_string()) : json::serialize(*v)) << "\n";
+    } else if (ctx.vm.count("json")) {
+        std::cout << json::serialize(job) << "\n";
+    } else {
+        std::cout << format_job_details(job.as_object());
+    }
+    co_return 0;
+}
+
+net::awaitable<int> tail_job(context& ctx) {
+    if (ctx.rest.size() != 1)
+        throw command_error{"give one job id", usage_error};
+    const auto id = job_id_arg(ctx.rest[0]);
+    co_await follow_output(ctx.client, id, ctx.vm["from"].as<std::uint64_t>(), ctx.vm.count("follow") > 0);
+    co_return 0;
+}
+
+net::awaitable<int> kill_jobs(context& ctx) {
+    if (ctx.rest.empty())
+        throw command_error{"give at least one job id", usage_error};
+    json::object body;
+    if (ctx.vm.count("signal"))
+        body["signal"] = ctx.vm["signal"].as<std::string>();
+    if (ctx.vm.count("stop-plan"))
+        body["stop"] = ctx.vm["stop-plan"].as<std::string>();
+    int status = 0;
+    const std::string payload = body.empty() ? std::string() : json::serialize(body);
+    for (const auto& text : ctx.rest) {
+        auto r = co_await ctx.client.request(
+            "POST", fmt::format("/api/v1/jobs/{}/kill", job_id_arg(text)), payload);
+        if (!r)
+            throw command_error{r.error().what()};
+        if (!r->ok()) {
+            std::fprintf(stderr, "corral: job %s: %s\n", text.c_str(), r->error_message().c_str());
+            status = 1;
+        }
+    }
+    co_return status;
+}
+
+net::awaitable<int> wait_jobs(context& ctx) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& t : ctx.rest)
+        ids.push_back(job_id_arg(t));
+    const bool all = ctx.vm.count("all") > 0;
+    if (ids.empty() && !all)
+        throw command_error{"give job ids, or --all", usage_error};
+    const bool progress = ::isatty(STDERR_FILENO) && !ctx.vm.count("quiet");
+    const auto started = std::chrono::steady_clock::now();
+    int status = 0;
+    for (;;) {
+        std::size_t running = 0, queued = 0;
+        std::vector<json::object> finished;
+        if (all) {
+            auto health = co_await call(ctx.client, "GET", "/healthz");
+            running = health.at("running").to_number<std::size_t>();
+            queued = health.at("queued").to_number<std::size_t>();
+        } else {
+            std::vector<std::uint64_t> pending;
+            for (auto id : ids) {
+                // Long-poll the first pending job; the others are checked without waiting.
+                const int timeout = pending.empty() ? 1 : 0;
+                auto job = co_await call(
+                    ctx.client, "GET", fmt::format("/api/v1/jobs/{}/wait?timeout={}", id, timeout));
+                const auto state = std::string(job.at("state").as_string());
+                if (state == "queued")
+                    ++queued, pending.push_back(id);
+                else if (state == "running")
+                    ++running, pending.push_back(id);
+                else
+                    status = std::max(status, job_exit_status(job.as_object()));
+            }
+            ids = pending;
+        }
+        if (running + queued == 0)
+            break;
+        if (progress) {
+            const auto secs =
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+                    .count();
+            std::fprintf(stderr,
+                         "\rwaiting: %zu running, %zu queued (%llds)   ",
+                         running,
+                         queued,
+                         static_cast<long long>(secs));
+        }
+        if (all) {
+            net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(100));
+            co_await t.async_wait(use_nothrow);
+        }
+        if (ctx.vm.count("timeout") && std::chrono::steady_clock::now() - started >
+                                           std::chrono::seconds(ctx.vm["timeout"].as<unsigned>())) {
+            if (progress)
+                std::fputs("\n", stderr);
+            throw command_error{"timed out while waiting", 124};
+        }
+    }
+    if (progress)
+        std::fputs("\r\033[K", stderr);
+    co_return status;
+}
+
+net::awaitable<int> send_stdin(context& ctx) {
+    if (ctx.rest.empty())
+        throw command_error{"give a job id (and the text to send, or pipe it in)", usage_error};
+    const auto id = job_id_arg(ctx.rest[0]);
+    const bool close = ctx.vm.count("close") > 0;
+    if (ctx.rest.size() > 1) {
+        std::string text;
+        for (std::size_t i = 1; i < ctx.rest.size(); ++i)
+            text += (i > 1 ? " " : "") + ctx.rest[i];
+        text += "\n";
+        const std::string_view query = close ? "?close=true" : "";
+        co_await call(ctx.client, "POST", fmt::format("/api/v1/jobs/{}/stdin{}", id, query), text);
+        co_return 0;
+    }
+    std::vector<char> buffer(64 * 1024);
+    for (;;) {
+        const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+        if (n <= 0)
+            break;
+        co_await call(ctx.client,
+                      "POST",
+                      fmt::format("/api/v1/jobs/{}/stdin", id),
+                      std::string(buffer.data(), static_cast<std::size_t>(n)));
+    }
+    if (close)
+        co_await call(ctx.client, "POST", fmt::format("/api/v1/jobs/{}/stdin?close=true", id));
+    co_return 0;
+}
+
+struct command_spec {
+    std::string_view name;
+    std::string_view synopsis;
+    std::string_view summary;
+};
+
+constexpr command_spec commands[] = {
+    {"run", "run [options] [--] COMMAND [ARGS...]", "submit a job, follow its output, exit with its status"},
+    {"submit", "submit [options] [--] COMMAND [ARGS...]", "submit a job and print its id"},
+    {"ls", "ls [--state S] [--owner U] [--label K=V] [--last N] [--json]", "list jobs"},
+    {"show", "show ID [--field NAME] [--json]", "show one job"},
+    {"tail", "tail ID [-f] [--from OFFSET]", "print a job's output (-f: follow it until it ends)"},
+    {"kill", "kill ID... [-s SIGNAL | --stop-plan PLAN]", "stop jobs (their whole process trees)"},
+    {"wait", "wait ID... | --all [--timeout SECONDS]", "wait for jobs to finish; exit with the worst status"},
+    {"stdin",
+     "stdin ID [--close] [TEXT...]",
+     "send TEXT (or corral's own stdin) to a job started with --stdin pipe"},
+};
+
+po::options_description command_options(std::string_view name) {
+    po::options_description d("options");
+    d.add_options()("help,h", "show this help")("json", "print JSON");
+    if (name == "run" || name == "submit") {
+        d.add(job_options());
+        if (name == "run") {
+            d.add_options()("on-interrupt",
+                            po::value<std::string>()->default_value("ask")->value_name("WHAT"),
+                            "on Ctrl-C: ask (on a terminal; otherwise kill), kill, or detach");
+        }
+    } else if (name == "ls") {
+        d.add_options()("state", po::value<std::string>(), "only jobs in this state")(
+            "owner", po::value<std::string>(), "only this owner's jobs")(
+            "label,l",
+            po::value<std::vector<std::string>>()->composing(),
+            "only jobs with this label KEY=VALUE")("last,n", po::value<std::size_t>(), "only the newest N");
+    } else if (name == "show") {
+        d.add_options()("field", po::value<std::string>(), "print only this field (pid, state, ...)");
+    } else if (name == "tail") {
+        d.add_options()("follow,f", "follow the output until the job ends")(
+            "from", po::value<std::uint64_t>()->default_value(0), "start at this byte offset");
+    } else if (name == "kill") {
+        d.add_options()(
+            "signal,s", po::value<std::string>(), "send this signal to the tree instead of the stop plan")(
+            "stop-plan", po::value<std::string>(), "stop with this plan, e.g. INT:2s,KILL");
+    } else if (name == "wait") {
+        d.add_options()("all", "wait until nothing is queued or running")(
+            "timeout", po::value<unsigned>(), "give up after SECONDS (exit 124)")("quiet,q",
+                                                                                  "no progress line");
+    } else if (name == "stdin") {
+        d.add_options()("close", "close the job's stdin afterwards (EOF)");
+    }
+    d.add(connection_options());
+    return d;
+}
+
+}  // namespace
+
+bool is_client_command(std::string_view name) {
+    return std::any_of(
+        std::begin(commands), std::end(commands), [&](const auto& c) { return c.name == name; });
+}
+
+int client_command(const std::string& name, const std::vector<std::string>& args) {
+    const auto& spec = *std::find_if(
+        std::begin(commands), std::end(commands), [&](const auto& c) { return c.name == name; });
+    auto options = command_options(name);
+    const bool takes_command = name == "run" || name == "submit";
+    auto [option_args, command] =
+        takes_command ? split_command(args, options)
+                      : std::pair<std::vector<std::string>, std::vector<std::string>>{args, {}};
+    auto vm = parse_args(option_args, options, takes_command ? nullptr : "args");
+    if (!vm) {
+        std::fprintf(stderr,
+                     "corral %s: %s\n(see corral %s --help)\n",
+                     name.c_str(),
+                     vm.error().what().c_str(),
+                     name.c_str());
+        return usage_error;
+    }
+    if (vm->count("help")) {
+        std::cout << "usage: corral " << spec.synopsis << "\n" << spec.summary << "\n\n" << options;
+        return 0;
+    }
+    auto where = read_connection(*vm);
+    if (!where) {
+        std::fprintf(stderr, "corral %s: %s\n", name.c_str(), where.error().what().c_str());
+        return usage_error;
+    }
+    if (!takes_command && vm->count("args")) {
+        command = (*vm)["args"].as<std::vector<std::string>>();
+    }
+    net::io_context io(1);
+    api_client client(io.get_executor(), *where);
+    context ctx{client, *vm, command};
+    int status = corral_failed;
+    auto body = [&]() -> net::awaitable<int> {
+        if (name == "run" || name == "submit")
+            co_return co_await run_job(ctx, name == "run");
+        if (name == "ls")
+            co_return co_await list_jobs(ctx);
+        if (name == "show")
+            co_return co_await show_job(ctx);
+        if (name == "tail")
+            co_return co_await tail_job(ctx);
+        if (name == "kill")
+            co_return co_await kill_jobs(ctx);
+        if (name == "wait")
+            co_return co_await wait_jobs(ctx);
+        co_return co_await send_stdin(ctx);
+    };
+    net::co_spawn(io, body(), [&](std::exception_ptr e, int result) {
+        if (!e) {
+            status = result;
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const command_error& err) {
+            std::fprintf(stderr, "corral %s: %s\n", name.c_str(), err.message.c_str());
+            status = err.status;
+        } catch (const std::exception& err) {
+            std::fprintf(stderr, "corral %s: %s\n", name.c_str(), err.what());
+        }
+    });
+    io.run();
+    return status;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,202 @@
+#include "client/client_options.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+
+#include "corral/core/state_dir.hpp"
+
+namespace corral::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace json = boost::json;
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : std::move(fallback);
+}
+
+error_info bad(std::string message) {
+    return {make_error_code(errc::invalid_argument), std::move(message)};
+}
+
+}  // namespace
+
+po::options_description connection_options() {
+    po::options_description d("connection");
+    // clang-format off
+    d.add_options()
+        ("socket", po::value<std::string>()->value_name("PATH"),
+            "corrald's Unix socket (default: $CORRAL_SOCKET, else <state dir>/corral.sock)")
+        ("url", po::value<std::string>()->value_name("URL"), "talk to corrald over HTTP instead (default: $CORRAL_URL)")
+        ("token", po::value<std::string>()->value_name("TOKEN"), "bearer token (default: $CORRAL_TOKEN)")
+        ("token-file", po::value<std::string>()->value_name("PATH"), "read the bearer token from PATH");
+    // clang-format on
+    return d;
+}
+
+result_info<endpoint_options> read_connection(const po::variables_map& vm) {
+    endpoint_options e;
+    e.url = vm.count("url") ? vm["url"].as<std::string>() : env_or("CORRAL_URL", "");
+    e.socket = vm.count("socket") ? vm["socket"].as<std::string>()
+                                  : env_or("CORRAL_SOCKET", default_socket_path(default_state_dir()));
+    e.token = vm.count("token") ? vm["token"].as<std::string>() : env_or("CORRAL_TOKEN", "");
+    if (vm.count("token-file")) {
+        std::ifstream in(vm["token-file"].as<std::string>());
+        if (!in || !std::getline(in, e.token)) {
+            return bad(fmt::format("--token-file: cannot read a token from '{}'",
+                                   vm["token-file"].as<std::string>()));
+        }
+    }
+    return e;
+}
+
+po::options_description job_options() {
+    po::options_description d("job");
+    // clang-format off
+    d.add_options()
+        ("shell,c", po::value<std::string>()->value_name("LINE"), "run LINE with /bin/sh -c instead of a command")
+        ("cwd,C", po::value<std::string>()->value_name("DIR"), "run in DIR (default: the daemon's directory)")
+        ("env,e", po::value<std::vector<std::string>>()->value_name("NAME=VALUE")->composing(), "set a variable (repeatable)")
+        ("unset,u", po::value<std::vector<std::string>>()->value_name("NAME")->composing(), "remove a variable (repeatable)")
+        ("clear-env", "start from an empty environment")
+        ("stdin,i", po::value<std::string>()->value_name("SOURCE"),
+            "none (default), pipe (write later with `corral stdin`), or a file on the daemon's host")
+        ("timeout,t", po::value<std::string>()->value_name("DURATION"), "stop the job after DURATION (30s, 5m)")
+        ("stop-plan", po::value<std::string>()->value_name("PLAN"), "how to stop the tree, e.g. TERM:5s,KILL")
+        ("merge,m", "merge stderr into stdout, in arrival order")
+        ("pty", "run on a pseudo-terminal (programs keep their colours)")
+        ("output-cap", po::value<std::string>()->value_name("SIZE"), "keep at most SIZE of output (10M, 1G)")
+        ("cap-policy", po::value<std::string>()->value_name("POLICY"), "keep-newest or stop, when the cap is passed")
+        ("label,l", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(), "label the job (repeatable)")
+        ("key", po::value<std::string>()->value_name("KEY"), "idempotency key: a repeated key returns the first job");
+    // clang-format on
+    return d;
+}
+
+result_info<json::object> job_request(const po::variables_map& vm, const std::vector<std::string>& command) {
+    json::object body;
+    if (vm.count("shell")) {
+        if (!command.empty()) {
+            return bad("give either --shell LINE or a command, not both");
+        }
+        body["shell"] = vm["shell"].as<std::string>();
+    } else if (command.empty()) {
+        return bad("no command given (put it after the options, or after --)");
+    } else {
+        json::array argv;
+        for (const auto& a : command) {
+            argv.emplace_back(a);
+        }
+        body["command"] = std::move(argv);
+    }
+    if (vm.count("cwd"))
+        body["cwd"] = vm["cwd"].as<std::string>();
+    json::object env;
+    for (const auto& kv :
+         vm.count("env") ? vm["env"].as<std::vector<std::string>>() : std::vector<std::string>{}) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return bad(fmt::format("--env '{}': expected NAME=VALUE", kv));
+        }
+        env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& name :
+         vm.count("unset") ? vm["unset"].as<std::vector<std::string>>() : std::vector<std::string>{}) {
+        env[name] = nullptr;
+    }
+    if (!env.empty())
+        body["env"] = std::move(env);
+    if (vm.count("clear-env"))
+        body["inherit_env"] = false;
+    if (vm.count("stdin")) {
+        const auto& s = vm["stdin"].as<std::string>();
+        if (s == "none" || s == "pipe") {
+            body["stdin"] = s;
+        } else {
+            body["stdin_file"] = s;
+        }
+    }
+    if (vm.count("timeout"))
+        body["timeout"] = vm["timeout"].as<std::string>();
+    if (vm.count("stop-plan"))
+        body["stop"] = vm["stop-plan"].as<std::string>();
+    if (vm.count("merge"))
+        body["merge"] = true;
+    if (vm.count("pty"))
+        body["pty"] = true;
+    if (vm.count("output-cap"))
+        body["output_cap"] = vm["output-cap"].as<std::string>();
+    if (vm.count("cap-policy")) {
+        const auto& p = vm["cap-policy"].as<std::string>();
+        if (p != "keep-newest" && p != "stop") {
+            return bad(fmt::format("--cap-policy '{}': expected keep-newest or stop", p));
+        }
+        body["output_policy"] = p == "stop" ? "stop_job" : "keep_newest";
+    }
+    json::object labels;
+    for (const auto& kv :
+         vm.count("label") ? vm["label"].as<std::vector<std::string>>() : std::vector<std::string>{}) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return bad(fmt::format("--label '{}': expected KEY=VALUE", kv));
+        }
+        labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!labels.empty())
+        body["labels"] = std::move(labels);
+    if (vm.count("key"))
+        body["idempotency_key"] = vm["key"].as<std::string>();
+    return body;
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> split_command(
+    const std::vector<std::string>& args, const po::options_description& options) {
+    std::size_t i = 0;
+    for (; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (a == "--") {
+            return {{args.begin(), args.begin() + static_cast<long>(i)},
+                    {args.begin() + static_cast<long>(i) + 1, args.end()}};
+        }
+        if (a.size() < 2 || a[0] != '-') {
+            break;
+        }
+        if (a.find('=') != std::string::npos) {
+            continue;
+        }
+        const bool long_form = a.starts_with("--");
+        const auto* d = long_form ? options.find_nothrow(a.substr(2), false)
+                                  : options.find_nothrow(a.substr(0, 2), false);
+        if (d && d->semantic()->max_tokens() > 0 && (long_form || a.size() == 2)) {
+            ++i;  // its value
+        }
+    }
+    return {{args.begin(), args.begin() + static_cast<long>(std::min(i, args.size()))},
+            {args.begin() + static_cast<long>(std::min(i, args.size())), args.end()}};
+}
+
+result_info<po::variables_map> parse_args(const std::vector<std::string>& args,
+                                          const po::options_description& visible,
+                                          const char* positional_name) {
+    po::options_description all;
+    all.add(visible);
+    po::positional_options_description positional;
+    if (positional_name) {
+        all.add_options()(positional_name, po::value<std::vector<std::string>>());
+        positional.add(positional_name, -1);
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        return bad(e.what());
+    }
+    return vm;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <memory>
+
+#include "corral/net/http_listener.hpp"
+#include "corral/pod/pod.hpp"
+#include "corral/services/job_service.hpp"
+
+namespace corral::pod {
+
+/// The job service as a component: it stops last, draining running jobs until the deadline.
+class jobs_component final : public component {
+  public:
+    explicit jobs_component(services::job_service& service) : service_(service) {}
+    net::awaitable<void> start() override;
+    void stop_accepting() override {}
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    void force_stop() override { service_.force_stop(); }
+    std::string describe() const override;
+
+  private:
+    services::job_service& service_;
+};
+
+/// One HTTP listener. While stopping it keeps open connections (watchers) until the jobs have
+/// finished or the deadline has come, so watchers see the end of the jobs they follow.
+class http_component final : public component {
+  public:
+    http_component(http::listener_options options,
+                   http::handler& routes,
+                   http::request_counter& counter,
+                   services::job_service& service)
+        : options_(std::move(options)), routes_(routes), counter_(counter), service_(service) {}
+    net::awaitable<void> start() override;
+    void stop_accepting() override;
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    void force_stop() override;
+    std::string describe() const override;
+    unsigned short port() const { return listener_ ? listener_->port() : 0; }
+
+  private:
+    http::listener_options options_;
+    http::handler& routes_;
+    http::request_counter& counter_;
+    services::job_service& service_;
+    std::unique_ptr<http::http_listener> listener_;
+    bool forced_ = false;
+};
+
+}  // namespace corral::pod

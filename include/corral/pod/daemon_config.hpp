@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "corral/core/error_info.hpp"
+#include "corral/net/http_listener.hpp"
+#include "corral/proto/api_router.hpp"
+#include "corral/services/job_service.hpp"
+
+namespace corral::pod {
+
+/// One `[[http]]` listener component.
+struct http_config {
+    std::string label;
+    http::listener_options listener;
+};
+
+/// corrald's whole configuration (docs/config.md is the reference).
+struct daemon_config {
+    std::string state_dir;
+    /// After SIGINT/SIGTERM, running jobs get this long (from the signal) before their stop plans.
+    std::chrono::milliseconds stop_wait{10'000};
+    std::string log_level = "info";
+    services::service_options jobs;
+    proto::api_options api;
+    std::vector<http_config> http;
+};
+
+/**
+ * Reads `path` (empty: no file, all defaults), applies `CORRAL_SECTION__KEY=value` overrides from
+ * `env`, and validates the result whole. Errors: errc::invalid_argument whose message lists every
+ * problem, one per line, each with where it came from and its key path:
+ * `corral.toml:7: http[2].listen: '8470': expected HOST:PORT ...`. Unknown keys are errors.
+ */
+result_info<daemon_config> load_config(const std::string& path,
+                                       const std::map<std::string, std::string>& env);
+
+/// The environment as a map (for load_config).
+std::map<std::string, std::string> environment_map(char** envp);
+
+}  // namespace corral::pod

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "corral/core/async_event.hpp"
+
+namespace corral::pod {
+
+/// A part of the daemon with a lifecycle: a listener, the job service, ...
+class component {
+  public:
+    virtual ~component() = default;
+    /// Gets ready (binds, opens); throws std::exception with a message saying why it cannot.
+    virtual net::awaitable<void> start() = 0;
+    /// First stop phase, at once for every component: take no new work.
+    virtual void stop_accepting() {}
+    /// Second phase: finish up by `deadline`, then end what is left.
+    virtual net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) = 0;
+    /// The second signal: end everything now.
+    virtual void force_stop() {}
+    virtual std::string describe() const = 0;
+};
+
+/**
+ * The daemon's skeleton (os-aio-pod's pod, done right): components with ids 1..N in the order added
+ * and a label, started in order and stopped in reverse. SIGINT/SIGTERM stop it gracefully: every
+ * component stops accepting, then each gets until `signal time + stop_wait` to finish. A second signal
+ * forces the exit. run() returns the exit status: 0 after a clean stop, 1 when a component failed to
+ * start or crashed, 130 when a second signal forced the exit.
+ */
+class pod {
+  public:
+    pod(net::io_context& io, std::chrono::milliseconds stop_wait);
+
+    /// Adds a component; returns its id.
+    int add(std::string label, std::unique_ptr<component> c);
+    /// Runs the io_context until the pod has stopped.
+    int run();
+    /// A component broke: the pod stops and exits non-zero.
+    void fail(std::string why);
+
+  private:
+    struct entry {
+        int id;
+        std::string label;
+        std::unique_ptr<component> c;
+    };
+    net::awaitable<void> lifecycle();
+    net::awaitable<void> force_on_second_signal();
+
+    net::io_context& io_;
+    std::chrono::milliseconds stop_wait_;
+    std::vector<entry> components_;
+    net::signal_set signals_;
+    async_event failed_;
+    std::string failure_;
+    bool forced_ = false;
+    int exit_code_ = 0;
+};
+
+}  // namespace corral::pod

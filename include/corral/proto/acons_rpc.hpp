@@ -1,0 +1,52 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "corral/output/line_view.hpp"
+#include "corral/services/job_service.hpp"
+
+namespace corral::proto {
+
+/**
+ * acons's JSON-RPC (`POST /rpc-run`; research/seeds-inventory.md §1): `{"id", "method", "params"}` in,
+ * `{"result", "jsonrpc": "2.0", "id"}` or `{"error": {"code": -1, "message"}, ...}` out. Only acons's
+ * own methods exist: os_run/run, flush_console_lines/flush_lines, kill_job, get_output/sync_run,
+ * escape_ansi, parse_output_table. Where acons was buggy this does better (docs/protocol.md lists
+ * each difference): a kill stops the whole tree and reports exitCode -SIGNAL, run_dir never changes
+ * the daemon's directory, lines are whole lines, and an evicted id never crashes a running job.
+ *
+ * @par Thread safety
+ * Not thread-safe: the core's executor only.
+ */
+class acons_rpc {
+  public:
+    /// acons kept 100 job ids; so do we (the oldest id is forgotten, its job runs on).
+    static constexpr std::size_t max_tracked = 100;
+
+    acons_rpc(services::job_service& service, jobs::job_spec defaults);
+    ~acons_rpc();
+
+    /// Never throws for a bad call: errors are reply envelopes, as acons's server answered them.
+    net::awaitable<boost::json::object> call(const boost::json::object& envelope, std::string owner);
+
+  private:
+    struct tracked;
+    net::awaitable<boost::json::value> run(const boost::json::array& args,
+                                           std::string_view method,
+                                           std::string owner);
+    boost::json::value flush_lines(const boost::json::value& client_id);
+    boost::json::value kill(const boost::json::value& client_id);
+    tracked* find(const boost::json::value& client_id);
+
+    services::job_service& service_;
+    jobs::job_spec defaults_;
+    std::map<std::string, std::unique_ptr<tracked>> tracked_;
+    std::deque<std::string> order_;
+};
+
+}  // namespace corral::proto

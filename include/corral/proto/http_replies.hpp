@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "corral/net/http_types.hpp"
+
+namespace corral::proto {
+
+/// `{"error": {"code": "...", "message": "..."}}` with `status`.
+http::reply error_reply(http::status status, std::string_view code, std::string_view message);
+http::reply json_reply(http::status status, const boost::json::value& body);
+http::reply text_reply(http::status status, std::string body, std::string_view content_type);
+
+/// A request target split into its path segments (decoded) and query parameters (decoded, in order).
+struct target {
+    std::vector<std::string> segments;
+    std::vector<std::pair<std::string, std::string>> query;
+
+    std::optional<std::string> param(std::string_view key) const;
+    std::vector<std::string> params(std::string_view key) const;
+};
+
+/// Errors: a message saying why the target is malformed.
+std::optional<target> parse_target(std::string_view text, std::string& error);
+
+}  // namespace corral::proto

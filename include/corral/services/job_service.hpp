@@ -1,0 +1,156 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "corral/core/async_event.hpp"
+#include "corral/core/prometheus.hpp"
+#include "corral/core/task_group.hpp"
+#include "corral/jobs/job_runner.hpp"
+#include "corral/jobs/job_table.hpp"
+#include "corral/proc/launcher.hpp"
+
+namespace corral::services {
+
+struct service_options {
+    /// Jobs running at once; 0 means the number of cores. Beyond it jobs wait in FIFO order.
+    unsigned concurrency = 0;
+    jobs::retention retention;
+    /// Output defaults for every job: memory kept per job, spill directory, cap and policy.
+    output::log_options output;
+    proc::launcher_options launcher;
+};
+
+struct submit_request {
+    std::string owner;
+    jobs::job_spec spec;
+    /// A repeated (owner, key) returns the first job instead of starting another.
+    std::string idempotency_key;
+};
+
+struct job_query {
+    std::optional<jobs::job_state> state;
+    std::string owner;                          ///< empty: any owner
+    std::map<std::string, std::string> labels;  ///< every one must match
+    jobs::job_id after = 0;                     ///< paging cursor: ids greater than this
+    std::size_t limit = 100;
+};
+
+struct job_page {
+    std::vector<jobs::job*> jobs;
+    std::optional<jobs::job_id> next;  ///< pass as `after` for the next page; empty on the last page
+};
+
+/// What /metrics reports about jobs.
+struct service_stats {
+    std::uint64_t submitted = 0;
+    std::map<jobs::job_state, std::uint64_t> finished;
+    histogram spawn_latency{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+};
+
+/**
+ * The core API every adapter calls: submit, find, list, kill, stdin, wait, and job events. It owns
+ * the job table, the runner and the FIFO scheduler (a global concurrency limit; priorities and groups
+ * come with the scheduler issue), and it drains on shutdown.
+ *
+ * @par Thread safety
+ * Not thread-safe: the core's executor only.
+ */
+class job_service {
+  public:
+    using listener = std::function<void(const jobs::job&, jobs::job_event)>;
+
+    /// Errors: errc::unsupported when the launcher cannot be made as configured.
+    static result_info<std::unique_ptr<job_service>> create(net::any_io_executor executor,
+                                                            service_options options);
+    ~job_service();
+
+    /// Queues a job (it starts at once when a slot is free). Errors: errc::invalid_state while
+    /// draining; errc::invalid_argument when its output log cannot be made.
+    result_info<jobs::job*> submit(submit_request request);
+    jobs::job* find(jobs::job_id id) { return table_.find(id); }
+    job_page list(const job_query& query);
+
+    /// Sends `signal` to the job's whole tree, or applies `plan` (default: the job's own stop plan);
+    /// a second stop request kills at once. A queued job is cancelled. Errors: errc::invalid_state.
+    result<void> kill(jobs::job& j, std::optional<int> signal, std::optional<proc::stop_plan> plan);
+    net::awaitable<result<void>> write_stdin(jobs::job& j, std::string data);
+    result<void> close_stdin(jobs::job& j);
+
+    /// Returns when the job has finished, or `timeout` passed; false on timeout.
+    net::awaitable<bool> wait_finished(jobs::job_id id, std::chrono::milliseconds timeout);
+    /// Returns when the job's log has output past `offset`, is closed, or `timeout` passed.
+    net::awaitable<void> wait_output(jobs::job_id id,
+                                     std::uint64_t offset,
+                                     std::chrono::milliseconds timeout);
+
+    /// Job events for adapters; returns an id for remove_listener().
+    int add_listener(listener l);
+    void remove_listener(int id);
+
+    /// Stops taking jobs; lets running ones finish until `deadline`, then applies their stop plans
+    /// and waits for them. Queued jobs are cancelled.
+    net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
+    /// Returns when no job is running or queued, or at `deadline`.
+    net::awaitable<void> wait_idle(std::chrono::steady_clock::time_point deadline);
+    /// Kills every job at once (the second signal).
+    void force_stop();
+    bool accepting() const { return accepting_; }
+
+    std::size_t running() const { return running_; }
+    std::size_t queued() const;
+    unsigned concurrency() const { return concurrency_; }
+    const service_stats& stats() const { return stats_; }
+    std::vector<jobs::job*> all() { return table_.list(); }
+    proc::launcher& launcher() { return *launcher_; }
+    net::any_io_executor executor() const { return executor_; }
+
+    /// Keeps a job from being evicted while an adapter uses it across suspensions.
+    class pin {
+      public:
+        pin(job_service& s, jobs::job& j) : service_(&s), id_(j.id) { ++j.pins; }
+        pin(const pin&) = delete;
+        pin& operator=(const pin&) = delete;
+        ~pin();
+        jobs::job& get() const { return *service_->find(id_); }
+
+      private:
+        job_service* service_;
+        jobs::job_id id_;
+    };
+
+  private:
+    job_service(net::any_io_executor executor,
+                service_options options,
+                std::unique_ptr<proc::launcher> launcher);
+    void on_event(const jobs::job& j, jobs::job_event e);
+    void start_queued();
+    net::awaitable<void> run(jobs::job& j);
+
+    net::any_io_executor executor_;
+    service_options options_;
+    unsigned concurrency_;
+    std::unique_ptr<proc::launcher> launcher_;
+    jobs::job_table table_;
+    jobs::job_runner runner_;
+    task_group tasks_;
+    std::deque<jobs::job_id> queue_;
+    std::size_t running_ = 0;
+    bool accepting_ = true;
+    std::map<std::pair<std::string, std::string>, jobs::job_id> idempotency_;
+    std::unordered_map<jobs::job_id, std::chrono::steady_clock::time_point> starting_;
+    std::map<int, listener> listeners_;
+    int next_listener_ = 1;
+    async_event finished_;
+    service_stats stats_;
+};
+
+}  // namespace corral::services

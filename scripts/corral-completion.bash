@@ -1,0 +1,36 @@
+# bash completion for corral. Load it with: source scripts/corral-completion.bash
+_corral() {
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    local commands="run submit ls show tail kill wait stdin exec version help"
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        return
+    fi
+    local cmd=${COMP_WORDS[1]}
+    local common="--help --json --socket --url --token --token-file"
+    local job="--shell --cwd --env --unset --clear-env --stdin --timeout --stop-plan --merge --pty --output-cap --cap-policy --label --key"
+    case "$cmd" in
+        run) opts="$common $job --on-interrupt" ;;
+        submit) opts="$common $job" ;;
+        ls) opts="$common --state --owner --label --last" ;;
+        show) opts="$common --field" ;;
+        tail) opts="$common --follow --from" ;;
+        kill) opts="$common --signal --stop-plan" ;;
+        wait) opts="$common --all --timeout --quiet" ;;
+        stdin) opts="$common --close" ;;
+        *) opts="" ;;
+    esac
+    case "${COMP_WORDS[COMP_CWORD - 1]}" in
+        --state) COMPREPLY=($(compgen -W "queued running succeeded failed killed timed_out lost" -- "$cur")); return ;;
+        --on-interrupt) COMPREPLY=($(compgen -W "ask kill detach" -- "$cur")); return ;;
+        --cap-policy) COMPREPLY=($(compgen -W "keep-newest stop" -- "$cur")); return ;;
+        --stdin) COMPREPLY=($(compgen -W "none pipe" -f -- "$cur")); return ;;
+        --cwd | --socket | --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    elif [ "$cmd" = run ] || [ "$cmd" = submit ] || [ "$cmd" = exec ]; then
+        COMPREPLY=($(compgen -c -- "$cur"))
+    fi
+}
+complete -F _corral corral

@@ -1,0 +1,223 @@
+#include "net/http_session.hpp"
+
+#include <fmt/format.h>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace corral::http {
+namespace {
+
+namespace websocket = beast::websocket;
+using unix_stream = beast::basic_stream<net::local::stream_protocol>;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+response error_response(status code, std::string_view error, std::string_view message) {
+    response res{code, 11};
+    res.set(beast::http::field::content_type, "application/json");
+    boost::json::value body = {{"error", {{"code", error}, {"message", message}}}};
+    res.body() = boost::json::serialize(body) + "\n";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return res;
+}
+
+/// The answer to a request that could not be read; nullopt when the connection just went away.
+std::optional<response> read_failure_response(boost::system::error_code ec, const listener_options& o) {
+    namespace h = beast::http;
+    if (ec == h::error::body_limit) {
+        return error_response(
+            status::payload_too_large,
+            "body_too_large",
+            fmt::format("the request body is larger than the limit of {} bytes", o.max_body));
+    }
+    if (ec == h::error::header_limit) {
+        return error_response(
+            status::request_header_fields_too_large,
+            "header_too_large",
+            fmt::format("the request header is larger than the limit of {} bytes", o.max_header));
+    }
+    const boost::system::error_code eos = h::error::end_of_stream;
+    if (ec.category() == eos.category() && ec != h::error::end_of_stream && ec != h::error::partial_message) {
+        return error_response(status::bad_request,
+                              "malformed_request",
+                              fmt::format("malformed HTTP request: {}", ec.message()));
+    }
+    return std::nullopt;
+}
+
+template <class WebSocket>
+class ws_channel final : public message_channel {
+  public:
+    explicit ws_channel(WebSocket& ws) : ws_(ws) {}
+
+    net::awaitable<std::optional<std::string>> receive() override {
+        buffer_.clear();
+        auto [ec, n] = co_await ws_.async_read(buffer_, use_nothrow);
+        if (ec) {
+            co_return std::nullopt;
+        }
+        co_return beast::buffers_to_string(buffer_.data());
+    }
+
+    net::awaitable<bool> send(std::string_view text) override {
+        ws_.text(true);
+        auto [ec, n] = co_await ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow);
+        co_return !ec;
+    }
+
+    net::awaitable<void> close(std::string_view reason, bool policy) override {
+        websocket::close_reason why(
+            policy ? websocket::close_code::policy_error : websocket::close_code::normal,
+            reason.substr(0, 120));
+        co_await ws_.async_close(why, use_nothrow);
+    }
+
+  private:
+    WebSocket& ws_;
+    beast::flat_buffer buffer_;
+};
+
+template <class Stream>
+class sse_writer final : public event_stream {
+  public:
+    explicit sse_writer(Stream& s) : stream_(s) {}
+    net::awaitable<bool> send(std::string_view text) override {
+        auto [ec, n] = co_await net::async_write(stream_, net::buffer(text.data(), text.size()), use_nothrow);
+        co_return !ec;
+    }
+
+  private:
+    Stream& stream_;
+};
+
+template <class Stream>
+net::awaitable<void> serve_websocket(Stream stream, request& req, reply& r, const session_config& c) {
+    websocket::stream<Stream> ws(std::move(stream));
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.read_message_max(c.options.max_websocket_message);
+    auto [ec] = co_await ws.async_accept(req, use_nothrow);
+    if (ec) {
+        co_return;
+    }
+    ws_channel channel(ws);
+    co_await r.websocket(channel);
+}
+
+template <class Stream>
+net::awaitable<void> write_response(Stream& stream, response& res, const session_config& c, bool& ok) {
+    if (c.counter) {
+        c.counter->count(res.result_int());
+    }
+    auto [ec, n] = co_await beast::http::async_write(stream, res, use_nothrow);
+    ok = !ec;
+}
+
+template <class Stream>
+net::awaitable<void> shutdown(Stream& stream) {
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+        co_await stream.async_shutdown(use_nothrow);
+    } else {
+        boost::system::error_code ignored;
+        stream.socket().shutdown(net::socket_base::shutdown_send, ignored);
+        // A lingering close: read what the client is still sending (say, the rest of an oversized
+        // body) for a moment, so closing does not reset the connection before it reads our answer.
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+        std::array<char, 16 * 1024> scratch;
+        for (std::size_t drained = 0; drained < (16u << 20);) {
+            auto [ec, n] = co_await stream.async_read_some(net::buffer(scratch), use_nothrow);
+            if (ec) {
+                break;
+            }
+            drained += n;
+        }
+    }
+}
+
+/// Reads requests until the client closes, an error, or a response that ends the connection.
+template <class Stream>
+net::awaitable<void> serve(Stream stream, peer who, session_config c) {
+    beast::flat_buffer buffer;
+    for (;;) {
+        beast::http::request_parser<beast::http::string_body> parser;
+        parser.body_limit(c.options.max_body);
+        parser.header_limit(c.options.max_header);
+        beast::get_lowest_layer(stream).expires_after(c.options.idle_timeout);
+        auto [ec, n] = co_await beast::http::async_read(stream, buffer, parser, use_nothrow);
+        if (ec) {
+            if (auto res = read_failure_response(ec, c.options)) {
+                bool ok = false;
+                co_await write_response(stream, *res, c, ok);
+                co_await shutdown(stream);
+            }
+            co_return;
+        }
+        beast::get_lowest_layer(stream).expires_never();
+        auto req = parser.release();
+        auto r = co_await c.routes.handle(req, who);
+        if (r.websocket && websocket::is_upgrade(req)) {
+            if (c.counter) {
+                c.counter->count(101);
+            }
+            co_await serve_websocket(std::move(stream), req, r, c);
+            co_return;
+        }
+        if (r.events) {
+            if (c.counter) {
+                c.counter->count(r.head.result_int());
+            }
+            r.head.keep_alive(false);
+            beast::http::response_serializer<beast::http::string_body> head(r.head);
+            auto [hec, hn] = co_await beast::http::async_write_header(stream, head, use_nothrow);
+            if (!hec) {
+                sse_writer<Stream> writer(stream);
+                co_await r.events(writer);
+            }
+            co_return;
+        }
+        const bool keep_alive = req.keep_alive() && r.head.keep_alive();
+        r.head.keep_alive(keep_alive);
+        r.head.version(req.version());
+        r.head.prepare_payload();
+        bool ok = false;
+        co_await write_response(stream, r.head, c, ok);
+        if (!ok) {
+            co_return;
+        }
+        if (!keep_alive) {
+            co_await shutdown(stream);
+            co_return;
+        }
+    }
+}
+
+}  // namespace
+
+net::awaitable<void> serve_tcp(net::ip::tcp::socket socket, peer who, session_config config) {
+    co_await serve(beast::tcp_stream(std::move(socket)), std::move(who), config);
+}
+
+net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
+                               net::ssl::context& tls,
+                               peer who,
+                               session_config config) {
+    tls_stream stream(std::move(socket), tls);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_nothrow);
+    if (ec) {
+        co_return;  // not TLS, or a failed handshake: nothing to answer
+    }
+    who.tls = true;
+    co_await serve(std::move(stream), std::move(who), config);
+}
+
+net::awaitable<void> serve_unix(net::local::stream_protocol::socket socket, peer who, session_config config) {
+    co_await serve(unix_stream(std::move(socket)), std::move(who), config);
+}
+
+}  // namespace corral::http

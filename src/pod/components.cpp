@@ -1,0 +1,69 @@
+#include "corral/pod/components.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <boost/asio/this_coro.hpp>
+
+#include "corral/proc/launcher.hpp"
+
+namespace corral::pod {
+
+net::awaitable<void> jobs_component::start() {
+    co_return;
+}
+
+net::awaitable<void> jobs_component::stop(std::chrono::steady_clock::time_point deadline) {
+    co_await service_.drain(deadline);
+}
+
+std::string jobs_component::describe() const {
+    return fmt::format("up to {} jobs at once, process trees by {}",
+                       service_.concurrency(),
+                       proc::to_string(service_.launcher().mechanism()));
+}
+
+net::awaitable<void> http_component::start() {
+    auto listener =
+        http::http_listener::create(co_await net::this_coro::executor, options_, routes_, &counter_);
+    if (!listener) {
+        throw std::runtime_error(listener.error().what());
+    }
+    listener_ = std::move(*listener);
+    listener_->start();
+}
+
+void http_component::stop_accepting() {
+    if (listener_) {
+        listener_->stop_accepting();
+    }
+}
+
+net::awaitable<void> http_component::stop(std::chrono::steady_clock::time_point deadline) {
+    if (!listener_) {
+        co_return;
+    }
+    if (!forced_) {
+        co_await service_.wait_idle(deadline);
+    }
+    co_await listener_->close_connections();
+}
+
+void http_component::force_stop() {
+    forced_ = true;
+}
+
+std::string http_component::describe() const {
+    if (!listener_) {
+        return options_.endpoint;
+    }
+    if (options_.endpoint.starts_with("unix:")) {
+        return fmt::format("{} (CLI socket)", options_.endpoint.substr(5));
+    }
+    return fmt::format(
+        "{}://{}",
+        listener_->describe().ends_with("(TLS)") ? "https" : "http",
+        fmt::format("{}:{}", options_.endpoint.substr(0, options_.endpoint.rfind(':')), listener_->port()));
+}
+
+}  // namespace corral::pod

@@ -1,0 +1,397 @@
+#include "corral/pod/daemon_config.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "corral/core/parse.hpp"
+#include "corral/core/state_dir.hpp"
+#include "corral/proc/stop_plan.hpp"
+#include "net/endpoint.hpp"
+
+namespace corral::pod {
+namespace {
+
+/// Every problem found, with where it came from.
+class problems {
+  public:
+    void add(const toml::source_region& where, std::string_view key, std::string_view message) {
+        std::string origin = where.path ? *where.path : std::string("config");
+        if (where.begin.line > 0 && !(where.path && where.path->starts_with("CORRAL_"))) {
+            origin += fmt::format(":{}", where.begin.line);
+        }
+        lines_.push_back(fmt::format("{}: {}: {}", origin, key, message));
+    }
+    bool empty() const { return lines_.empty(); }
+    std::string text() const { return fmt::format("{}", fmt::join(lines_, "\n")); }
+
+  private:
+    std::vector<std::string> lines_;
+};
+
+std::string_view type_name(const toml::node& n) {
+    switch (n.type()) {
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        default:
+            return "a date or time";
+    }
+}
+
+/// Reads typed keys from one table and remembers which it used, so the rest are reported unknown.
+class section {
+  public:
+    section(const toml::table* t, std::string path, problems& p)
+        : table_(t), path_(std::move(path)), problems_(p) {}
+
+    template <class F>
+    void read(std::string_view key, F&& apply) {
+        used_.insert(std::string(key));
+        const toml::node* n = table_ ? table_->get(key) : nullptr;
+        if (!n) {
+            return;
+        }
+        std::string error = apply(*n);
+        if (!error.empty()) {
+            problems_.add(n->source(), fmt::format("{}{}", prefix(), key), error);
+        }
+    }
+
+    void string(std::string_view key, std::string& out) {
+        read(key, [&](const toml::node& n) -> std::string {
+            if (!n.is_string())
+                return fmt::format("expected a string, got {}", type_name(n));
+            out = *n.value<std::string>();
+            return {};
+        });
+    }
+    void boolean(std::string_view key, bool& out) {
+        read(key, [&](const toml::node& n) -> std::string {
+            if (!n.is_boolean())
+                return fmt::format("expected true or false, got {}", type_name(n));
+            out = *n.value<bool>();
+            return {};
+        });
+    }
+    template <class Int>
+    void integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+        read(key, [&](const toml::node& n) -> std::string {
+            if (!n.is_integer())
+                return fmt::format("expected a whole number, got {}", type_name(n));
+            auto v = *n.value<std::int64_t>();
+            if (v < min || v > max)
+                return fmt::format("{} is out of range ({} to {})", v, min, max);
+            out = static_cast<Int>(v);
+            return {};
+        });
+    }
+    template <class Duration>
+    void duration(std::string_view key, Duration& out) {
+        read(key, [&](const toml::node& n) -> std::string {
+            std::string text = n.is_string()   ? *n.value<std::string>()
+                               : n.is_number() ? fmt::format("{}", *n.value<double>())
+                                               : "";
+            if (text.empty())
+                return fmt::format("expected a duration such as \"10s\", got {}", type_name(n));
+            auto d = parse_duration(text);
+            if (!d)
+                return d.error().what();
+            out = std::chrono::duration_cast<Duration>(*d);
+            return {};
+        });
+    }
+    template <class Int>
+    void size(std::string_view key, Int& out) {
+        read(key, [&](const toml::node& n) -> std::string {
+            std::string text = n.is_string()    ? *n.value<std::string>()
+                               : n.is_integer() ? fmt::format("{}", *n.value<std::int64_t>())
+                                                : "";
+            if (text.empty())
+                return fmt::format("expected a size such as \"64MiB\", got {}", type_name(n));
+            auto s = parse_size(text);
+            if (!s)
+                return s.error().what();
+            out = static_cast<Int>(*s);
+            return {};
+        });
+    }
+    template <class Enum>
+    void choice(std::string_view key,
+                Enum& out,
+                std::initializer_list<std::pair<std::string_view, Enum>> options) {
+        read(key, [&](const toml::node& n) -> std::string {
+            std::vector<std::string_view> names;
+            for (const auto& [name, value] : options) {
+                if (n.is_string() && *n.value<std::string>() == name) {
+                    out = value;
+                    return {};
+                }
+                names.push_back(name);
+            }
+            return fmt::format("expected one of \"{}\"", fmt::join(names, "\", \""));
+        });
+    }
+
+    /// Reports every key nobody read.
+    void finish() {
+        if (!table_) {
+            return;
+        }
+        for (const auto& [key, node] : *table_) {
+            if (!used_.count(std::string(key.str()))) {
+                problems_.add(node.source(), fmt::format("{}{}", prefix(), key.str()), "unknown key");
+            }
+        }
+    }
+
+  private:
+    std::string prefix() const { return path_.empty() ? "" : path_ + "."; }
+    const toml::table* table_;
+    std::string path_;
+    problems& problems_;
+    std::set<std::string> used_;
+};
+
+std::string normalize_label(std::string_view label) {
+    std::string out;
+    for (char c : label) {
+        out += c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+/// An environment value as a TOML value when it parses as one (8, true, "x"), else as a string.
+toml::node_view<toml::node> parse_env_value(const std::string& name,
+                                            const std::string& value,
+                                            toml::table& holder) {
+    try {
+        holder = toml::parse("v = " + value, std::string_view(name));
+    } catch (const toml::parse_error&) {
+        holder = toml::table{};
+        holder.insert("v", value);
+    }
+    return holder["v"];
+}
+
+/// Applies CORRAL_SECTION__KEY overrides whose section is `pod`, `jobs`, `api`, or an http label.
+void apply_env(toml::table& root,
+               const std::map<std::string, std::string>& env,
+               bool components,
+               problems& p) {
+    for (const auto& [name, value] : env) {
+        auto sep = name.find("__");
+        if (!name.starts_with("CORRAL_") || sep == std::string::npos) {
+            continue;
+        }
+        const auto section_name = normalize_label(name.substr(7, sep - 7));
+        const auto key = normalize_label(name.substr(sep + 2));
+        const bool top = section_name == "pod" || section_name == "jobs" || section_name == "api";
+        if (top == components) {
+            continue;
+        }
+        toml::table* target = nullptr;
+        if (top) {
+            if (!root.contains(section_name)) {
+                root.insert(section_name, toml::table{});
+            }
+            target = root[section_name].as_table();
+        } else if (auto* list = root["http"].as_array()) {
+            for (auto& item : *list) {
+                auto* t = item.as_table();
+                if (t && normalize_label(t->get("label") ? t->get("label")->value_or(std::string()) : "") ==
+                             section_name) {
+                    target = t;
+                }
+            }
+        }
+        if (!target) {
+            p.add(toml::source_region{},
+                  name,
+                  fmt::format("no section or http component labelled '{}' (sections: pod, jobs, api; or an "
+                              "[[http]] label)",
+                              section_name));
+            continue;
+        }
+        toml::table holder;
+        auto v = parse_env_value(name, value, holder);
+        target->insert_or_assign(key, *v.node());
+    }
+}
+
+void read_pod(toml::table& root, daemon_config& c, problems& p) {
+    section s(root["pod"].as_table(), "pod", p);
+    s.string("state_dir", c.state_dir);
+    s.duration("stop_wait", c.stop_wait);
+    s.choice("log_level",
+             c.log_level,
+             {{"trace", std::string("trace")},
+              {"debug", std::string("debug")},
+              {"info", std::string("info")},
+              {"warn", std::string("warn")},
+              {"error", std::string("error")}});
+    s.finish();
+}
+
+void read_jobs(toml::table& root, daemon_config& c, problems& p) {
+    section s(root["jobs"].as_table(), "jobs", p);
+    auto& j = c.jobs;
+    s.integer("concurrency", j.concurrency, 0, 100000);
+    s.integer("max_finished", j.retention.max_finished, 0, 10'000'000);
+    std::chrono::seconds max_age{0};
+    s.duration("max_age", max_age);
+    if (max_age.count() > 0) {
+        j.retention.max_age = max_age;
+    }
+    s.size("memory_per_job", j.output.memory_limit);
+    s.size("output_cap", c.api.job_defaults.output.cap);
+    s.choice("output_policy",
+             c.api.job_defaults.output.policy,
+             {{"keep_newest", output::cap_policy::keep_newest}, {"stop_job", output::cap_policy::stop_job}});
+    s.read("stop", [&](const toml::node& n) -> std::string {
+        auto plan = proc::stop_plan::parse(n.value_or(std::string()));
+        if (!plan)
+            return plan.error().what();
+        c.api.job_defaults.stop = *plan;
+        return {};
+    });
+    s.choice("tree",
+             j.launcher.tree,
+             {{"auto", proc::tree_mode::automatic},
+              {"cgroup", proc::tree_mode::cgroup},
+              {"process_group", proc::tree_mode::process_group}});
+    s.finish();
+}
+
+void read_api(toml::table& root, daemon_config& c, problems& p) {
+    section s(root["api"].as_table(), "api", p);
+    s.string("cors_origin", c.api.cors_origin);
+    s.boolean("acons", c.api.acons);
+    s.duration("max_wait", c.api.max_wait);
+    s.size("watcher_buffer", c.api.watch.buffer);
+    s.choice("slow_watchers",
+             c.api.watch.on_slow,
+             {{"resume", proto::slow_policy::resume}, {"disconnect", proto::slow_policy::disconnect}});
+    s.integer("max_batch", c.api.max_batch, 1, 1'000'000);
+    s.finish();
+}
+
+void read_http(toml::table& root, daemon_config& c, problems& p) {
+    auto* list = root["http"].as_array();
+    if (!list) {
+        if (root.contains("http")) {
+            p.add(root["http"].node()->source(), "http", "expected [[http]] tables");
+        }
+        return;
+    }
+    std::set<std::string> labels{"pod", "jobs", "api"};
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const auto path = fmt::format("http[{}]", i + 1);
+        auto* t = (*list)[i].as_table();
+        if (!t) {
+            p.add((*list)[i].source(), path, "expected a table");
+            continue;
+        }
+        http_config h;
+        h.label = fmt::format("http-{}", i + 1);
+        section s(t, path, p);
+        s.string("label", h.label);
+        s.read("listen", [&](const toml::node& n) -> std::string {
+            if (!n.is_string())
+                return fmt::format("expected a string such as \"127.0.0.1:8470\" or \"unix:/path\", got {}",
+                                   type_name(n));
+            auto ep = http::parse_endpoint(*n.value<std::string>());
+            if (!ep)
+                return ep.error().what();
+            h.listener.endpoint = *n.value<std::string>();
+            return {};
+        });
+        s.string("tls_cert", h.listener.tls_cert);
+        s.string("tls_key", h.listener.tls_key);
+        s.size("max_body", h.listener.max_body);
+        s.size("max_header", h.listener.max_header);
+        s.size("max_websocket_message", h.listener.max_websocket_message);
+        s.duration("idle_timeout", h.listener.idle_timeout);
+        s.integer("max_connections", h.listener.max_connections, 1, 1'000'000);
+        s.integer("socket_mode", h.listener.socket_mode, 0, 0777);
+        s.finish();
+        if (h.listener.tls_cert.empty() != h.listener.tls_key.empty()) {
+            p.add(t->source(), path, "TLS needs both tls_cert and tls_key");
+        }
+        if (!labels.insert(normalize_label(h.label)).second) {
+            p.add(t->source(),
+                  path + ".label",
+                  fmt::format("'{}' is already used by another section or component", h.label));
+        }
+        c.http.push_back(std::move(h));
+    }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> environment_map(char** envp) {
+    std::map<std::string, std::string> env;
+    for (char** e = envp; e && *e; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq != std::string_view::npos) {
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    return env;
+}
+
+result_info<daemon_config> load_config(const std::string& path,
+                                       const std::map<std::string, std::string>& env) {
+    toml::table root;
+    if (!path.empty()) {
+        try {
+            root = toml::parse_file(path);
+        } catch (const toml::parse_error& e) {
+            return error_info{
+                errc::invalid_argument,
+                fmt::format(
+                    "{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description())};
+        }
+    }
+    problems p;
+    for (const auto& [key, node] : root) {
+        if (key != "pod" && key != "jobs" && key != "api" && key != "http") {
+            p.add(node.source(), key.str(), "unknown section (sections: pod, jobs, api, [[http]])");
+        }
+    }
+    apply_env(root, env, false, p);
+    daemon_config c;
+    read_pod(root, c, p);
+    if (c.state_dir.empty()) {
+        c.state_dir = default_state_dir();
+    }
+    if (!root.contains("http")) {
+        toml::array defaults;
+        defaults.push_back(toml::table{{"label", "web"}, {"listen", "127.0.0.1:8470"}});
+        defaults.push_back(
+            toml::table{{"label", "cli"}, {"listen", "unix:" + default_socket_path(c.state_dir)}});
+        root.insert("http", std::move(defaults));
+    }
+    apply_env(root, env, true, p);
+    read_jobs(root, c, p);
+    read_api(root, c, p);
+    read_http(root, c, p);
+    c.jobs.output.spill_dir = c.state_dir + "/output";
+    if (!p.empty()) {
+        return error_info{errc::invalid_argument, p.text()};
+    }
+    return c;
+}
+
+}  // namespace corral::pod

@@ -1,0 +1,593 @@
+#include "corral/proto/api_router.hpp"
+
+#include <pwd.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json.hpp>
+
+#include "corral/jobs/job_json.hpp"
+#include "corral/proc/signals.hpp"
+#include "corral/proto/acons_rpc.hpp"
+#include "corral/proto/output_json.hpp"
+
+namespace corral::proto {
+namespace {
+
+namespace json = boost::json;
+namespace field = boost::beast::http;
+
+std::optional<std::uint64_t> to_number(std::string_view text) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+/// A numeric query parameter within [min, max]; `error` says which and why when it is not.
+std::optional<std::uint64_t> number_param(const target& t,
+                                          std::string_view key,
+                                          std::uint64_t fallback,
+                                          std::uint64_t min,
+                                          std::uint64_t max,
+                                          std::string& error) {
+    auto text = t.param(key);
+    if (!text) {
+        return fallback;
+    }
+    auto n = to_number(*text);
+    if (!n || *n < min || *n > max) {
+        error = fmt::format(
+            "query parameter {}: expected a whole number from {} to {}, got '{}'", key, min, max, *text);
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<json::value> parse_json(std::string_view body, http::reply& error) {
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 32;
+    auto v = json::parse(body, ec, {}, opts);
+    if (ec) {
+        error = error_reply(http::status::bad_request,
+                            "malformed_json",
+                            fmt::format("the body is not valid JSON: {}", ec.message()));
+        return std::nullopt;
+    }
+    return v;
+}
+
+http::reply job_reply(http::status status, const jobs::job& j) {
+    return json_reply(status, jobs::to_json(j));
+}
+
+http::reply not_found(jobs::job_id id) {
+    return error_reply(http::status::not_found, "job_not_found", fmt::format("no job {}", id));
+}
+
+}  // namespace
+
+std::string owner_of(const http::peer& who) {
+    if (who.uid) {
+        passwd pw{};
+        passwd* found = nullptr;
+        char buffer[1024];
+        if (::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found) {
+            return found->pw_name;
+        }
+        return fmt::format("uid:{}", *who.uid);
+    }
+    return "anonymous";
+}
+
+api_router::api_router(services::job_service& service, api_options options)
+    : service_(service),
+      options_(std::move(options)),
+      acons_(std::make_unique<acons_rpc>(service, options_.job_defaults)) {}
+
+api_router::~api_router() = default;
+
+net::awaitable<http::reply> api_router::handle(http::request& req, const http::peer& who) {
+    std::string error;
+    auto t = parse_target(req.target(), error);
+    // No co_await inside ?: — g++ 12 miscompiles the temporaries of a conditional with co_await.
+    http::reply r;
+    if (t) {
+        r = co_await route(req, who, *t);
+    } else {
+        r = error_reply(http::status::bad_request, "bad_target", error);
+    }
+    if (!options_.cors_origin.empty()) {
+        r.head.set(field::field::access_control_allow_origin, options_.cors_origin);
+    }
+    co_return r;
+}
+
+net::awaitable<http::reply> api_router::route(http::request& req, const http::peer& who, const target& t) {
+    const auto& s = t.segments;
+    const auto method = req.method();
+    if (method == http::verb::options && !options_.cors_origin.empty()) {
+        auto r = text_reply(http::status::no_content, "", "text/plain");
+        r.head.set(field::field::access_control_allow_methods, "GET, POST, OPTIONS");
+        r.head.set(field::field::access_control_allow_headers, "Content-Type, Authorization");
+        co_return r;
+    }
+    auto only = [&](http::verb allowed) -> std::optional<http::reply> {
+        if (method == allowed) {
+            return std::nullopt;
+        }
+        auto r = error_reply(http::status::method_not_allowed,
+                             "method_not_allowed",
+                             fmt::format("{} /{} takes {} only",
+                                         std::string_view(req.method_string()),
+                                         fmt::join(s, "/"),
+                                         std::string_view(to_string(allowed))));
+        r.head.set(field::field::allow, to_string(allowed));
+        return r;
+    };
+    if (s.size() == 1 && s[0] == "healthz") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return json_reply(http::status::ok,
+                             {{"status", service_.accepting() ? "ok" : "draining"},
+                              {"running", service_.running()},
+                              {"queued", service_.queued()}});
+    }
+    if (s.size() == 1 && s[0] == "metrics") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return text_reply(http::status::ok, metrics_text(), "text/plain; version=0.0.4");
+    }
+    if (s.size() == 1 && s[0] == "rpc-run" && options_.acons) {
+        if (auto bad = only(http::verb::post))
+            co_return *bad;
+        co_return co_await rpc(req, who);
+    }
+    if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
+        if (s.size() == 3 && s[2] == "jobs") {
+            if (method == http::verb::post)
+                co_return submit(req, who);
+            if (auto bad = only(http::verb::get))
+                co_return *bad;
+            co_return list(t);
+        }
+        if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
+            if (auto bad = only(http::verb::post))
+                co_return *bad;
+            co_return submit_batch(req, who);
+        }
+        if (s.size() >= 4 && s[2] == "jobs") {
+            auto id = to_number(s[3]);
+            if (!id || *id == 0) {
+                co_return error_reply(http::status::bad_request,
+                                      "bad_job_id",
+                                      fmt::format("'{}' is not a job id (a positive whole number)", s[3]));
+            }
+            co_return co_await route_job(req, t, *id);
+        }
+        if (s.size() == 3 && s[2] == "events") {
+            if (auto bad = only(http::verb::get))
+                co_return *bad;
+            co_return events(req, t);
+        }
+        if (s.size() == 3 && s[2] == "stream") {
+            if (auto bad = only(http::verb::get))
+                co_return *bad;
+            co_return websocket(req, t);
+        }
+    }
+    co_return error_reply(
+        http::status::not_found,
+        "not_found",
+        fmt::format(
+            "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
+}
+
+net::awaitable<http::reply> api_router::route_job(http::request& req, const target& t, jobs::job_id id) {
+    const auto& s = t.segments;
+    auto* j = service_.find(id);
+    if (!j) {
+        co_return not_found(id);
+    }
+    const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
+    const bool get = req.method() == http::verb::get;
+    const bool post = req.method() == http::verb::post;
+    if (s.size() == 4 && get)
+        co_return job_reply(http::status::ok, *j);
+    if (action == "kill" && post)
+        co_return kill(req, *j);
+    if (action == "stdin" && post)
+        co_return co_await write_stdin(req, t, id);
+    if (action == "output" && get)
+        co_return co_await read_output(t, id);
+    if (action == "wait" && get)
+        co_return co_await wait(t, id);
+    if (s.size() <= 5 &&
+        (s.size() == 4 || action == "kill" || action == "stdin" || action == "output" || action == "wait")) {
+        co_return error_reply(http::status::method_not_allowed,
+                              "method_not_allowed",
+                              fmt::format("{} is not allowed on {}",
+                                          std::string_view(req.method_string()),
+                                          std::string_view(req.target())));
+    }
+    co_return error_reply(
+        http::status::not_found,
+        "not_found",
+        fmt::format(
+            "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
+}
+
+http::reply api_router::submit(const http::request& req, const http::peer& who) {
+    http::reply error;
+    auto body = parse_json(req.body(), error);
+    if (!body) {
+        return error;
+    }
+    auto request = services::parse_job_request(*body, options_.job_defaults, options_.limits);
+    if (!request) {
+        return error_reply(http::status::bad_request, "invalid_job", request.error().what());
+    }
+    request->owner = owner_of(who);
+    const auto before = service_.stats().submitted;
+    auto j = service_.submit(std::move(*request));
+    if (!j) {
+        return error_reply(http::status::service_unavailable, "not_accepting", j.error().what());
+    }
+    const bool created = service_.stats().submitted != before;
+    auto r = job_reply(created ? http::status::created : http::status::ok, **j);
+    r.head.set(field::field::location, fmt::format("/api/v1/jobs/{}", (*j)->id));
+    return r;
+}
+
+http::reply api_router::submit_batch(const http::request& req, const http::peer& who) {
+    http::reply error;
+    auto body = parse_json(req.body(), error);
+    if (!body) {
+        return error;
+    }
+    const auto* list = body->is_object() ? body->get_object().if_contains("jobs") : nullptr;
+    if (!list || !list->is_array() || list->get_array().empty() ||
+        list->get_array().size() > options_.max_batch) {
+        return error_reply(
+            http::status::bad_request,
+            "invalid_batch",
+            fmt::format("the body must be {{\"jobs\": [job, ...]}} with 1 to {} jobs", options_.max_batch));
+    }
+    // Validate everything first: a batch is taken whole or not at all.
+    std::vector<services::submit_request> requests;
+    for (std::size_t i = 0; i < list->get_array().size(); ++i) {
+        auto request =
+            services::parse_job_request(list->get_array()[i], options_.job_defaults, options_.limits);
+        if (!request) {
+            return error_reply(http::status::bad_request,
+                               "invalid_job",
+                               fmt::format("jobs[{}]: {}", i, request.error().what()));
+        }
+        request->owner = owner_of(who);
+        requests.push_back(std::move(*request));
+    }
+    json::array ids;
+    for (auto& request : requests) {
+        auto j = service_.submit(std::move(request));
+        if (!j) {
+            return error_reply(http::status::service_unavailable, "not_accepting", j.error().what());
+        }
+        ids.emplace_back((*j)->id);
+    }
+    return json_reply(http::status::created, {{"ids", std::move(ids)}});
+}
+
+http::reply api_router::list(const target& t) {
+    services::job_query q;
+    std::string error;
+    if (auto state = t.param("state")) {
+        auto s = jobs::job_state_from_string(*state);
+        if (!s) {
+            return error_reply(
+                http::status::bad_request, "bad_query", fmt::format("unknown state '{}'", *state));
+        }
+        q.state = *s;
+    }
+    q.owner = t.param("owner").value_or("");
+    for (const auto& label : t.params("label")) {
+        auto eq = label.find('=');
+        if (eq == std::string::npos) {
+            return error_reply(
+                http::status::bad_request, "bad_query", fmt::format("label '{}': expected KEY=VALUE", label));
+        }
+        q.labels[label.substr(0, eq)] = label.substr(eq + 1);
+    }
+    auto after = number_param(t, "after", 0, 0, UINT64_MAX, error);
+    auto limit = number_param(t, "limit", 100, 1, 1000, error);
+    if (!after || !limit) {
+        return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    q.after = *after;
+    q.limit = *limit;
+    auto page = service_.list(q);
+    json::array items;
+    for (auto* j : page.jobs) {
+        items.push_back(jobs::to_json(*j));
+    }
+    return json_reply(
+        http::status::ok,
+        {{"jobs", std::move(items)}, {"next", page.next ? json::value(*page.next) : json::value(nullptr)}});
+}
+
+http::reply api_router::kill(const http::request& req, jobs::job& j) {
+    std::optional<int> signal;
+    std::optional<proc::stop_plan> plan;
+    if (!req.body().empty()) {
+        http::reply error;
+        auto body = parse_json(req.body(), error);
+        if (!body) {
+            return error;
+        }
+        if (!body->is_object()) {
+            return error_reply(
+                http::status::bad_request,
+                "invalid_kill",
+                "the body must be an object: {\"signal\": \"TERM\"} or {\"stop\": \"TERM:5s,KILL\"}");
+        }
+        const auto& o = body->get_object();
+        for (const auto& [key, value] : o) {
+            if (key == "signal" && value.is_string()) {
+                auto s = proc::parse_signal(value.get_string());
+                if (!s) {
+                    return error_reply(http::status::bad_request, "invalid_kill", s.error().what());
+                }
+                signal = *s;
+            } else if (key == "signal" && value.is_int64() && value.get_int64() > 0 &&
+                       value.get_int64() < 65) {
+                signal = static_cast<int>(value.get_int64());
+            } else if (key == "stop" && value.is_string()) {
+                auto p = proc::stop_plan::parse(value.get_string());
+                if (!p) {
+                    return error_reply(http::status::bad_request, "invalid_kill", p.error().what());
+                }
+                plan = *p;
+            } else {
+                return error_reply(http::status::bad_request,
+                                   "invalid_kill",
+                                   fmt::format("unexpected field '{}' (give \"signal\" or \"stop\")",
+                                               std::string_view(key)));
+            }
+        }
+    }
+    auto r = service_.kill(j, signal, plan);
+    if (!r) {
+        return error_reply(
+            http::status::conflict,
+            "invalid_state",
+            fmt::format("job {} is {}: there is nothing to kill", j.id, jobs::to_string(j.state)));
+    }
+    return job_reply(http::status::accepted, j);
+}
+
+net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
+    const bool close = t.param("close") == "true" || t.param("close") == "1";
+    auto* j = service_.find(id);
+    if (j->state != jobs::job_state::running || j->spec.process.input != proc::input_mode::pipe) {
+        co_return error_reply(
+            http::status::conflict,
+            "stdin_closed",
+            fmt::format("job {} has no open stdin: it must be running and submitted with \"stdin\": \"pipe\"",
+                        id));
+    }
+    services::job_service::pin keep(service_, *j);
+    const auto n = req.body().size();
+    if (n > 0) {
+        auto written = co_await service_.write_stdin(keep.get(), std::move(req.body()));
+        if (!written) {
+            co_return error_reply(
+                http::status::conflict,
+                "stdin_closed",
+                fmt::format("writing to job {}'s stdin failed: {}", id, written.error().message()));
+        }
+    }
+    if (close) {
+        (void)service_.close_stdin(keep.get());
+    }
+    co_return json_reply(http::status::ok, {{"written", n}, {"closed", close}});
+}
+
+net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_id id) {
+    std::string error;
+    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
+    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    auto max = number_param(t, "max", 1 << 20, 1, 16 << 20, error);
+    const auto format = t.param("format").value_or("json");
+    if (!from || !wait || !max) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    if (format != "json" && format != "raw") {
+        co_return error_reply(http::status::bad_request, "bad_query", "format must be json or raw");
+    }
+    if (*wait > 0) {
+        co_await service_.wait_output(id, *from, std::chrono::seconds(*wait));
+    }
+    auto* j = service_.find(id);
+    if (!j) {
+        co_return not_found(id);
+    }
+    auto slice = j->log->read(*from, *max);
+    const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
+    if (format == "raw") {
+        std::string bytes;
+        for (const auto& r : slice.records) {
+            bytes += r.bytes;
+        }
+        auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
+        r.head.set("X-Corral-Next", std::to_string(slice.next));
+        r.head.set("X-Corral-Lost", std::to_string(slice.lost));
+        r.head.set("X-Corral-Eof", eof ? "true" : "false");
+        r.head.set("X-Corral-State", jobs::to_string(j->state));
+        co_return r;
+    }
+    json::array records;
+    for (const auto& r : coalesce(std::move(slice.records))) {
+        records.push_back(record_json(r));
+    }
+    co_return json_reply(http::status::ok,
+                         {{"job", id},
+                          {"records", std::move(records)},
+                          {"next", slice.next},
+                          {"lost", slice.lost},
+                          {"eof", eof},
+                          {"state", jobs::to_string(j->state)}});
+}
+
+net::awaitable<http::reply> api_router::wait(const target& t, jobs::job_id id) {
+    std::string error;
+    auto timeout =
+        number_param(t, "timeout", 30, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    if (!timeout) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    co_await service_.wait_finished(id, std::chrono::seconds(*timeout));
+    auto* j = service_.find(id);
+    co_return j ? job_reply(http::status::ok, *j) : not_found(id);
+}
+
+http::reply api_router::events(const http::request& req, const target& t) {
+    std::vector<subscription> subs;
+    std::string error;
+    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
+    if (!from) {
+        return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    const bool output = t.param("output") != "false" && t.param("output") != "0";
+    for (const auto& text : t.params("job")) {
+        auto id = to_number(text);
+        if (!id || !service_.find(*id)) {
+            return error_reply(http::status::not_found, "job_not_found", fmt::format("no job '{}'", text));
+        }
+        subs.push_back({*id, *from, output});
+    }
+    // EventSource reconnects with the id of the last event it saw: "JOB:OFFSET" resumes that job there.
+    if (auto last = req.find("Last-Event-ID"); last != req.end()) {
+        std::string_view v = last->value();
+        auto colon = v.find(':');
+        auto id = to_number(v.substr(0, colon));
+        auto offset = colon == std::string_view::npos ? std::nullopt : to_number(v.substr(colon + 1));
+        for (auto& s : subs) {
+            if (id && offset && s.job == *id) {
+                s.from = *offset;
+            }
+        }
+    }
+    const bool all = t.param("all") == "true" || t.param("all") == "1";
+    if (subs.empty() && !all) {
+        return error_reply(
+            http::status::bad_request, "bad_query", "give job=ID (repeatable) and/or all=true");
+    }
+    auto r = text_reply(http::status::ok, "", "text/event-stream");
+    r.head.set(field::field::cache_control, "no-cache");
+    r.events = [this, subs, all](http::event_stream& stream) -> net::awaitable<void> {
+        watch_session session(service_, options_.watch, watch_stats_, watch_session::wire::sse);
+        if (all) {
+            session.subscribe_all();
+        }
+        for (const auto& s : subs) {
+            session.subscribe(s);
+        }
+        co_await session.serve(stream);
+    };
+    return r;
+}
+
+http::reply api_router::websocket(const http::request& req, const target& t) {
+    if (!boost::beast::websocket::is_upgrade(req)) {
+        return error_reply(http::status::upgrade_required,
+                           "upgrade_required",
+                           "this is a WebSocket endpoint: connect with a WebSocket client");
+    }
+    std::vector<subscription> subs;
+    std::string error;
+    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
+    if (!from) {
+        return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    for (const auto& text : t.params("job")) {
+        auto id = to_number(text);
+        if (!id) {
+            return error_reply(
+                http::status::bad_request, "bad_query", fmt::format("job '{}' is not a job id", text));
+        }
+        subs.push_back({*id, *from, true});
+    }
+    http::reply r;
+    r.websocket = [this, subs](http::message_channel& channel) -> net::awaitable<void> {
+        watch_session session(service_, options_.watch, watch_stats_, watch_session::wire::websocket);
+        for (const auto& s : subs) {
+            session.subscribe(s);
+        }
+        co_await session.serve(channel);
+    };
+    return r;
+}
+
+net::awaitable<http::reply> api_router::rpc(const http::request& req, const http::peer& who) {
+    http::reply error;
+    auto body = parse_json(req.body(), error);
+    if (!body) {
+        co_return error;
+    }
+    if (!body->is_object()) {
+        co_return error_reply(http::status::unprocessable_entity,
+                              "invalid_rpc",
+                              "the body must be a JSON-RPC object {\"id\", \"method\", \"params\"}");
+    }
+    co_return json_reply(http::status::ok, co_await acons_->call(body->get_object(), owner_of(who)));
+}
+
+std::string api_router::metrics_text() const {
+    prometheus_text out;
+    std::map<jobs::job_state, int> by_state;
+    for (auto* j : const_cast<services::job_service&>(service_).all()) {
+        ++by_state[j->state];
+    }
+    out.family("corral_jobs", "gauge", "Jobs in the table by state.");
+    for (auto s : {jobs::job_state::queued,
+                   jobs::job_state::running,
+                   jobs::job_state::succeeded,
+                   jobs::job_state::failed,
+                   jobs::job_state::killed,
+                   jobs::job_state::timed_out,
+                   jobs::job_state::lost}) {
+        out.sample("corral_jobs", {{"state", std::string(jobs::to_string(s))}}, by_state[s]);
+    }
+    out.family("corral_jobs_submitted_total", "counter", "Jobs submitted since start.");
+    out.sample("corral_jobs_submitted_total", static_cast<double>(service_.stats().submitted));
+    out.family("corral_jobs_finished_total", "counter", "Jobs finished since start, by outcome.");
+    for (const auto& [state, n] : service_.stats().finished) {
+        out.sample("corral_jobs_finished_total",
+                   {{"state", std::string(jobs::to_string(state))}},
+                   static_cast<double>(n));
+    }
+    out.family("corral_jobs_running", "gauge", "Jobs running now.");
+    out.sample("corral_jobs_running", static_cast<double>(service_.running()));
+    out.family("corral_jobs_queued", "gauge", "Jobs waiting for a slot.");
+    out.sample("corral_jobs_queued", static_cast<double>(service_.queued()));
+    out.family("corral_concurrency", "gauge", "Jobs allowed to run at once.");
+    out.sample("corral_concurrency", service_.concurrency());
+    out.family("corral_spawn_latency_seconds", "histogram", "Time from a free slot to the running process.");
+    out.histogram_samples("corral_spawn_latency_seconds", service_.stats().spawn_latency);
+    out.family("corral_stream_bytes_total", "counter", "Output bytes sent to watchers.");
+    out.sample("corral_stream_bytes_total", static_cast<double>(watch_stats_.bytes_streamed));
+    out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");
+    out.sample("corral_watchers", static_cast<double>(watch_stats_.watchers));
+    out.family("corral_http_requests_total", "counter", "HTTP requests answered, by status.");
+    for (const auto& [status, n] : requests_) {
+        out.sample(
+            "corral_http_requests_total", {{"status", std::to_string(status)}}, static_cast<double>(n));
+    }
+    return out.str();
+}
+
+}  // namespace corral::proto

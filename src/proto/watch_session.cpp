@@ -1,0 +1,291 @@
+#include "corral/proto/watch_session.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include "corral/jobs/job_json.hpp"
+#include "corral/proto/output_json.hpp"
+
+namespace corral::proto {
+namespace {
+
+namespace json = boost::json;
+using namespace boost::asio::experimental::awaitable_operators;
+
+// Events are small but unbounded in number: past this many buffers a watcher is closed whatever the
+// policy, so memory stays bounded.
+constexpr std::size_t event_overflow_factor = 4;
+constexpr auto sse_keepalive = std::chrono::seconds(15);
+
+std::string_view event_name(jobs::job_event e) {
+    switch (e) {
+        case jobs::job_event::queued:
+            return "queued";
+        case jobs::job_event::started:
+            return "started";
+        case jobs::job_event::finished:
+            return "finished";
+    }
+    return "event";
+}
+
+json::object event_message(const jobs::job& j, std::string_view event) {
+    return {{"type", "event"}, {"event", event}, {"job", jobs::to_json(j)}};
+}
+
+}  // namespace
+
+struct watch_session::follower {
+    bool output = true;
+    async_event cancelled;
+    explicit follower(net::any_io_executor ex) : cancelled(std::move(ex)) {}
+};
+
+watch_session::watch_session(services::job_service& service,
+                             watch_options options,
+                             watch_stats& stats,
+                             wire format)
+    : service_(service),
+      options_(options),
+      stats_(stats),
+      format_(format),
+      queue_changed_(service.executor()),
+      space_(service.executor()),
+      followers_(service.executor()) {
+    listener_ = service_.add_listener([this](const jobs::job& j, jobs::job_event e) { on_job_event(j, e); });
+    ++stats_.watchers;
+}
+
+watch_session::~watch_session() {
+    service_.remove_listener(listener_);
+    --stats_.watchers;
+}
+
+void watch_session::subscribe(subscription s) {
+    auto* j = service_.find(s.job);
+    if (!j) {
+        send({{"type", "error"}, {"job", s.job}, {"message", fmt::format("no job {}", s.job)}});
+        return;
+    }
+    unsubscribe(s.job);
+    auto f = std::make_shared<follower>(service_.executor());
+    f->output = s.output;
+    followed_[s.job] = f;
+    if (format_ == wire::websocket) {
+        send({{"type", "subscribed"}, {"job", s.job}, {"from", s.from}, {"output", s.output}});
+    }
+    send(event_message(*j, "state"), "state");
+    if (s.output) {
+        followers_.spawn(follow(s.job, s.from, f), fmt::format("watcher of job {}", s.job));
+    } else if (jobs::is_finished(j->state)) {
+        followed_.erase(s.job);
+    }
+}
+
+void watch_session::unsubscribe(jobs::job_id id) {
+    if (auto it = followed_.find(id); it != followed_.end()) {
+        it->second->cancelled.notify_all();
+        followed_.erase(it);
+    }
+}
+
+void watch_session::on_job_event(const jobs::job& j, jobs::job_event e) {
+    auto it = followed_.find(j.id);
+    const bool followed = it != followed_.end();
+    if (!all_jobs_ && !followed) {
+        return;
+    }
+    if (e == jobs::job_event::finished && followed && it->second->output) {
+        return;  // its follower sends "finished" after the last output, so the order is always right
+    }
+    send(event_message(j, event_name(e)), event_name(e));
+    if (e == jobs::job_event::finished && followed) {
+        followed_.erase(it);
+    }
+}
+
+void watch_session::send(json::object message, std::string_view sse_event, std::string_view sse_id) {
+    if (close_reason_) {
+        return;
+    }
+    std::string frame;
+    if (format_ == wire::websocket) {
+        frame = json::serialize(message);
+    } else {
+        const auto type = sse_event.empty() ? std::string_view(message["type"].as_string()) : sse_event;
+        frame = fmt::format("{}event: {}\ndata: {}\n\n",
+                            sse_id.empty() ? "" : fmt::format("id: {}\n", sse_id),
+                            type,
+                            json::serialize(message));
+    }
+    queued_bytes_ += frame.size();
+    queue_.push_back(std::move(frame));
+    queue_changed_.notify_all();
+    if (queued_bytes_ > options_.buffer * event_overflow_factor) {
+        close_slow(fmt::format("watcher too slow: more than {} bytes of events pending", queued_bytes_));
+    }
+}
+
+void watch_session::close_slow(std::string reason) {
+    if (!close_reason_) {
+        close_reason_ = std::move(reason);
+        queue_changed_.notify_all();
+    }
+}
+
+net::awaitable<void> watch_session::follow(jobs::job_id id,
+                                           std::uint64_t from,
+                                           std::shared_ptr<follower> self) {
+    auto* j = service_.find(id);
+    if (!j) {
+        co_return;
+    }
+    services::job_service::pin keep(service_, *j);
+    auto& log = *j->log;
+    auto cursor = from;
+    for (;;) {
+        if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
+            co_return;  // unsubscribed, resubscribed, or closing
+        }
+        if (queued_bytes_ >= options_.buffer) {
+            if (options_.on_slow == slow_policy::disconnect) {
+                close_slow(fmt::format(
+                    "watcher too slow: {} bytes pending (limit {})", queued_bytes_, options_.buffer));
+                co_return;
+            }
+            co_await (space_.wait() || self->cancelled.wait());
+            continue;
+        }
+        auto slice = log.read(cursor, std::min(options_.max_chunk, options_.buffer - queued_bytes_));
+        if (slice.lost > 0) {
+            send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
+        }
+        for (auto& r : coalesce(std::move(slice.records))) {
+            stats_.bytes_streamed += r.bytes.size();
+            auto message = record_json(r);
+            message["type"] = "output";
+            message["job"] = id;
+            send(std::move(message), "output", fmt::format("{}:{}", id, r.end()));
+        }
+        if (slice.next != cursor) {
+            cursor = slice.next;
+            continue;
+        }
+        if (log.closed()) {
+            send({{"type", "eof"}, {"job", id}, {"offset", cursor}}, "eof", fmt::format("{}:{}", id, cursor));
+            if (jobs::is_finished(j->state)) {
+                send(event_message(*j, "finished"), "finished");
+            }
+            followed_.erase(id);
+            co_return;
+        }
+        co_await (log.wait_for(cursor) || self->cancelled.wait());
+    }
+}
+
+void watch_session::handle_message(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        send({{"type", "error"},
+              {"message",
+               fmt::format("a message must be a JSON object ({})", ec ? ec.message() : "not an object")}});
+        return;
+    }
+    auto& o = v.get_object();
+    const auto* type = o.if_contains("type");
+    const auto* job = o.if_contains("job");
+    const auto* all = o.if_contains("all");
+    const bool everything = all && all->is_bool() && all->get_bool();
+    const bool has_job = job && (job->is_int64() || job->is_uint64()) && job->to_number<std::int64_t>() > 0;
+    if (!type || !type->is_string() ||
+        (type->get_string() != "subscribe" && type->get_string() != "unsubscribe")) {
+        send({{"type", "error"}, {"message", "\"type\" must be \"subscribe\" or \"unsubscribe\""}});
+        return;
+    }
+    if (!has_job && !everything) {
+        send({{"type", "error"}, {"message", "give \"job\": ID (a positive integer) or \"all\": true"}});
+        return;
+    }
+    const bool sub = type->get_string() == "subscribe";
+    if (everything) {
+        all_jobs_ = sub;
+        if (format_ == wire::websocket) {
+            send({{"type", sub ? "subscribed" : "unsubscribed"}, {"all", true}});
+        }
+        return;
+    }
+    const auto id = static_cast<jobs::job_id>(job->to_number<std::int64_t>());
+    if (!sub) {
+        unsubscribe(id);
+        send({{"type", "unsubscribed"}, {"job", id}});
+        return;
+    }
+    subscription s{id, 0, true};
+    if (const auto* from = o.if_contains("from"); from && (from->is_int64() || from->is_uint64())) {
+        s.from = static_cast<std::uint64_t>(std::max<std::int64_t>(0, from->to_number<std::int64_t>()));
+    }
+    if (const auto* output = o.if_contains("output"); output && output->is_bool()) {
+        s.output = output->get_bool();
+    }
+    subscribe(s);
+}
+
+template <class Sender>
+net::awaitable<void> watch_session::write_queue(Sender& send_one) {
+    net::steady_timer keepalive(service_.executor());
+    for (;;) {
+        if (close_reason_) {
+            co_return;
+        }
+        if (queue_.empty()) {
+            keepalive.expires_after(sse_keepalive);
+            co_await (queue_changed_.wait() || keepalive.async_wait(use_nothrow));
+            if (queue_.empty() && !close_reason_ && format_ == wire::sse &&
+                !(co_await send_one(": keepalive\n\n"))) {
+                co_return;
+            }
+            continue;
+        }
+        auto frame = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= frame.size();
+        space_.notify_all();
+        if (!(co_await send_one(frame))) {
+            co_return;
+        }
+    }
+}
+
+net::awaitable<void> watch_session::serve(http::message_channel& channel) {
+    auto send_one = [&](std::string_view frame) { return channel.send(frame); };
+    auto writer = [&]() -> net::awaitable<void> {
+        co_await write_queue(send_one);
+        if (close_reason_) {
+            co_await channel.close(*close_reason_, true);
+        }
+    };
+    followers_.spawn(writer(), "watcher writer");
+    for (;;) {
+        auto message = co_await channel.receive();
+        if (!message) {
+            break;
+        }
+        handle_message(*message);
+    }
+    close_slow("closed");
+    followers_.cancel_all();
+    co_await followers_.wait();
+}
+
+net::awaitable<void> watch_session::serve(http::event_stream& stream) {
+    auto send_one = [&](std::string_view frame) { return stream.send(frame); };
+    co_await write_queue(send_one);
+    close_slow("closed");
+    followers_.cancel_all();
+    co_await followers_.wait();
+}
+
+}  // namespace corral::proto

@@ -1,0 +1,265 @@
+#include "corral/services/job_service.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "corral/core/parse.hpp"
+
+namespace corral::services {
+namespace {
+
+using namespace boost::asio::experimental::awaitable_operators;
+using std::chrono::steady_clock;
+
+unsigned default_concurrency(unsigned configured) {
+    if (configured > 0) {
+        return configured;
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool matches(const jobs::job& j, const job_query& q) {
+    if (q.state && j.state != *q.state) {
+        return false;
+    }
+    if (!q.owner.empty() && j.owner != q.owner) {
+        return false;
+    }
+    return std::all_of(q.labels.begin(), q.labels.end(), [&](const auto& kv) {
+        auto it = j.spec.labels.find(kv.first);
+        return it != j.spec.labels.end() && it->second == kv.second;
+    });
+}
+
+}  // namespace
+
+result_info<std::unique_ptr<job_service>> job_service::create(net::any_io_executor executor,
+                                                              service_options options) {
+    auto launcher = proc::launcher::create(executor, options.launcher);
+    if (!launcher) {
+        return launcher.error();
+    }
+    return std::unique_ptr<job_service>(
+        new job_service(std::move(executor), std::move(options), std::move(*launcher)));
+}
+
+job_service::job_service(net::any_io_executor executor,
+                         service_options options,
+                         std::unique_ptr<proc::launcher> launcher)
+    : executor_(executor),
+      options_(std::move(options)),
+      concurrency_(default_concurrency(options_.concurrency)),
+      launcher_(std::move(launcher)),
+      table_(options_.retention),
+      runner_(*launcher_, table_),
+      tasks_(executor),
+      finished_(executor) {
+    table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
+}
+
+job_service::~job_service() = default;
+
+job_service::pin::~pin() {
+    if (auto* j = service_->find(id_)) {
+        --j->pins;
+    }
+}
+
+result_info<jobs::job*> job_service::submit(submit_request request) {
+    if (!accepting_) {
+        return error_info{errc::invalid_state, "corrald is shutting down and takes no new jobs"};
+    }
+    if (!request.idempotency_key.empty()) {
+        auto it = idempotency_.find({request.owner, request.idempotency_key});
+        if (it != idempotency_.end()) {
+            if (auto* existing = table_.find(it->second)) {
+                return existing;
+            }
+        }
+    }
+    auto log_options = request.spec.output;
+    log_options.memory_limit = options_.output.memory_limit;
+    log_options.spill_dir = options_.output.spill_dir;
+    auto log = output::output_log::create(executor_, log_options);
+    if (!log) {
+        return log.error();
+    }
+    auto& j = table_.add(std::move(request.owner), std::move(request.spec), std::move(*log));
+    ++stats_.submitted;
+    if (!request.idempotency_key.empty()) {
+        idempotency_[{j.owner, request.idempotency_key}] = j.id;
+    }
+    queue_.push_back(j.id);
+    start_queued();
+    return &j;
+}
+
+job_page job_service::list(const job_query& query) {
+    job_page page;
+    for (auto* j : table_.list()) {
+        if (j->id <= query.after || !matches(*j, query)) {
+            continue;
+        }
+        if (page.jobs.size() == query.limit) {
+            page.next = page.jobs.back()->id;
+            break;
+        }
+        page.jobs.push_back(j);
+    }
+    return page;
+}
+
+std::size_t job_service::queued() const {
+    return static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [this](jobs::job_id id) {
+        const auto* j = table_.find(id);
+        return j && j->state == jobs::job_state::queued;
+    }));
+}
+
+result<void> job_service::kill(jobs::job& j, std::optional<int> signal, std::optional<proc::stop_plan> plan) {
+    if (signal && j.state == jobs::job_state::running && j.process) {
+        j.process->signal_tree(*signal);
+        return {};
+    }
+    return runner_.stop(j, jobs::stop_reason::request, std::move(plan));
+}
+
+net::awaitable<result<void>> job_service::write_stdin(jobs::job& j, std::string data) {
+    return runner_.write_stdin(j, std::move(data));
+}
+
+result<void> job_service::close_stdin(jobs::job& j) {
+    return runner_.close_stdin(j);
+}
+
+net::awaitable<bool> job_service::wait_finished(jobs::job_id id, std::chrono::milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    net::steady_timer timer(executor_, deadline);
+    for (;;) {
+        auto* j = table_.find(id);
+        if (!j || jobs::is_finished(j->state)) {
+            co_return true;
+        }
+        if (steady_clock::now() >= deadline) {
+            co_return false;
+        }
+        co_await (finished_.wait() || timer.async_wait(use_nothrow));
+    }
+}
+
+net::awaitable<void> job_service::wait_output(jobs::job_id id,
+                                              std::uint64_t offset,
+                                              std::chrono::milliseconds timeout) {
+    auto* j = table_.find(id);
+    if (!j) {
+        co_return;
+    }
+    pin keep(*this, *j);
+    net::steady_timer timer(executor_, timeout);
+    co_await (j->log->wait_for(offset) || timer.async_wait(use_nothrow));
+}
+
+int job_service::add_listener(listener l) {
+    listeners_.emplace(next_listener_, std::move(l));
+    return next_listener_++;
+}
+
+void job_service::remove_listener(int id) {
+    listeners_.erase(id);
+}
+
+void job_service::on_event(const jobs::job& j, jobs::job_event e) {
+    if (e == jobs::job_event::started) {
+        if (auto it = starting_.find(j.id); it != starting_.end()) {
+            stats_.spawn_latency.observe(
+                std::chrono::duration<double>(steady_clock::now() - it->second).count());
+            starting_.erase(it);
+        }
+    } else if (e == jobs::job_event::finished) {
+        starting_.erase(j.id);
+        ++stats_.finished[j.state];
+        finished_.notify_all();
+    }
+    // A listener may remove itself (or another) while being called: iterate over a snapshot of ids.
+    std::vector<int> ids;
+    ids.reserve(listeners_.size());
+    for (auto& [id, l] : listeners_) {
+        ids.push_back(id);
+    }
+    for (int id : ids) {
+        if (auto it = listeners_.find(id); it != listeners_.end()) {
+            it->second(j, e);
+        }
+    }
+}
+
+void job_service::start_queued() {
+    while (running_ < concurrency_ && !queue_.empty() && accepting_) {
+        auto* j = table_.find(queue_.front());
+        queue_.pop_front();
+        if (!j || j->state != jobs::job_state::queued) {
+            continue;  // cancelled while queued
+        }
+        ++running_;
+        starting_[j->id] = steady_clock::now();
+        tasks_.spawn(run(*j), fmt::format("job {}", j->id));
+    }
+}
+
+net::awaitable<void> job_service::run(jobs::job& j) {
+    pin keep(*this, j);
+    co_await runner_.run(j);
+    --running_;
+    start_queued();
+}
+
+net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
+    accepting_ = false;
+    for (auto id : queue_) {
+        if (auto* j = table_.find(id); j && j->state == jobs::job_state::queued) {
+            (void)runner_.stop(*j, jobs::stop_reason::shutdown);
+        }
+    }
+    queue_.clear();
+    if (running_ > 0) {
+        spdlog::info("waiting up to {} for {} running job(s)",
+                     format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::max(deadline - steady_clock::now(), steady_clock::duration::zero()))),
+                     running_);
+    }
+    net::steady_timer timer(executor_, deadline);
+    co_await (tasks_.wait() || timer.async_wait(use_nothrow));
+    if (running_ > 0) {
+        spdlog::info("applying stop plans to {} job(s) still running", running_);
+        for (auto* j : table_.list()) {
+            if (j->state == jobs::job_state::running) {
+                (void)runner_.stop(*j, jobs::stop_reason::shutdown);
+            }
+        }
+        co_await tasks_.wait();
+    }
+}
+
+net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline) {
+    net::steady_timer timer(executor_, deadline);
+    while ((running_ > 0 || queued() > 0) && steady_clock::now() < deadline) {
+        co_await (finished_.wait() || timer.async_wait(use_nothrow));
+    }
+}
+
+void job_service::force_stop() {
+    accepting_ = false;
+    for (auto* j : table_.list()) {
+        if (!jobs::is_finished(j->state)) {
+            (void)runner_.stop(*j, jobs::stop_reason::shutdown);
+            (void)runner_.stop(*j, jobs::stop_reason::shutdown);  // the second request is SIGKILL
+        }
+    }
+}
+
+}  // namespace corral::services

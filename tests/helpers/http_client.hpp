@@ -1,0 +1,57 @@
+#pragma once
+// Blocking HTTP and WebSocket clients for integration tests (Beast, over TCP or a Unix socket).
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+namespace corral::test {
+
+/// Where the server is: a TCP port on 127.0.0.1, or a Unix socket path.
+struct address {
+    unsigned short port = 0;
+    std::string unix_path;
+};
+
+struct http_reply {
+    unsigned status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;  ///< lower-case names
+    boost::json::value json() const;
+};
+
+/// One request on a fresh connection. `headers` are added as given.
+http_reply http(const address& where,
+                const std::string& method,
+                const std::string& target,
+                const std::string& body = {},
+                const std::map<std::string, std::string>& headers = {});
+
+/// Sends `raw` bytes as they are and returns whatever the server answers until it closes or is
+/// quiet for `quiet` (streams stay open).
+std::string raw_exchange(const address& where,
+                         const std::string& raw,
+                         std::chrono::milliseconds quiet = std::chrono::seconds(10));
+
+/// A WebSocket client for the stream endpoint.
+class ws_client {
+  public:
+    ws_client(const address& where, const std::string& target);
+    ~ws_client();
+    void send(const std::string& text);
+    /// The next message, or nullopt when the connection closed or `limit` passed.
+    std::optional<std::string> receive(std::chrono::milliseconds limit = std::chrono::seconds(10));
+    /// The close reason the server sent, once receive() returned nullopt.
+    std::string close_reason() const;
+    void close();
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace corral::test

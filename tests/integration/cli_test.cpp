@@ -1,0 +1,108 @@
+// The real `corral` CLI against a real corrald over its Unix socket.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "helpers/daemon_process.hpp"
+#include "helpers/http_client.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::test {
+namespace {
+
+const std::string cli = CORRAL_CLI_PATH;
+
+class Cli : public ::testing::Test {
+  protected:
+    void SetUp() override { ASSERT_TRUE(daemon_.ready()) << daemon_.log(); }
+    void TearDown() override {
+        if (HasFailure())
+            std::cerr << "corrald's log:\n" << daemon_.log();
+    }
+    program_result corral(std::vector<std::string> args, const std::string& input = {}) {
+        args.insert(args.begin(), cli);
+        return run_program(args, {{"CORRAL_SOCKET", daemon_.socket_path()}}, input);
+    }
+    daemon_process daemon_{daemon_process::default_config()};
+};
+
+TEST_F(Cli, RunStreamsBothStreamsAndExitsWithTheJobStatus) {
+    auto r = corral({"run", "--", fake_child, "print", "to-out", "eprint", "to-err", "exit", "7"});
+    EXPECT_EQ(r.status, 7) << r.err;
+    EXPECT_EQ(r.out, "to-out\n");
+    EXPECT_EQ(r.err, "to-err\n");
+    auto killed = corral({"run", "--timeout", "200ms", "--", fake_child, "sleep", "60000"});
+    EXPECT_EQ(killed.status, 124);
+    auto shell = corral({"run", "-c", "exit 4"});
+    EXPECT_EQ(shell.status, 4);
+}
+
+TEST_F(Cli, SubmitWaitShowAndLs) {
+    auto submitted = corral({"submit", "--label", "kind=test", "--", fake_child, "exit", "2"});
+    ASSERT_EQ(submitted.status, 0) << submitted.err;
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    EXPECT_EQ(corral({"wait", id}).status, 2);
+    EXPECT_EQ(corral({"show", id, "--field", "state"}).out, "failed\n");
+    auto ls = corral({"ls"});
+    EXPECT_NE(ls.out.find("ID"), std::string::npos);
+    EXPECT_NE(ls.out.find("failed"), std::string::npos);
+    auto json = boost::json::parse(corral({"ls", "--json", "--state", "failed"}).out);
+    ASSERT_EQ(json.as_array().size(), 1u);
+    EXPECT_EQ(json.as_array()[0].at("labels").at("kind"), "test");
+}
+
+TEST_F(Cli, TailFollowsAndKillStopsTheTree) {
+    auto submitted = corral({"submit", "-c", "echo started; sleep 60"});
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    auto tail = corral({"tail", id});
+    // A plain tail prints what there is now; give the job a moment to print its first line.
+    for (int i = 0; i < 100 && tail.out.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        tail = corral({"tail", id});
+    }
+    EXPECT_EQ(tail.out, "started\n");
+    EXPECT_EQ(corral({"kill", id}).status, 0);
+    auto followed = corral({"tail", "-f", id});  // returns because the job ends
+    EXPECT_EQ(followed.out, "started\n");
+    EXPECT_EQ(corral({"show", id, "--field", "state"}).out, "killed\n");
+    EXPECT_EQ(corral({"kill", id}).status, 1);  // already finished: says so
+}
+
+TEST_F(Cli, StdinIsForwarded) {
+    auto submitted = corral({"submit", "--stdin", "pipe", "--", fake_child, "echo"});
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    EXPECT_EQ(corral({"stdin", id, "hello", "there"}).status, 0);
+    EXPECT_EQ(corral({"stdin", "--close", id}, "piped\n").status, 0);
+    EXPECT_EQ(corral({"wait", id}).status, 0);
+    EXPECT_EQ(corral({"tail", id}).out, "hello there\npiped\n");
+}
+
+TEST_F(Cli, ClearErrors) {
+    auto no_daemon = run_program({cli, "ls", "--socket", "/nonexistent/corral.sock"});
+    EXPECT_EQ(no_daemon.status, 125);
+    EXPECT_NE(no_daemon.err.find("cannot reach corrald"), std::string::npos) << no_daemon.err;
+    EXPECT_NE(no_daemon.err.find("corrald run"), std::string::npos) << no_daemon.err;
+    EXPECT_EQ(corral({"show", "999"}).status, 1);
+    EXPECT_EQ(corral({"show", "abc"}).status, 2);
+    EXPECT_EQ(corral({"run"}).status, 2);
+    auto bad_env = corral({"run", "--env", "novalue", "--", "true"});
+    EXPECT_EQ(bad_env.status, 2);
+    EXPECT_NE(bad_env.err.find("NAME=VALUE"), std::string::npos);
+    auto help = corral({"run", "--help"});
+    EXPECT_EQ(help.status, 0);
+    EXPECT_NE(help.out.find("--on-interrupt"), std::string::npos);
+}
+
+TEST_F(Cli, WorksOverHttpWithUrl) {
+    auto r = run_program(
+        {cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "via-tcp\n");
+}
+
+}  // namespace
+}  // namespace corral::test

@@ -1,0 +1,104 @@
+// corrald as a pod: config validation, environment overrides, graceful and forced shutdown.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <boost/json.hpp>
+
+#include "helpers/daemon_process.hpp"
+#include "helpers/http_client.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::test {
+namespace {
+
+const std::string corrald = CORRALD_PATH;
+
+program_result check_config(const std::string& text, const std::map<std::string, std::string>& env = {}) {
+    auto dir = std::filesystem::temp_directory_path() / ("corral-config-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    { std::ofstream(dir / "c.toml") << text; }
+    auto r = run_program({corrald, "check", "-c", (dir / "c.toml").string()}, env);
+    std::filesystem::remove_all(dir);
+    return r;
+}
+
+TEST(PodConfig, EveryProblemIsReportedAtOnceWithItsKeyAndLine) {
+    auto r = check_config(
+        "[jobs]\nconcurrency = \"many\"\nbogus = 1\n[pod]\nstop_wait = \"soon\"\n"
+        "[[http]]\nlisten = \"nowhere\"\n[extra]\n");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find(":2: jobs.concurrency: expected a whole number"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(":3: jobs.bogus: unknown key"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(":5: pod.stop_wait:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(":7: http[1].listen:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("extra: unknown section"), std::string::npos) << r.err;
+}
+
+TEST(PodConfig, SyntaxErrorsNameTheLine) {
+    auto r = check_config("[jobs\n");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find(":1:"), std::string::npos) << r.err;
+}
+
+TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
+    auto r = check_config(
+        "", {{"CORRAL_WEB__LISTEN", "127.0.0.1:9999"}, {"CORRAL_POD__STATE_DIR", "/tmp/somewhere"}});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("2 web: 127.0.0.1:9999"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("3 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
+    auto bad = check_config("", {{"CORRAL_NOPE__KEY", "1"}, {"CORRAL_JOBS__CONCURRENCY", "lots"}});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("CORRAL_NOPE__KEY: no section"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("jobs.concurrency"), std::string::npos) << bad.err;
+}
+
+TEST(Pod, FailsWithNonZeroStatusWhenAListenerCannotStart) {
+    daemon_process first(daemon_process::default_config());
+    ASSERT_TRUE(first.ready());
+    daemon_process second("[pod]\nstate_dir = \"@STATE@\"\n[[http]]\nlabel = \"web\"\nlisten = \"127.0.0.1:" +
+                          std::to_string(first.port()) + "\"\n");
+    EXPECT_FALSE(second.ready());
+    EXPECT_EQ(second.wait_exit(), 1);
+    EXPECT_NE(second.log().find("failed to start"), std::string::npos) << second.log();
+}
+
+TEST(Pod, SigtermLetsRunningJobsFinishWithinStopWait) {
+    daemon_process d(daemon_process::default_config());
+    ASSERT_TRUE(d.ready());
+    address web{d.port(), {}};
+    auto job = http(web,
+                    "POST",
+                    "/api/v1/jobs",
+                    R"({"shell": "sleep 0.5; echo done > )" + d.state_dir() + R"(/marker"})");
+    ASSERT_EQ(job.status, 201u);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(), 0) << d.log();
+    EXPECT_TRUE(std::filesystem::exists(d.state_dir() + "/marker"))
+        << "the running job was not allowed to finish";
+}
+
+TEST(Pod, StopWaitEndsWithStopPlansAndASecondSignalForces) {
+    daemon_process d(
+        "[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"300ms\"\n[[http]]\nlabel = \"web\"\nlisten = "
+        "\"127.0.0.1:0\"\n");
+    ASSERT_TRUE(d.ready());
+    address web{d.port(), {}};
+    auto job = http(web,
+                    "POST",
+                    "/api/v1/jobs",
+                    R"({"command": [")" + fake_child +
+                        R"(", "ignore-term", "sleep", "60000"], "stop": "TERM:30s,KILL"})");
+    ASSERT_EQ(job.status, 201u);
+    const auto pid = job.json().at("pid").as_int64();
+    d.signal(SIGTERM);
+    ASSERT_TRUE(d.wait_for_log("applying stop plans"));
+    d.signal(SIGTERM);  // the job ignores TERM with 30 s of grace: the second signal kills it now
+    EXPECT_EQ(d.wait_exit(std::chrono::seconds(10)), 130) << d.log();
+    EXPECT_TRUE(gone_within(static_cast<pid_t>(pid)));
+}
+
+}  // namespace
+}  // namespace corral::test

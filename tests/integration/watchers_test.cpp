@@ -1,0 +1,220 @@
+// Many watchers on one job over WebSocket and SSE: identical bytes, resume by cursor, slow watchers.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "helpers/daemon_process.hpp"
+#include "helpers/http_client.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::test {
+namespace {
+
+namespace json = boost::json;
+
+/// What one watcher collected from a job: its output bytes in order, and how it ended.
+struct collected {
+    std::string bytes;
+    std::uint64_t next = 0;
+    bool eof = false;
+    bool finished = false;
+    bool gap = false;  // an output message did not start where the previous one ended
+};
+
+/// Reads messages for `job` until eof + finished, or the connection ends, or `stop_after` bytes.
+collected collect(ws_client& ws, std::int64_t job, std::uint64_t from, std::size_t stop_after = SIZE_MAX) {
+    collected c;
+    c.next = from;
+    while (!(c.eof && c.finished) && c.bytes.size() < stop_after) {
+        auto text = ws.receive(std::chrono::seconds(30));
+        if (!text)
+            break;
+        auto m = json::parse(*text).as_object();
+        const auto& type = m.at("type").as_string();
+        if (type == "output" && m.at("job") == job) {
+            if (m.at("offset").as_int64() != static_cast<std::int64_t>(c.next))
+                c.gap = true;
+            std::string data(m.at("data").as_string());
+            EXPECT_FALSE(m.contains("encoding"));
+            c.bytes += data;
+            c.next += data.size();
+        } else if (type == "eof") {
+            c.eof = true;
+        } else if (type == "event" && m.at("event") == "finished") {
+            c.finished = true;
+        }
+    }
+    return c;
+}
+
+class Watchers : public ::testing::Test {
+  protected:
+    void SetUp() override { ASSERT_TRUE(daemon_.ready()) << daemon_.log(); }
+    void TearDown() override {
+        if (HasFailure())
+            std::cerr << "corrald's log:\n" << daemon_.log();
+    }
+    address web() const { return {daemon_.port(), {}}; }
+    std::int64_t submit(const std::string& body) {
+        auto r = http(web(), "POST", "/api/v1/jobs", body);
+        EXPECT_EQ(r.status, 201u) << r.body;
+        return r.json().at("id").as_int64();
+    }
+    daemon_process daemon_{daemon_process::default_config()};
+};
+
+TEST_F(Watchers, HundredWebSocketWatchersReceiveIdenticalBytes) {
+    // The job waits for a line on stdin before it writes, so every watcher is attached first.
+    const auto id = submit(
+        R"({"shell": "read go; i=0; while [ $i -lt 2000 ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz; i=$((i+1)); done", "stdin": "pipe"})");
+    constexpr int watchers = 100;
+    std::vector<std::unique_ptr<ws_client>> clients;
+    for (int i = 0; i < watchers; ++i) {
+        clients.push_back(std::make_unique<ws_client>(web(), "/api/v1/stream"));
+        clients.back()->send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "from": 0})");
+    }
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->receive().has_value());  // subscribed
+    }
+    ASSERT_EQ(http(web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/stdin?close=true", "go\n").status,
+              200u);
+    std::vector<collected> results(watchers);
+    std::vector<std::thread> readers;
+    for (int i = 0; i < watchers; ++i) {
+        readers.emplace_back([&, i] { results[i] = collect(*clients[i], id, 0); });
+    }
+    for (auto& t : readers)
+        t.join();
+    std::string expected;
+    for (int i = 0; i < 2000; ++i)
+        expected += "line-" + std::to_string(i) + "-abcdefghijklmnopqrstuvwxyz\n";
+    for (int i = 0; i < watchers; ++i) {
+        EXPECT_TRUE(results[i].eof && results[i].finished) << "watcher " << i;
+        EXPECT_FALSE(results[i].gap) << "watcher " << i;
+        EXPECT_EQ(results[i].bytes, expected) << "watcher " << i;
+    }
+}
+
+TEST_F(Watchers, AWatcherThatReconnectsResumesFromItsCursor) {
+    const auto id =
+        submit(R"({"shell": "i=0; while [ $i -lt 400 ]; do echo n$i; i=$((i+1)); sleep 0.002; done"})");
+    std::string received;
+    std::uint64_t cursor = 0;
+    {
+        ws_client first(web(), "/api/v1/stream?job=" + std::to_string(id) + "&from=0");
+        auto part = collect(first, id, 0, 300);
+        ASSERT_FALSE(part.gap);
+        received = part.bytes;
+        cursor = part.next;
+        first.close();  // disconnect mid-stream
+    }
+    ws_client second(web(), "/api/v1/stream?job=" + std::to_string(id) + "&from=" + std::to_string(cursor));
+    auto rest = collect(second, id, cursor);
+    EXPECT_FALSE(rest.gap);
+    EXPECT_TRUE(rest.eof);
+    received += rest.bytes;
+    std::string expected;
+    for (int i = 0; i < 400; ++i)
+        expected += "n" + std::to_string(i) + "\n";
+    EXPECT_EQ(received, expected);  // no loss, no duplicate
+}
+
+TEST_F(Watchers, OneConnectionFollowsManyJobsAndUnsubscribes) {
+    const auto a = submit(R"({"shell": "echo from-a"})");
+    const auto b = submit(R"({"shell": "echo from-b"})");
+    ws_client ws(web(), "/api/v1/stream");
+    ws.send(R"({"type": "subscribe", "job": )" + std::to_string(a) + "}");
+    ws.send(R"({"type": "subscribe", "job": )" + std::to_string(b) + "}");
+    std::map<std::int64_t, std::string> out;
+    int finished = 0;
+    while (finished < 2) {
+        auto text = ws.receive();
+        ASSERT_TRUE(text.has_value());
+        auto m = json::parse(*text).as_object();
+        if (m.at("type") == "output")
+            out[m.at("job").as_int64()] += std::string(m.at("data").as_string());
+        if (m.at("type") == "event" && m.at("event") == "finished")
+            ++finished;
+    }
+    EXPECT_EQ(out[a], "from-a\n");
+    EXPECT_EQ(out[b], "from-b\n");
+    ws.send(R"({"type": "nonsense"})");
+    auto error = json::parse(*ws.receive()).as_object();
+    EXPECT_EQ(error.at("type"), "error");
+    ws.send("not json");
+    EXPECT_EQ(json::parse(*ws.receive()).at("type"), "error");
+    ws.send(R"({"type": "unsubscribe", "job": )" + std::to_string(a) + "}");
+    EXPECT_EQ(json::parse(*ws.receive()).at("type"), "unsubscribed");
+}
+
+TEST_F(Watchers, AllJobsSubscriptionSeesEventsOfNewJobs) {
+    ws_client ws(web(), "/api/v1/stream");
+    ws.send(R"({"type": "subscribe", "all": true})");
+    ASSERT_EQ(json::parse(*ws.receive()).at("type"), "subscribed");
+    const auto id = submit(R"({"shell": "true"})");
+    std::vector<std::string> events;
+    while (events.size() < 3) {
+        auto text = ws.receive();
+        ASSERT_TRUE(text.has_value());
+        auto m = json::parse(*text).as_object();
+        if (m.at("type") == "event" && m.at("job").at("id") == id)
+            events.emplace_back(m.at("event").as_string());
+    }
+    EXPECT_EQ(events, (std::vector<std::string>{"queued", "started", "finished"}));
+}
+
+TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
+    const auto id = submit(R"({"shell": "echo one; echo two"})");
+    http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20");
+    // A finished job's stream ends with eof and finished; the server then keeps the stream open, so
+    // read it raw with a short timeout.
+    auto text = raw_exchange(web(),
+                             "GET /api/v1/events?job=" + std::to_string(id) +
+                                 " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+                             std::chrono::milliseconds(500));
+    EXPECT_NE(text.find("Content-Type: text/event-stream"), std::string::npos) << text;
+    EXPECT_NE(text.find("event: output\ndata: {"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("data":"one\ntwo\n")"), std::string::npos) << text;
+    EXPECT_NE(text.find("id: " + std::to_string(id) + ":8\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("event: finished"), std::string::npos) << text;
+    // Resuming with Last-Event-ID sends only what came after.
+    auto resumed =
+        raw_exchange(web(),
+                     "GET /api/v1/events?job=" + std::to_string(id) +
+                         " HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + std::to_string(id) + ":4\r\n\r\n",
+                     std::chrono::milliseconds(500));
+    EXPECT_NE(resumed.find(R"("data":"two\n")"), std::string::npos) << resumed;
+    EXPECT_EQ(resumed.find(R"("data":"one)"), std::string::npos) << resumed;
+}
+
+class SlowWatchers : public ::testing::Test {
+  protected:
+    daemon_process daemon_{daemon_process::default_config(
+        "[api]\nwatcher_buffer = \"64KiB\"\nslow_watchers = \"disconnect\"\n")};
+};
+
+TEST_F(SlowWatchers, AreDisconnectedWithAReasonAndDoNotSlowTheJob) {
+    ASSERT_TRUE(daemon_.ready()) << daemon_.log();
+    address web{daemon_.port(), {}};
+    // A watcher that never reads, on a job that writes 32 MiB.
+    auto r =
+        http(web, "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
+    ASSERT_EQ(r.status, 201u);
+    const auto id = r.json().at("id").as_int64();
+    ws_client stalled(web, "/api/v1/stream?job=" + std::to_string(id));
+    auto done = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=60").json();
+    EXPECT_EQ(done.at("state"), "succeeded");  // the job finished although its watcher never read
+    EXPECT_EQ(done.at("output").at("bytes"), 33554432);
+    std::optional<std::string> m;
+    do {
+        m = stalled.receive(std::chrono::seconds(10));
+    } while (m);
+    EXPECT_NE(stalled.close_reason().find("too slow"), std::string::npos) << stalled.close_reason();
+}
+
+}  // namespace
+}  // namespace corral::test
