@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 harness=${BENCH_HARNESS:-$root/../shared/bench/run.sh}
-export CORRAL_BIN=$root/build/release/apps
+export CORRAL_BIN=${CORRAL_BIN:-$root/build/release/apps}
 export CORRAL_BENCH_DIR=${TMPDIR:-/tmp}/corral-bench-$$
 export CORRAL_SOCKET=$CORRAL_BENCH_DIR/corral.sock
 hooks=$root/bench/corral-hooks.sh
