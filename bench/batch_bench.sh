@@ -11,7 +11,8 @@ bin=${CORRAL_BIN:-$root/build/release/apps}
 n=${N:-2000}
 rounds=${ROUNDS:-3}
 scratch=$(mktemp -d)
-trap 'kill -9 $(cat "$scratch/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+# Two SIGTERMs: corrald's second signal stops its jobs and exits at once (status 130).
+trap 'p=$(cat "$scratch/pid" 2>/dev/null) && kill -TERM "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; wait; rm -rf "$scratch"' EXIT
 cc -O2 -I"$root/../shared/bench/src" -o "$scratch/spawnbench" "$root/../shared/bench/src/spawnbench.c" -lm
 
 cat >"$scratch/corral.toml" <<TOML
@@ -43,7 +44,8 @@ for ((r = 0; r < rounds; r++)); do
     raw+=("$(echo "$n / ($t1 - $t0)" | bc -l)")
     t0=$(now)
     curl -s --unix-socket "$scratch/corral.sock" -o /dev/null localhost/api/v1/jobs/batch --data-binary @"$body"
-    until curl -s --unix-socket "$scratch/corral.sock" localhost/healthz | grep -q '"running":0,"queued":0'; do sleep 0.005; done
+    # One long-poll until idle: polling with a process per check would steal a core from the jobs.
+    until curl -s --unix-socket "$scratch/corral.sock" 'localhost/api/v1/idle?wait=30' | grep -q '"idle":true'; do :; done
     t1=$(now)
     ours+=("$(echo "$n / ($t1 - $t0)" | bc -l)")
 done

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/program_options.hpp>
 
+#include "corral/output/output_log.hpp"
 #include "corral/pod/components.hpp"
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
@@ -62,6 +63,10 @@ int run(const pod::daemon_config& c) {
         return 1;
     }
     ::chmod(c.state_dir.c_str(), 0700);
+    if (auto spill = output::output_log::check_spill_dir(c.jobs.output.spill_dir); !spill) {
+        spdlog::error("{}", spill.error().what());
+        return 1;
+    }
     net::io_context io(1);
     auto service = services::job_service::create(io.get_executor(), c.jobs);
     if (!service) {

@@ -1,5 +1,7 @@
 #include "corral/jobs/job_table.hpp"
 
+#include <iterator>
+
 namespace corral::jobs {
 
 job& job_table::add(std::string owner, job_spec spec, std::unique_ptr<output::output_log> log) {
@@ -39,27 +41,29 @@ void job_table::notify(const job& j, job_event e) {
         o(j, e);
     }
     if (e == job_event::finished) {
+        finished_.insert(j.id);
         evict();
     }
 }
 
 std::size_t job_table::evict(clock::time_point now) {
-    std::size_t finished = 0;
-    for (auto& [id, j] : jobs_) {
-        finished += is_finished(j->state) ? 1 : 0;
-    }
     std::size_t evicted = 0;
-    // Oldest first: ids grow with time, so map order is age order.
-    for (auto it = jobs_.begin(); it != jobs_.end();) {
-        const job& j = *it->second;
-        const bool too_many = finished > retention_.max_finished;
-        const bool too_old = retention_.max_age && j.finished && now - *j.finished > *retention_.max_age;
-        if (is_finished(j.state) && j.pins == 0 && (too_many || too_old)) {
-            it = jobs_.erase(it);
-            --finished;
-            ++evicted;
-        } else {
-            ++it;
+    auto erase = [&](std::set<job_id>::iterator it) {
+        jobs_.erase(*it);
+        ++evicted;
+        return finished_.erase(it);
+    };
+    // By count, oldest first (ids grow with time): usually just the one job past the limit.
+    for (auto it = finished_.begin(); it != finished_.end() && finished_.size() > retention_.max_finished;) {
+        it = find(*it)->pins == 0 ? erase(it) : std::next(it);
+    }
+    // By age: a pass over the finished jobs, at most once a second.
+    if (retention_.max_age && now - last_age_sweep_ >= std::chrono::seconds(1)) {
+        last_age_sweep_ = now;
+        for (auto it = finished_.begin(); it != finished_.end();) {
+            const job& j = *find(*it);
+            const bool too_old = j.finished && now - *j.finished > *retention_.max_age;
+            it = j.pins == 0 && too_old ? erase(it) : std::next(it);
         }
     }
     return evicted;

@@ -95,9 +95,12 @@ class listener_impl final : public http_listener {
           tls_(std::move(tls)),
           connections_(executor) {}
 
-    void start() override { connections_.spawn(accept_loop(), fmt::format("listener {}", describe())); }
+    void start(std::function<void(std::string)> on_crash) override {
+        connections_.spawn(guarded_accept_loop(std::move(on_crash)), fmt::format("listener {}", describe()));
+    }
 
     void stop_accepting() override {
+        stopping_ = true;
         boost::system::error_code ec;
         acceptor_.close(ec);
         if constexpr (std::is_same_v<Protocol, unix_socket>) {
@@ -125,6 +128,24 @@ class listener_impl final : public http_listener {
     std::size_t connections() const override { return connections_.size() > 0 ? connections_.size() - 1 : 0; }
 
   private:
+    net::awaitable<void> guarded_accept_loop(std::function<void(std::string)> on_crash) {
+        std::string why;
+        try {
+            co_await accept_loop();
+        } catch (const std::exception& e) {
+            why = e.what();
+        }
+        if (!stopping_) {
+            if (why.empty()) {
+                why = "the listening socket was closed";
+            }
+            spdlog::error("{}: no longer accepting connections: {}", describe(), why);
+            if (on_crash) {
+                on_crash(fmt::format("{}: {}", describe(), why));
+            }
+        }
+    }
+
     net::awaitable<void> accept_loop() {
         session_config config{options_, handler_, counter_};
         while (acceptor_.is_open()) {
@@ -165,6 +186,7 @@ class listener_impl final : public http_listener {
     typename Protocol::acceptor acceptor_;
     std::unique_ptr<net::ssl::context> tls_;
     task_group connections_;
+    bool stopping_ = false;
 };
 
 template <class Acceptor, class Endpoint>

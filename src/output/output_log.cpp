@@ -49,18 +49,46 @@ result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor
                                                             log_options options) {
     std::unique_ptr<output_log> log(new output_log(std::move(executor), std::move(options)));
     const auto& o = log->options_;
+    // A named file is made now, so a bad path fails the submit. An anonymous one only when output
+    // first outgrows memory_limit: most jobs never spill, and a file per job is a filesystem
+    // round trip on the daemon's thread for each of them.
     if (!o.spill_file.empty()) {
         log->file_ = ::open(o.spill_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    } else if (!o.spill_dir.empty()) {
-        log->file_ = ::open(o.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
-    }
-    if (log->file_ < 0 && (!o.spill_file.empty() || !o.spill_dir.empty())) {
-        const auto& where = o.spill_file.empty() ? o.spill_dir : o.spill_file;
-        return error_info{
-            make_error_code(errc::invalid_argument),
-            fmt::format("cannot create output spill file in '{}': {}", where, std::strerror(errno))};
+        if (log->file_ < 0) {
+            return error_info{make_error_code(errc::invalid_argument),
+                              fmt::format("cannot create output spill file '{}': {}",
+                                          o.spill_file,
+                                          std::strerror(errno))};
+        }
     }
     return log;
+}
+
+result_info<void> output_log::check_spill_dir(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return error_info{
+            make_error_code(errc::invalid_argument),
+            fmt::format("cannot create output spill files in '{}': {}", dir, std::strerror(errno))};
+    }
+    ::close(fd);
+    return {};
+}
+
+bool output_log::open_spill_dir() {
+    if (file_ >= 0 || spill_failed_ || options_.spill_dir.empty()) {
+        return file_ >= 0;
+    }
+    file_ = ::open(options_.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    if (file_ < 0) {
+        spill_failed_ = true;
+        spdlog::error("cannot create an output spill file in '{}' ({}): output beyond {} bytes in memory "
+                      "is dropped once no reader needs it",
+                      options_.spill_dir,
+                      std::strerror(errno),
+                      options_.memory_limit);
+    }
+    return file_ >= 0;
 }
 
 output_log::output_log(net::any_io_executor executor, log_options options)
@@ -77,7 +105,10 @@ output_log::~output_log() {
 void output_log::start_chunk(std::size_t need) {
     chunk c;
     c.start = end_;
-    c.capacity = std::max(need, chunk_size);
+    // Chunks start small and double up to chunk_size: most jobs print little (or nothing), and a
+    // fresh 256 KiB block per job is an mmap and page faults on the daemon's thread.
+    c.capacity = std::max(need, next_chunk_capacity_);
+    next_chunk_capacity_ = std::min(next_chunk_capacity_ * 2, chunk_size);
     c.data.reset(new char[c.capacity]);
     memory_bytes_ += c.capacity;
     chunks_.push_back(std::move(c));
@@ -88,7 +119,7 @@ std::span<char> output_log::prepare(std::size_t max) {
     const std::size_t want = std::min<std::size_t>(max, 16 * 1024);
     if (chunks_.empty() || !chunks_.back().data ||
         chunks_.back().capacity - chunks_.back().used < header_size + want) {
-        start_chunk(header_size + max);
+        start_chunk(header_size + want);
     }
     auto& c = chunks_.back();
     std::size_t room = std::min(max, c.capacity - c.used - header_size);
@@ -147,7 +178,7 @@ void output_log::enforce_limits() {
         }
     }
     while (memory_bytes_ > options_.memory_limit && chunks_.size() > 1) {
-        if (file_ >= 0) {
+        if (open_spill_dir()) {
             if (!spill_oldest()) {
                 break;
             }
@@ -171,6 +202,7 @@ bool output_log::spill_oldest() {
                       std::strerror(errno));
         ::close(file_);
         file_ = -1;
+        spill_failed_ = true;
         return false;
     }
     it->file_pos = static_cast<std::int64_t>(file_end_);

@@ -30,7 +30,7 @@ net::awaitable<void> http_component::start() {
         throw std::runtime_error(listener.error().what());
     }
     listener_ = std::move(*listener);
-    listener_->start();
+    listener_->start([this](std::string why) { failed(std::move(why)); });
 }
 
 void http_component::stop_accepting() {

@@ -24,6 +24,10 @@ pod::pod(net::io_context& io, std::chrono::milliseconds stop_wait)
 
 int pod::add(std::string label, std::unique_ptr<component> c) {
     const int id = static_cast<int>(components_.size()) + 1;
+    c->on_failure([this, id, label](std::string why) {
+        spdlog::error("component {} ({}) failed: {}", id, label, why);
+        fail(std::move(why));
+    });
     components_.push_back({id, std::move(label), std::move(c)});
     return id;
 }

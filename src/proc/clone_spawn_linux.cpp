@@ -78,12 +78,24 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* arg) {
 
 #undef CORRAL_CHILD_FAIL
 
+// One child stack per spawning thread, made once and reused: with CLONE_VFORK the child is done with
+// it (it has exec'd or exited) by the time clone() returns. Unmapping a stack after every spawn cost
+// a TLB shootdown each time, a tenth of corrald's time per job on the CI machines.
+char* child_stack() {
+    thread_local char* stack = nullptr;
+    if (stack == nullptr) {
+        void* p = ::mmap(
+            nullptr, child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        stack = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+    }
+    return stack;
+}
+
 }  // namespace
 
 bool clone_and_exec(child_setup& setup, spawned& out) {
-    void* stack = ::mmap(
-        nullptr, child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
+    char* stack = child_stack();
+    if (stack == nullptr) {
         setup.error = errno;
         setup.failed_stage = spawn_stage::exec;
         return false;
@@ -94,13 +106,12 @@ bool clone_and_exec(child_setup& setup, spawned& out) {
     ::pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd = -1;
     pid_t pid = ::clone(child_main,
-                        static_cast<char*>(stack) + child_stack_size,
+                        stack + child_stack_size,
                         CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
                         &setup,
                         &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    ::munmap(stack, child_stack_size);
 
     if (pid < 0) {
         setup.error = clone_errno;

@@ -170,6 +170,11 @@ net::awaitable<http::reply> api_router::route(http::request& req, const http::pe
             }
             co_return co_await route_job(req, t, *id);
         }
+        if (s.size() == 3 && s[2] == "idle") {
+            if (auto bad = only(http::verb::get))
+                co_return *bad;
+            co_return co_await idle(t);
+        }
         if (s.size() == 3 && s[2] == "events") {
             if (auto bad = only(http::verb::get))
                 co_return *bad;
@@ -419,6 +424,11 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
     const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
     if (format == "raw") {
         std::string bytes;
+        std::size_t size = 0;
+        for (const auto& r : slice.records) {
+            size += r.bytes.size();
+        }
+        bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
         for (const auto& r : slice.records) {
             bytes += r.bytes;
         }
@@ -452,6 +462,19 @@ net::awaitable<http::reply> api_router::wait(const target& t, jobs::job_id id) {
     co_await service_.wait_finished(id, std::chrono::seconds(*timeout));
     auto* j = service_.find(id);
     co_return j ? job_reply(http::status::ok, *j) : not_found(id);
+}
+
+net::awaitable<http::reply> api_router::idle(const target& t) {
+    std::string error;
+    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    if (!wait) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    co_await service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
+    const auto running = service_.running();
+    const auto queued = service_.queued();
+    co_return json_reply(http::status::ok,
+                         {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});
 }
 
 http::reply api_router::events(const http::request& req, const target& t) {
@@ -489,7 +512,7 @@ http::reply api_router::events(const http::request& req, const target& t) {
     auto r = text_reply(http::status::ok, "", "text/event-stream");
     r.head.set(field::field::cache_control, "no-cache");
     r.events = [this, subs, all](http::event_stream& stream) -> net::awaitable<void> {
-        watch_session session(service_, options_.watch, watch_stats_, watch_session::wire::sse);
+        watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::sse);
         if (all) {
             session.subscribe_all();
         }
@@ -523,7 +546,7 @@ http::reply api_router::websocket(const http::request& req, const target& t) {
     }
     http::reply r;
     r.websocket = [this, subs](http::message_channel& channel) -> net::awaitable<void> {
-        watch_session session(service_, options_.watch, watch_stats_, watch_session::wire::websocket);
+        watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::websocket);
         for (const auto& s : subs) {
             session.subscribe(s);
         }

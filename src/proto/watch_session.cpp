@@ -6,7 +6,6 @@
 #include <boost/json.hpp>
 
 #include "corral/jobs/job_json.hpp"
-#include "corral/proto/output_json.hpp"
 
 namespace corral::proto {
 namespace {
@@ -46,10 +45,12 @@ struct watch_session::follower {
 watch_session::watch_session(services::job_service& service,
                              watch_options options,
                              watch_stats& stats,
+                             output_frames& frames,
                              wire format)
     : service_(service),
       options_(options),
       stats_(stats),
+      frames_(frames),
       format_(format),
       queue_changed_(service.executor()),
       space_(service.executor()),
@@ -110,17 +111,14 @@ void watch_session::send(json::object message, std::string_view sse_event, std::
     if (close_reason_) {
         return;
     }
-    std::string frame;
-    if (format_ == wire::websocket) {
-        frame = json::serialize(message);
-    } else {
-        const auto type = sse_event.empty() ? std::string_view(message["type"].as_string()) : sse_event;
-        frame = fmt::format("{}event: {}\ndata: {}\n\n",
-                            sse_id.empty() ? "" : fmt::format("id: {}\n", sse_id),
-                            type,
-                            json::serialize(message));
+    send(std::make_shared<const std::string>(serialize_frame(format_, message, sse_event, sse_id)));
+}
+
+void watch_session::send(output_frames::frame frame) {
+    if (close_reason_) {
+        return;
     }
-    queued_bytes_ += frame.size();
+    queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
     queue_changed_.notify_all();
     if (queued_bytes_ > options_.buffer * event_overflow_factor) {
@@ -158,16 +156,15 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
             co_await (space_.wait() || self->cancelled.wait());
             continue;
         }
-        auto slice = log.read(cursor, std::min(options_.max_chunk, options_.buffer - queued_bytes_));
+        // Always whole max_chunk reads (the queue may pass `buffer` by one), so that watchers at the
+        // same cursor ask for the same slice and share its frames.
+        auto slice = frames_.read(id, log, cursor, options_.max_chunk, format_);
         if (slice.lost > 0) {
             send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
         }
-        for (auto& r : coalesce(std::move(slice.records))) {
-            stats_.bytes_streamed += r.bytes.size();
-            auto message = record_json(r);
-            message["type"] = "output";
-            message["job"] = id;
-            send(std::move(message), "output", fmt::format("{}:{}", id, r.end()));
+        stats_.bytes_streamed += slice.bytes;
+        for (auto& f : slice.frames) {
+            send(std::move(f));
         }
         if (slice.next != cursor) {
             cursor = slice.next;
@@ -251,9 +248,9 @@ net::awaitable<void> watch_session::write_queue(Sender& send_one) {
         }
         auto frame = std::move(queue_.front());
         queue_.pop_front();
-        queued_bytes_ -= frame.size();
+        queued_bytes_ -= frame->size();
         space_.notify_all();
-        if (!(co_await send_one(frame))) {
+        if (!(co_await send_one(*frame))) {
             co_return;
         }
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "corral/core/parse.hpp"
@@ -95,7 +96,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
         idempotency_[{j.owner, request.idempotency_key}] = j.id;
     }
     queue_.push_back(j.id);
-    start_queued();
+    start_soon();
     return &j;
 }
 
@@ -196,6 +197,19 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
             it->second(j, e);
         }
     }
+}
+
+void job_service::start_soon() {
+    // Not inline: the submitter's reply goes out first, and the spawn (the costly part) overlaps
+    // with the client's next request instead of delaying this one. One post serves a whole batch.
+    if (start_posted_) {
+        return;
+    }
+    start_posted_ = true;
+    net::post(executor_, [this] {
+        start_posted_ = false;
+        start_queued();
+    });
 }
 
 void job_service::start_queued() {

@@ -18,6 +18,7 @@
 //   isatty              print "tty" or "notty" for stdout
 //   limits              print RLIMIT_CPU, _AS, _NOFILE, _NPROC soft limits ("unlimited" or a number)
 //   signal SIG          send SIG (a number) to itself
+//   clock PATH          append CLOCK_MONOTONIC in nanoseconds to PATH (benchmarks time a step with two)
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +28,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -168,6 +171,10 @@ int main(int argc, char** argv) {
             say(1, ::isatty(1) ? "tty\n" : "notty\n");
         } else if (a == "limits") {
             print_limits();
+        } else if (a == "clock") {
+            timespec ts{};
+            ::clock_gettime(CLOCK_MONOTONIC, &ts);
+            std::ofstream(next(), std::ios::app) << ts.tv_sec * 1'000'000'000LL + ts.tv_nsec << "\n";
         } else if (a == "signal") {
             ::kill(::getpid(), std::atoi(next().c_str()));
         } else {

@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <thread>
+
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -81,6 +83,18 @@ http_reply http(const address& where,
         r.headers[name] = std::string(h.value());
     }
     return r;
+}
+
+long long started_pid(const address& where, long long id) {
+    for (int i = 0; i < 1000; ++i) {
+        auto job = http(where, "GET", "/api/v1/jobs/" + std::to_string(id)).json();
+        if (const auto* pid = job.is_object() ? job.as_object().if_contains("pid") : nullptr;
+            pid && pid->is_int64()) {
+            return pid->as_int64();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
 }
 
 std::string raw_exchange(const address& where, const std::string& raw, std::chrono::milliseconds quiet) {

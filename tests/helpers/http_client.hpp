@@ -31,6 +31,9 @@ http_reply http(const address& where,
                 const std::string& body = {},
                 const std::map<std::string, std::string>& headers = {});
 
+/// The pid of job `id` once it has started (a submit's reply comes before the spawn), or -1 after 10 s.
+long long started_pid(const address& where, long long id);
+
 /// Sends `raw` bytes as they are and returns whatever the server answers until it closes or is
 /// quiet for `quiet` (streams stay open).
 std::string raw_exchange(const address& where,

@@ -157,6 +157,22 @@ TEST_F(DaemonApi, ConcurrencyLimitQueuesJobsInOrder) {
     EXPECT_EQ(wait_done(2).at("exit").at("signal"), "KILL");
 }
 
+TEST_F(DaemonApi, IdleWaitsUntilNothingRunsOrIsQueued) {
+    submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    auto now = http(web(), "GET", "/api/v1/idle").json();
+    EXPECT_EQ(now.at("idle"), false);
+    EXPECT_EQ(now.at("running").as_int64() + now.at("queued").as_int64(), 3);
+    auto later = http(local(), "GET", "/api/v1/idle?wait=30").json();
+    EXPECT_EQ(later.at("idle"), true);
+    EXPECT_EQ(later.at("running"), 0);
+    EXPECT_EQ(later.at("queued"), 0);
+    for (int id = 1; id <= 3; ++id)
+        EXPECT_EQ(http(web(), "GET", "/api/v1/jobs/" + std::to_string(id)).json().at("state"), "succeeded");
+    EXPECT_EQ(http(web(), "GET", "/api/v1/idle?wait=soon").status, 400u);
+}
+
 TEST_F(DaemonApi, KillOfAFinishedJobIsAConflict) {
     wait_done(static_cast<std::uint64_t>(submit(R"({"shell": "true"})").at("id").as_int64()));
     auto r = http(web(), "POST", "/api/v1/jobs/1/kill");

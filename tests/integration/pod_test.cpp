@@ -92,7 +92,8 @@ TEST(Pod, StopWaitEndsWithStopPlansAndASecondSignalForces) {
                     R"({"command": [")" + fake_child +
                         R"(", "ignore-term", "sleep", "60000"], "stop": "TERM:30s,KILL"})");
     ASSERT_EQ(job.status, 201u);
-    const auto pid = job.json().at("pid").as_int64();
+    const auto pid = started_pid(web, job.json().at("id").as_int64());
+    ASSERT_GT(pid, 0);
     d.signal(SIGTERM);
     ASSERT_TRUE(d.wait_for_log("applying stop plans"));
     d.signal(SIGTERM);  // the job ignores TERM with 30 s of grace: the second signal kills it now

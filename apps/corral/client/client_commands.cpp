@@ -15,7 +15,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
@@ -297,9 +296,10 @@ net::awaitable<int> wait_jobs(context& ctx) {
         std::size_t running = 0, queued = 0;
         std::vector<json::object> finished;
         if (all) {
-            auto health = co_await call(ctx.client, "GET", "/healthz");
-            running = health.at("running").to_number<std::size_t>();
-            queued = health.at("queued").to_number<std::size_t>();
+            // The daemon answers as soon as it is idle, or after a second (to update the progress line).
+            auto idle = co_await call(ctx.client, "GET", "/api/v1/idle?wait=1");
+            running = idle.at("running").to_number<std::size_t>();
+            queued = idle.at("queued").to_number<std::size_t>();
         } else {
             std::vector<std::uint64_t> pending;
             for (auto id : ids) {
@@ -328,10 +328,6 @@ net::awaitable<int> wait_jobs(context& ctx) {
                          running,
                          queued,
                          static_cast<long long>(secs));
-        }
-        if (all) {
-            net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(100));
-            co_await t.async_wait(use_nothrow);
         }
         if (ctx.vm.count("timeout") && std::chrono::steady_clock::now() - started >
                                            std::chrono::seconds(ctx.vm["timeout"].as<unsigned>())) {

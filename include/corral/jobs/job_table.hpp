@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "corral/jobs/job.hpp"
@@ -44,12 +45,15 @@ class job_table {
     /// Called by the runner when a job changes; tells observers; applies retention on `finished`.
     void notify(const job& j, job_event e);
     void subscribe(observer o) { observers_.push_back(std::move(o)); }
-    /// Evicts finished jobs beyond the limits; returns how many went.
+    /// Evicts finished jobs beyond the limits (the age limit is checked at most once a second);
+    /// returns how many went.
     std::size_t evict(clock::time_point now = clock::now());
 
   private:
     retention retention_;
     std::map<job_id, std::unique_ptr<job>> jobs_;
+    std::set<job_id> finished_;  // ids of the finished jobs, oldest first
+    clock::time_point last_age_sweep_{};
     job_id next_id_ = 1;
     std::vector<observer> observers_;
 };

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,8 +47,9 @@ class http_listener {
                                                               request_counter* counter = nullptr);
     virtual ~http_listener() = default;
 
-    /// Accepts connections until stop_accepting().
-    virtual void start() = 0;
+    /// Accepts connections until stop_accepting(). Should accepting break for good (an exception out
+    /// of the accept loop), `on_crash` is told why; one connection's failure is not a crash.
+    virtual void start(std::function<void(std::string)> on_crash = {}) = 0;
     /// Closes the listening socket (a Unix socket file is removed); open connections go on.
     virtual void stop_accepting() = 0;
     /// Ends every open connection (WebSockets get a "going away" close).

@@ -27,7 +27,8 @@ struct log_options {
     std::size_t memory_limit = 8 << 20;
     /// Spill older output to this file (created or truncated, mode 0600) and keep it after close.
     std::string spill_file;
-    /// Or spill to an anonymous temporary file in this directory (gone when the log is destroyed).
+    /// Or spill to an anonymous temporary file in this directory, made when output first outgrows
+    /// memory_limit and gone when the log is destroyed. Check the directory once with check_spill_dir().
     std::string spill_dir;
     /// Total bytes kept for the job; 0 means no cap.
     std::uint64_t cap = 0;
@@ -59,11 +60,14 @@ struct read_result {
  */
 class output_log {
   public:
-    static constexpr std::size_t chunk_size = 256 * 1024;
+    static constexpr std::size_t chunk_size = 256 * 1024;  ///< the largest chunk (they start smaller)
+    static constexpr std::size_t first_chunk_capacity = 4 * 1024;
 
-    /// Errors: errc::invalid_argument when the spill file cannot be created (the message says why).
+    /// Errors: errc::invalid_argument when the named spill file cannot be created (the message says why).
     static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor,
                                                            log_options options = {});
+    /// Whether anonymous spill files can be made in `dir` (errc::invalid_argument says why not).
+    static result_info<void> check_spill_dir(const std::string& dir);
     ~output_log();
     output_log(const output_log&) = delete;
     output_log& operator=(const output_log&) = delete;
@@ -109,6 +113,7 @@ class output_log {
     output_log(net::any_io_executor executor, log_options options);
     void start_chunk(std::size_t need);
     void enforce_limits();
+    bool open_spill_dir();
     bool spill_oldest();
     void drop_oldest();
     std::uint64_t min_hold() const;
@@ -121,7 +126,9 @@ class output_log {
     std::uint64_t discarded_ = 0;
     std::size_t memory_bytes_ = 0;
     std::uint64_t file_end_ = 0;
+    std::size_t next_chunk_capacity_ = first_chunk_capacity;
     int file_ = -1;
+    bool spill_failed_ = false;  // the spill file could not be made or written: do without
     bool closed_ = false;
     bool cap_reached_ = false;
     std::map<hold_id, std::uint64_t> holds_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,19 @@ class component {
     /// The second signal: end everything now.
     virtual void force_stop() {}
     virtual std::string describe() const = 0;
+
+    /// Set by the pod: how a component that breaks after starting makes the pod stop and exit 1.
+    void on_failure(std::function<void(std::string)> f) { on_failure_ = std::move(f); }
+
+  protected:
+    void failed(std::string why) {
+        if (on_failure_) {
+            on_failure_(std::move(why));
+        }
+    }
+
+  private:
+    std::function<void(std::string)> on_failure_;
 };
 
 /**

@@ -56,6 +56,7 @@ class api_router final : public http::handler, public http::request_counter {
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);
     net::awaitable<http::reply> wait(const target& t, jobs::job_id id);
+    net::awaitable<http::reply> idle(const target& t);
     http::reply events(const http::request& req, const target& t);
     http::reply websocket(const http::request& req, const target& t);
     net::awaitable<http::reply> rpc(const http::request& req, const http::peer& who);
@@ -63,6 +64,7 @@ class api_router final : public http::handler, public http::request_counter {
     services::job_service& service_;
     api_options options_;
     watch_stats watch_stats_;
+    output_frames output_frames_;
     std::map<unsigned, std::uint64_t> requests_;
     std::unique_ptr<acons_rpc> acons_;
 };

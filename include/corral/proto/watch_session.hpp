@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include "corral/net/http_types.hpp"
+#include "corral/proto/output_frames.hpp"
 #include "corral/services/job_service.hpp"
 
 namespace corral::proto {
@@ -53,9 +54,14 @@ struct subscription {
  */
 class watch_session {
   public:
-    enum class wire { websocket, sse };
+    using wire = wire_format;
 
-    watch_session(services::job_service& service, watch_options options, watch_stats& stats, wire format);
+    /// `frames` is shared by every watcher (it serialises each slice of output once).
+    watch_session(services::job_service& service,
+                  watch_options options,
+                  watch_stats& stats,
+                  output_frames& frames,
+                  wire format);
     ~watch_session();
     watch_session(const watch_session&) = delete;
     watch_session& operator=(const watch_session&) = delete;
@@ -75,6 +81,7 @@ class watch_session {
     void unsubscribe(jobs::job_id id);
     void on_job_event(const jobs::job& j, jobs::job_event e);
     void send(boost::json::object message, std::string_view sse_event = {}, std::string_view sse_id = {});
+    void send(output_frames::frame frame);
     void close_slow(std::string reason);
     net::awaitable<void> follow(jobs::job_id id, std::uint64_t from, std::shared_ptr<follower> self);
     template <class Sender>
@@ -83,11 +90,12 @@ class watch_session {
     services::job_service& service_;
     watch_options options_;
     watch_stats& stats_;
+    output_frames& frames_;
     wire format_;
     int listener_ = 0;
     bool all_jobs_ = false;
     std::map<jobs::job_id, std::shared_ptr<follower>> followed_;
-    std::deque<std::string> queue_;
+    std::deque<output_frames::frame> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<std::string> close_reason_;
     async_event queue_changed_;

@@ -62,7 +62,8 @@ struct service_stats {
  * come with the scheduler issue), and it drains on shutdown.
  *
  * @par Thread safety
- * Not thread-safe: the core's executor only.
+ * Not thread-safe: the core's executor only. It posts work to that executor, so destroy it only once
+ * the executor's io_context has stopped running.
  */
 class job_service {
   public:
@@ -73,7 +74,7 @@ class job_service {
                                                             service_options options);
     ~job_service();
 
-    /// Queues a job (it starts at once when a slot is free). Errors: errc::invalid_state while
+    /// Queues a job (it starts as soon as the caller yields, when a slot is free). Errors: errc::invalid_state while
     /// draining; errc::invalid_argument when its output log cannot be made.
     result_info<jobs::job*> submit(submit_request request);
     jobs::job* find(jobs::job_id id) { return table_.find(id); }
@@ -132,6 +133,7 @@ class job_service {
                 service_options options,
                 std::unique_ptr<proc::launcher> launcher);
     void on_event(const jobs::job& j, jobs::job_event e);
+    void start_soon();
     void start_queued();
     net::awaitable<void> run(jobs::job& j);
 
@@ -145,6 +147,7 @@ class job_service {
     std::deque<jobs::job_id> queue_;
     std::size_t running_ = 0;
     bool accepting_ = true;
+    bool start_posted_ = false;
     std::map<std::pair<std::string, std::string>, jobs::job_id> idempotency_;
     std::unordered_map<jobs::job_id, std::chrono::steady_clock::time_point> starting_;
     std::map<int, listener> listeners_;

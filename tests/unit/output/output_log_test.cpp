@@ -1,5 +1,8 @@
 #include "corral/output/output_log.hpp"
 
+#include <filesystem>
+#include <iterator>
+
 #include <gtest/gtest.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -151,6 +154,44 @@ TEST(OutputLog, UnwritableSpillLocationIsAClearError) {
     auto log = output_log::create(ioc.get_executor(), {.spill_file = "/nonexistent/dir/out"});
     ASSERT_FALSE(log);
     EXPECT_NE(log.error().message.find("/nonexistent/dir/out"), std::string::npos);
+}
+
+std::size_t open_fds() {
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                                  std::filesystem::directory_iterator()));
+}
+
+TEST(OutputLog, AnonymousSpillFileIsMadeOnlyWhenOutputOutgrowsMemory) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    ASSERT_TRUE(output_log::check_spill_dir(dir.path().string()));
+    auto log = make_log(ioc, {.memory_limit = 1 << 20, .spill_dir = dir.path().string()});
+    const auto before = open_fds();  // after the log: its timers open the reactor's descriptors
+    log->append(stream::out, std::string(1000, 'a'));
+    EXPECT_EQ(open_fds(), before) << "a job that fits in memory got a spill file";
+    std::string expected(1000, 'a');
+    for (int i = 0; i < 40; ++i) {
+        std::string block(100'000, static_cast<char>('b' + i % 20));
+        log->append(stream::out, block);
+        expected += block;
+    }
+    EXPECT_EQ(open_fds(), before + 1);
+    EXPECT_EQ(log->dropped_bytes(), 0u);
+    EXPECT_EQ(read_everything(*log), expected);
+}
+
+TEST(OutputLog, UnusableSpillDirectoryIsAClearErrorUpFrontAndLaterLosesOnlyUnreadOutput) {
+    net::io_context ioc;
+    auto check = output_log::check_spill_dir("/nonexistent/spill");
+    ASSERT_FALSE(check);
+    EXPECT_NE(check.error().message.find("/nonexistent/spill"), std::string::npos);
+    // Should the directory go away after the check, the log carries on as one without a spill file.
+    auto log = make_log(ioc, {.memory_limit = 512 * 1024, .spill_dir = "/nonexistent/spill"});
+    for (int i = 0; i < 20; ++i) {
+        log->append(stream::out, std::string(100'000, 'x'));
+    }
+    EXPECT_GT(log->dropped_bytes(), 0u);
+    EXPECT_LE(log->memory_bytes(), 512u * 1024 + output_log::chunk_size);
 }
 
 TEST(OutputLog, FollowersWakeOnDataAndOnClose) {

@@ -1,0 +1,311 @@
+// watchers_bench: what live watching costs, measured against a running corrald on loopback
+// (bench/watchers_bench.sh starts one and prints the table). Two measurements, rounds interleaved
+// with their baselines so that ratios, not absolute times, are read:
+//
+//   watchers_bench ttfb PORT ROUNDS
+//     submit `/bin/echo x` over HTTP, subscribe on an already open WebSocket, time to the first
+//     output message; against posix_spawn of the same argv and the first byte read from its pipe.
+//   watchers_bench fanout PORT FAKE_CHILD BYTES WATCHERS ROUNDS
+//     a job writes BYTES as fast as corrald reads them; its own throughput (timed inside the job)
+//     with WATCHERS WebSocket watchers following it from byte 0, against the same job unwatched.
+//     Every watcher must receive every byte, in order, with no loss and no disconnect.
+//
+// Output: one `key value` line per figure (the script turns them into a Markdown table).
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+double ms_since(clock_type::time_point t0) {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+/// One keep-alive HTTP connection to corrald.
+class api {
+  public:
+    api(asio::io_context& io, unsigned short port) : socket_(io) {
+        socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+        socket_.set_option(tcp::no_delay(true));
+    }
+    json::value call(beast::http::verb method, const std::string& target, const std::string& body = {}) {
+        beast::http::request<beast::http::string_body> req{method, target, 11};
+        req.set(beast::http::field::host, "localhost");
+        req.keep_alive(true);
+        req.body() = body;
+        req.prepare_payload();
+        beast::http::write(socket_, req);
+        beast::http::response<beast::http::string_body> res;
+        beast::http::read(socket_, buffer_, res);
+        if (res.result_int() >= 300) {
+            throw std::runtime_error(target + ": HTTP " + std::to_string(res.result_int()) + " " + res.body());
+        }
+        return json::parse(res.body());
+    }
+
+  private:
+    tcp::socket socket_;
+    beast::flat_buffer buffer_;
+};
+
+// ---------------------------------------------------------------------------------------- ttfb
+
+double bare_ttfb() {
+    int fds[2];
+    if (::pipe(fds) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    char* argv[] = {const_cast<char*>("/bin/echo"), const_cast<char*>("x"), nullptr};
+    const auto t0 = clock_type::now();
+    pid_t pid = 0;
+    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv, environ) != 0) {
+        throw std::runtime_error("posix_spawn failed");
+    }
+    ::close(fds[1]);
+    char c;
+    if (::read(fds[0], &c, 1) != 1) {
+        throw std::runtime_error("no output from echo");
+    }
+    const double ms = ms_since(t0);
+    ::close(fds[0]);
+    ::waitpid(pid, nullptr, 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return ms;
+}
+
+double corral_ttfb(api& http, beast::websocket::stream<tcp::socket>& ws) {
+    const auto t0 = clock_type::now();
+    auto job = http.call(beast::http::verb::post, "/api/v1/jobs", R"({"command": ["/bin/echo", "x"]})");
+    const auto id = job.at("id").to_number<std::uint64_t>();
+    ws.write(asio::buffer(json::serialize(json::object{{"type", "subscribe"}, {"job", id}, {"from", 0}})));
+    beast::flat_buffer buffer;
+    for (;;) {
+        buffer.clear();
+        ws.read(buffer);
+        auto m = json::parse(beast::buffers_to_string(buffer.data())).as_object();
+        if (m.at("type") == "output" && m.at("job").to_number<std::uint64_t>() == id) {
+            return ms_since(t0);
+        }
+    }
+}
+
+int ttfb(unsigned short port, int rounds) {
+    asio::io_context io;
+    api http(io, port);
+    beast::websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    ws.next_layer().set_option(tcp::no_delay(true));
+    ws.handshake("localhost", "/api/v1/stream");
+    std::vector<double> bare, ours;
+    for (int r = 0; r < rounds; ++r) {
+        bare.push_back(bare_ttfb());
+        ours.push_back(corral_ttfb(http, ws));
+    }
+    std::printf("ttfb.bare_ms %.3f\nttfb.corral_ms %.3f\nttfb.ratio %.2f\n",
+                median(bare),
+                median(ours),
+                median(ours) / median(bare));
+    return 0;
+}
+
+// -------------------------------------------------------------------------------------- fanout
+
+/// Decoded length of a JSON string body (between the quotes), or npos past its end.
+std::size_t decoded_length(std::string_view s, std::size_t& end) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '"') {
+            end = i;
+            return n;
+        }
+        if (s[i] == '\\') {
+            i += s[i + 1] == 'u' ? 5 : 1;  // corral's output is ASCII here: \uXXXX is one byte
+        }
+        ++n;
+    }
+    throw std::runtime_error("unterminated string");
+}
+
+struct watcher_result {
+    std::uint64_t bytes = 0;
+    bool eof = false;
+    std::string problem;
+};
+
+// Counts without parsing every output message as JSON: a watcher process on the same two cores
+// must not cost more than the daemon it measures. Big messages are `{"offset":N,...,"data":"…",
+// "type":"output","job":J}` (docs/protocol.md); everything else is parsed properly.
+asio::awaitable<void> watch(unsigned short port, std::uint64_t job, watcher_result& result) {
+    beast::websocket::stream<tcp::socket> ws(co_await asio::this_coro::executor);
+    co_await ws.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+    ws.read_message_max(64 << 20);
+    co_await ws.async_handshake(
+        "localhost", "/api/v1/stream?job=" + std::to_string(job) + "&from=0", asio::use_awaitable);
+    beast::flat_buffer buffer;
+    for (;;) {
+        buffer.clear();
+        boost::system::error_code ec;
+        co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            result.problem = "closed: " + ec.message() + " " + std::string(ws.reason().reason.c_str());
+            co_return;
+        }
+        const auto* p = static_cast<const char*>(buffer.data().data());
+        std::string_view m(p, buffer.size());
+        constexpr std::string_view head = R"({"offset":)";
+        if (m.size() > 4096 && m.starts_with(head)) {
+            const auto offset = std::strtoull(m.data() + head.size(), nullptr, 10);
+            const auto data = m.find(R"("data":")");
+            std::size_t end = 0;
+            const auto n = decoded_length(m.substr(data + 8), end);
+            if (offset != result.bytes || m.find(R"("type":"output")", data + 8 + end) == m.npos) {
+                result.problem = "out of order at " + std::to_string(offset);
+                co_return;
+            }
+            result.bytes += n;
+            continue;
+        }
+        auto v = json::parse(m).as_object();
+        const auto type = v.at("type").as_string();
+        if (type == "output") {
+            if (v.at("offset").to_number<std::uint64_t>() != result.bytes) {
+                result.problem = "out of order";
+                co_return;
+            }
+            result.bytes += v.at("data").as_string().size();
+        } else if (type == "lost" || type == "error") {
+            result.problem = json::serialize(v);
+            co_return;
+        } else if (type == "eof") {
+            result.eof = v.at("offset").to_number<std::uint64_t>() == result.bytes;
+            co_return;
+        }
+    }
+}
+
+/// Runs the timed job once with `watchers` followers; its throughput in MB/s (timed by the job).
+double fanout_round(asio::io_context& io,
+                    unsigned short port,
+                    const std::string& fake_child,
+                    std::uint64_t bytes,
+                    int watchers,
+                    double& last_watcher_ms) {
+    api http(io, port);
+    const std::string clock_file = "/tmp/corral-watchers-bench-" + std::to_string(::getpid());
+    std::remove(clock_file.c_str());
+    // The pause lets the watchers connect before the first byte; they start at byte 0 regardless.
+    json::array command{fake_child, "sleep", "300", "clock", clock_file, "spew", std::to_string(bytes),
+                        "clock", clock_file};
+    auto job = http.call(beast::http::verb::post, "/api/v1/jobs", json::serialize(json::object{{"command", command}}));
+    const auto id = job.at("id").to_number<std::uint64_t>();
+    std::vector<watcher_result> results(static_cast<std::size_t>(watchers));
+    const auto t0 = clock_type::now();
+    for (auto& r : results) {
+        asio::co_spawn(io, watch(port, id, r), [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    }
+    io.run();
+    io.restart();
+    last_watcher_ms = ms_since(t0);
+    auto done = http.call(beast::http::verb::get, "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=300");
+    if (done.at("state") != "succeeded") {
+        throw std::runtime_error("the job did not succeed: " + json::serialize(done));
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (!results[i].problem.empty() || !results[i].eof || results[i].bytes != bytes) {
+            throw std::runtime_error("watcher " + std::to_string(i) + " got " + std::to_string(results[i].bytes) +
+                                     " of " + std::to_string(bytes) + " bytes: " + results[i].problem);
+        }
+    }
+    std::ifstream in(clock_file);
+    long long start = 0, end = 0;
+    in >> start >> end;
+    std::remove(clock_file.c_str());
+    if (end <= start) {
+        throw std::runtime_error("the job's clock file is incomplete");
+    }
+    return static_cast<double>(bytes) / (static_cast<double>(end - start) / 1e9) / 1e6;
+}
+
+int fanout(unsigned short port, const std::string& fake_child, std::uint64_t bytes, int watchers, int rounds) {
+    asio::io_context io;
+    std::vector<double> alone, watched, delivery;
+    for (int r = 0; r < rounds; ++r) {
+        double ignored = 0, last = 0;
+        alone.push_back(fanout_round(io, port, fake_child, bytes, 0, ignored));
+        watched.push_back(fanout_round(io, port, fake_child, bytes, watchers, last));
+        delivery.push_back(static_cast<double>(bytes) * watchers / (last / 1e3) / 1e6);
+    }
+    std::printf("fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.delivered_mbs %.1f\n",
+                median(alone),
+                median(watched),
+                median(watched) / median(alone),
+                median(delivery));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        if (args.size() == 3 && args[0] == "ttfb") {
+            return ttfb(static_cast<unsigned short>(std::stoi(args[1])), std::stoi(args[2]));
+        }
+        if (args.size() == 6 && args[0] == "fanout") {
+            return fanout(static_cast<unsigned short>(std::stoi(args[1])),
+                          args[2],
+                          std::stoull(args[3]),
+                          std::stoi(args[4]),
+                          std::stoi(args[5]));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "watchers_bench: %s\n", e.what());
+        return 1;
+    }
+    std::fprintf(stderr,
+                 "usage: watchers_bench ttfb PORT ROUNDS\n"
+                 "       watchers_bench fanout PORT FAKE_CHILD BYTES WATCHERS ROUNDS\n");
+    return 2;
+}

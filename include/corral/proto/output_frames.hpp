@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "corral/jobs/job.hpp"
+#include "corral/output/output_log.hpp"
+
+namespace corral::proto {
+
+/// How a watcher's messages are framed (docs/protocol.md, "Streams").
+enum class wire_format { websocket, sse };
+
+/// A message as it goes on the wire: a WebSocket text message, or an SSE event (with an `id:` line
+/// when `sse_id` is given; the event name is `sse_event`, or the message's "type").
+std::string serialize_frame(wire_format format,
+                            const boost::json::object& message,
+                            std::string_view sse_event = {},
+                            std::string_view sse_id = {});
+
+/**
+ * Output messages serialised once and shared by every watcher that reads the same slice of the same
+ * job: a hundred watchers following one job at its tail cost one JSON encoding per chunk, not a
+ * hundred. Entries hold their frames weakly, so a frame lives exactly as long as some watcher's queue
+ * holds it, and the cache keeps no memory of its own once streaming stops.
+ *
+ * @par Thread safety
+ * Not thread-safe: the core's executor only.
+ */
+class output_frames {
+  public:
+    using frame = std::shared_ptr<const std::string>;
+
+    struct slice {
+        std::vector<frame> frames;
+        std::uint64_t next = 0;   ///< the cursor after these frames
+        std::uint64_t lost = 0;   ///< bytes before `from` that were dropped (a "lost" message comes first)
+        std::uint64_t bytes = 0;  ///< output bytes carried by the frames
+    };
+
+    /// The output messages for job `id`'s log from `from`, up to `max` bytes (output_log::read()).
+    slice read(jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format);
+
+    /// Entries in the cache (for tests).
+    std::size_t size() const { return entries_.size(); }
+
+  private:
+    using key = std::tuple<jobs::job_id, std::uint64_t, std::size_t, wire_format>;
+    struct entry {
+        std::vector<std::weak_ptr<const std::string>> frames;
+        std::uint64_t next = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t log_end = 0;  ///< the log's end when read: a short read is only valid until it grows
+    };
+    void prune();
+
+    std::map<key, entry> entries_;
+    std::size_t prune_at_ = 1024;
+};
+
+}  // namespace corral::proto

@@ -1,0 +1,73 @@
+// output_frames: one serialisation per slice, shared by watchers, never stale.
+#include "corral/proto/output_frames.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+namespace corral::proto {
+namespace {
+
+namespace json = boost::json;
+using output::output_log;
+using output::stream;
+
+std::unique_ptr<output_log> make_log(net::io_context& io) {
+    return std::move(output_log::create(io.get_executor()).value());
+}
+
+TEST(OutputFrames, WatchersAtTheSameCursorShareOneFrame) {
+    net::io_context io;
+    auto log = make_log(io);
+    log->append(stream::out, "hello\n");
+    output_frames frames;
+    auto a = frames.read(7, *log, 0, 1024, wire_format::websocket);
+    auto b = frames.read(7, *log, 0, 1024, wire_format::websocket);
+    ASSERT_EQ(a.frames.size(), 1u);
+    ASSERT_EQ(b.frames.size(), 1u);
+    EXPECT_EQ(a.frames[0].get(), b.frames[0].get()) << "the second watcher serialised it again";
+    EXPECT_EQ(a.next, 6u);
+    EXPECT_EQ(a.bytes, 6u);
+    auto m = json::parse(*a.frames[0]).as_object();
+    EXPECT_EQ(m.at("type"), "output");
+    EXPECT_EQ(m.at("job"), 7);
+    EXPECT_EQ(m.at("data"), "hello\n");
+    // Another job, another format or another cursor is another frame.
+    EXPECT_NE(frames.read(8, *log, 0, 1024, wire_format::websocket).frames[0].get(), a.frames[0].get());
+    EXPECT_NE(frames.read(7, *log, 0, 1024, wire_format::sse).frames[0].get(), a.frames[0].get());
+    EXPECT_EQ(frames.read(7, *log, 2, 1024, wire_format::websocket).bytes, 4u);
+}
+
+TEST(OutputFrames, AShortReadIsNotReusedOnceTheLogGrows) {
+    net::io_context io;
+    auto log = make_log(io);
+    log->append(stream::out, "abc");
+    output_frames frames;
+    auto first = frames.read(1, *log, 0, 1024, wire_format::websocket);
+    EXPECT_EQ(first.next, 3u);
+    log->append(stream::out, "def");
+    auto second = frames.read(1, *log, 0, 1024, wire_format::websocket);
+    EXPECT_EQ(second.next, 6u);
+    EXPECT_EQ(json::parse(*second.frames.at(0)).at("data"), "abcdef");
+}
+
+TEST(OutputFrames, FramesLiveOnlyWhileAWatcherHoldsThem) {
+    net::io_context io;
+    auto log = make_log(io);
+    log->append(stream::err, "x");
+    output_frames frames;
+    std::weak_ptr<const std::string> weak;
+    {
+        auto s = frames.read(1, *log, 0, 1024, wire_format::sse);
+        weak = s.frames.at(0);
+        const std::string& f = *s.frames[0];
+        EXPECT_TRUE(f.starts_with("id: 1:1\nevent: output\ndata: {") && f.ends_with("}\n\n")) << f;
+    }
+    EXPECT_TRUE(weak.expired()) << "the cache kept a frame no watcher needs";
+    auto again = frames.read(1, *log, 0, 1024, wire_format::sse);
+    ASSERT_EQ(again.frames.size(), 1u);
+    EXPECT_NE(again.frames[0]->find(R"("stream":"stderr")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral::proto
