@@ -276,6 +276,7 @@ int fanout(unsigned short port, const std::string& fake_child, std::uint64_t byt
         alone.push_back(fanout_round(io, port, fake_child, bytes, 0, ignored));
         watched.push_back(fanout_round(io, port, fake_child, bytes, watchers, last));
         delivery.push_back(static_cast<double>(bytes) * watchers / (last / 1e3) / 1e6);
+        std::printf("fanout.round%d %.1f %.1f\n", r, alone.back(), watched.back());
     }
     std::printf("fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.delivered_mbs %.1f\n",
                 median(alone),

@@ -48,3 +48,4 @@ echo "| job writing $((bytes >> 20)) MiB: its own throughput with $watchers WebS
 echo
 echo "Every watcher received all $bytes bytes in order, no loss, no disconnect (checked each round)."
 echo "Delivered to the watchers together: $(get fanout.delivered_mbs) MB/s (median)."
+echo "Rounds (unwatched → watched MB/s): $(awk '$1 ~ /^fanout.round/ {printf "%s%s → %s", sep, $2, $3; sep = "; "}' <<<"$figures")."

@@ -21,7 +21,7 @@ namespace {
 using namespace boost::asio::experimental::awaitable_operators;
 
 // Reads in a row before yielding, so one chatty job cannot starve the event loop.
-constexpr int reads_per_turn = 8;
+constexpr int reads_per_turn = 32;
 
 std::string stop_reason_text(const job& j) {
     switch (*j.stop_requested) {

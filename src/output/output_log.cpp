@@ -243,6 +243,21 @@ void output_log::close() {
             }
         }
     }
+    // A finished job keeps only what it printed: the last chunk's unused room is given back (all of
+    // it when the job printed nothing), so thousands of kept jobs cost their output, not their chunks.
+    if (!chunks_.empty() && chunks_.back().data && chunks_.back().capacity > chunks_.back().used) {
+        auto& c = chunks_.back();
+        if (c.used == 0) {
+            memory_bytes_ -= c.capacity;
+            chunks_.pop_back();
+        } else {
+            std::unique_ptr<char[]> exact(new char[c.used]);
+            std::memcpy(exact.get(), c.data.get(), c.used);
+            memory_bytes_ -= c.capacity - c.used;
+            c.data = std::move(exact);
+            c.capacity = c.used;
+        }
+    }
     data_signal_.cancel();
     space_signal_.cancel();
 }

@@ -194,6 +194,22 @@ TEST(OutputLog, UnusableSpillDirectoryIsAClearErrorUpFrontAndLaterLosesOnlyUnrea
     EXPECT_LE(log->memory_bytes(), 512u * 1024 + output_log::chunk_size);
 }
 
+TEST(OutputLog, AClosedLogKeepsOnlyWhatWasPrinted) {
+    net::io_context ioc;
+    auto silent = make_log(ioc);
+    (void)silent->prepare();  // the pump prepares before each read, even when nothing comes
+    silent->close();
+    EXPECT_EQ(silent->memory_bytes(), 0u);
+    EXPECT_TRUE(silent->read(0).records.empty());
+
+    auto chatty = make_log(ioc);
+    chatty->append(stream::out, "hello\n");
+    chatty->append(stream::err, "oops\n");
+    chatty->close();
+    EXPECT_EQ(chatty->memory_bytes(), 2 * output_log::header_size + 11);
+    EXPECT_EQ(read_everything(*chatty), "hello\noops\n");
+}
+
 TEST(OutputLog, FollowersWakeOnDataAndOnClose) {
     net::io_context ioc;
     auto log = make_log(ioc);
