@@ -25,12 +25,50 @@ constexpr std::string_view usage =
     "  exec       run one command here, stream its output, stop its whole tree on Ctrl-C\n"
     "  version    print the version\n"
     "  help       show this help\n\n"
-    "'corral COMMAND --help' explains a command.\n";
+    "'corral COMMAND --help' explains a command. Connection options (--socket, --url, --token,\n"
+    "--token-file) may also come before the command.\n";
+
+/// `corral --url URL ls` as well as `corral ls --url URL`: connection options given before the
+/// command move after it, where the command's parser reads them.
+void move_leading_connection_options(std::vector<std::string>& args) {
+    static constexpr std::string_view with_value[] = {"--socket", "--url", "--token", "--token-file"};
+    std::vector<std::string> moved;
+    std::size_t i = 0;
+    while (i < args.size()) {
+        const std::string_view a = args[i];
+        bool matched = false;
+        for (auto name : with_value) {
+            if (a == name && i + 1 < args.size()) {
+                moved.insert(moved.end(), {args[i], args[i + 1]});
+                i += 2;
+                matched = true;
+            } else if (a.starts_with(name) && a.size() > name.size() && a[name.size()] == '=') {
+                moved.push_back(args[i]);
+                i += 1;
+                matched = true;
+            }
+            if (matched) {
+                break;
+            }
+        }
+        if (!matched) {
+            break;
+        }
+    }
+    if (i == 0 || i == args.size()) {
+        return;
+    }
+    std::vector<std::string> out{args[i]};
+    out.insert(out.end(), moved.begin(), moved.end());
+    out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    args = std::move(out);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    move_leading_connection_options(args);
     if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
         std::fputs(usage.data(), args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
@@ -44,6 +82,10 @@ int main(int argc, char** argv) {
     }
     if (corral::cli::is_client_command(args[0])) {
         return corral::cli::client_command(args[0], {args.begin() + 1, args.end()});
+    }
+    if (args[0].starts_with("--socket") || args[0].starts_with("--url") || args[0].starts_with("--token")) {
+        std::fprintf(stderr, "corral: %s must be followed by its value and a command\n", args[0].c_str());
+        return 2;
     }
     std::fprintf(stderr, "corral: unknown command '%s'\n\n%s", args[0].c_str(), usage.data());
     return 2;

@@ -55,6 +55,16 @@ TEST_F(Cli, SubmitWaitShowAndLs) {
     EXPECT_EQ(json.as_array()[0].at("labels").at("kind"), "test");
 }
 
+TEST_F(Cli, ConnectionOptionsMayComeBeforeTheCommand) {
+    auto before = run_program({cli, "--socket", daemon_.socket_path(), "submit", "--", fake_child, "exit", "3"});
+    ASSERT_EQ(before.status, 0) << before.err;
+    const auto id = before.out.substr(0, before.out.find('\n'));
+    auto after = run_program({cli, "wait", id, "--url", "http://127.0.0.1:" + std::to_string(daemon_.port())});
+    EXPECT_EQ(after.status, 3) << after.err;
+    auto joined = run_program({cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id, "--field", "state"});
+    EXPECT_EQ(joined.out, "failed\n") << joined.err;
+}
+
 TEST_F(Cli, TailFollowsAndKillStopsTheTree) {
     auto submitted = corral({"submit", "-c", "echo started; sleep 60"});
     const auto id = submitted.out.substr(0, submitted.out.find('\n'));
