@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -421,6 +422,18 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
         co_return not_found(id);
     }
     auto slice = j->log->read(*from, *max);
+    const bool split = t.param("split").value_or("") == "true";
+    if (format == "raw" && split && !slice.records.empty()) {
+        // One stream per page: cut where the other stream begins, so the client can route the bytes.
+        const auto source = slice.records.front().source;
+        auto other = std::find_if(slice.records.begin(), slice.records.end(), [&](const auto& r) {
+            return r.source != source;
+        });
+        if (other != slice.records.end()) {
+            slice.next = other->offset;
+            slice.records.erase(other, slice.records.end());
+        }
+    }
     const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
     if (format == "raw") {
         std::string bytes;
@@ -437,6 +450,9 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
         r.head.set("X-Corral-Lost", std::to_string(slice.lost));
         r.head.set("X-Corral-Eof", eof ? "true" : "false");
         r.head.set("X-Corral-State", jobs::to_string(j->state));
+        if (split && !slice.records.empty()) {
+            r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
+        }
         co_return r;
     }
     json::array records;

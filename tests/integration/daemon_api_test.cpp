@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 
 #include <thread>
 
@@ -207,6 +208,34 @@ TEST_F(DaemonApi, BinaryOutputIsBase64) {
     auto rec = http(web(), "GET", "/api/v1/jobs/" + id + "/output").json().at("records").as_array().at(0);
     EXPECT_EQ(rec.at("encoding"), "base64");
     EXPECT_EQ(rec.at("data"), "//4=");
+}
+
+TEST_F(DaemonApi, RawSplitPagesCarryOneStreamEach) {
+    auto job = submit(R"({"command": [")" + fake_child + R"(", "print", "a", "eprint", "b", "print", "c"]})");
+    const auto id = std::to_string(job.at("id").as_int64());
+    wait_done(std::stoull(id));
+    // The two pipes are read as data arrives, so the interleaving varies; the split does not.
+    std::map<std::string, std::string> streams;
+    std::string previous;
+    std::uint64_t from = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto r = http(web(),
+                      "GET",
+                      "/api/v1/jobs/" + id + "/output?format=raw&split=true&from=" + std::to_string(from));
+        const auto stream = r.headers["x-corral-stream"];
+        ASSERT_TRUE(stream == "stdout" || stream == "stderr") << "page " << i << ": " << r.body;
+        EXPECT_NE(stream, previous) << "two pages in a row from " << stream << ": the first was cut short";
+        streams[stream] += r.body;
+        previous = stream;
+        from = std::stoull(r.headers["x-corral-next"]);
+        if (r.headers["x-corral-eof"] == "true")
+            break;
+    }
+    EXPECT_EQ(streams["stdout"], "a\nc\n");
+    EXPECT_EQ(streams["stderr"], "b\n");
+    EXPECT_EQ(from, 6u);
+    // Without split, one page has both streams.
+    EXPECT_EQ(http(web(), "GET", "/api/v1/jobs/" + id + "/output?format=raw").body.size(), 6u);
 }
 
 TEST_F(DaemonApi, MalformedRequestsGetClearErrors) {

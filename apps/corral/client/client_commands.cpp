@@ -67,58 +67,34 @@ std::uint64_t job_id_arg(const std::string& text) {
     return id;
 }
 
-std::string base64_decode(std::string_view in) {
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-                : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+'             ? 62
-                : c == '/'             ? 63
-                                       : -1;
-        if (v < 0)
-            continue;
-        buffer = (buffer << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xFF);
-        }
-    }
-    return out;
-}
-
-/// Prints output records to our stdout/stderr as the job wrote them.
-void print_records(const json::array& records) {
-    for (const auto& v : records) {
-        const auto& r = v.get_object();
-        std::string data(r.at("data").get_string());
-        if (const auto* enc = r.if_contains("encoding"); enc && *enc == "base64") {
-            data = base64_decode(data);
-        }
-        auto* out = r.at("stream") == "stderr" ? stderr : stdout;
-        std::fwrite(data.data(), 1, data.size(), out);
-        std::fflush(out);
-    }
-}
-
 /// Follows a job's output from `from` until it ends (or, without `follow`, until what there is now).
+/// Raw pages of one stream each (`format=raw&split=true`): no JSON to build or parse, and the bytes
+/// go to our stdout or stderr as the job wrote them.
 net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
+    auto header = [](const api_response& r, const std::string& name) {
+        auto it = r.headers.find(name);
+        return it == r.headers.end() ? std::string() : it->second;
+    };
     for (;;) {
         const int wait = follow ? 30 : 0;
-        auto page =
-            co_await call(c, "GET", fmt::format("/api/v1/jobs/{}/output?from={}&wait={}", id, from, wait));
-        const auto& o = page.as_object();
-        print_records(o.at("records").as_array());
-        if (o.at("lost").to_number<std::uint64_t>() > 0) {
-            std::fprintf(stderr,
-                         "corral: %llu bytes of output were dropped before this point\n",
-                         static_cast<unsigned long long>(o.at("lost").to_number<std::uint64_t>()));
+        auto r = co_await c.request(
+            "GET", fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}", id, from, wait, 4 << 20));
+        if (!r) {
+            throw command_error{r.error().what()};
         }
-        const auto next = o.at("next").to_number<std::uint64_t>();
-        if (o.at("eof").as_bool() || (!follow && next == from)) {
+        if (!r->ok()) {
+            throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
+        }
+        if (!r->body.empty()) {
+            auto* out = header(*r, "x-corral-stream") == "stderr" ? stderr : stdout;
+            std::fwrite(r->body.data(), 1, r->body.size(), out);
+            std::fflush(out);
+        }
+        if (const auto lost = header(*r, "x-corral-lost"); !lost.empty() && lost != "0") {
+            std::fprintf(stderr, "corral: %s bytes of output were dropped before this point\n", lost.c_str());
+        }
+        const auto next = std::stoull(header(*r, "x-corral-next"));
+        if (header(*r, "x-corral-eof") == "true" || (!follow && next == from)) {
             co_return;
         }
         from = next;
