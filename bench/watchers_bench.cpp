@@ -71,7 +71,8 @@ class api {
         beast::http::response<beast::http::string_body> res;
         beast::http::read(socket_, buffer_, res);
         if (res.result_int() >= 300) {
-            throw std::runtime_error(target + ": HTTP " + std::to_string(res.result_int()) + " " + res.body());
+            throw std::runtime_error(target + ": HTTP " + std::to_string(res.result_int()) + " " +
+                                     res.body());
         }
         return json::parse(res.body());
     }
@@ -232,9 +233,10 @@ double fanout_round(asio::io_context& io,
     const std::string clock_file = "/tmp/corral-watchers-bench-" + std::to_string(::getpid());
     std::remove(clock_file.c_str());
     // The pause lets the watchers connect before the first byte; they start at byte 0 regardless.
-    json::array command{fake_child, "sleep", "300", "clock", clock_file, "spew", std::to_string(bytes),
-                        "clock", clock_file};
-    auto job = http.call(beast::http::verb::post, "/api/v1/jobs", json::serialize(json::object{{"command", command}}));
+    json::array command{
+        fake_child, "sleep", "300", "clock", clock_file, "spew", std::to_string(bytes), "clock", clock_file};
+    auto job = http.call(
+        beast::http::verb::post, "/api/v1/jobs", json::serialize(json::object{{"command", command}}));
     const auto id = job.at("id").to_number<std::uint64_t>();
     std::vector<watcher_result> results(static_cast<std::size_t>(watchers));
     const auto t0 = clock_type::now();
@@ -254,8 +256,9 @@ double fanout_round(asio::io_context& io,
     }
     for (std::size_t i = 0; i < results.size(); ++i) {
         if (!results[i].problem.empty() || !results[i].eof || results[i].bytes != bytes) {
-            throw std::runtime_error("watcher " + std::to_string(i) + " got " + std::to_string(results[i].bytes) +
-                                     " of " + std::to_string(bytes) + " bytes: " + results[i].problem);
+            throw std::runtime_error("watcher " + std::to_string(i) + " got " +
+                                     std::to_string(results[i].bytes) + " of " + std::to_string(bytes) +
+                                     " bytes: " + results[i].problem);
         }
     }
     std::ifstream in(clock_file);
@@ -268,7 +271,8 @@ double fanout_round(asio::io_context& io,
     return static_cast<double>(bytes) / (static_cast<double>(end - start) / 1e9) / 1e6;
 }
 
-int fanout(unsigned short port, const std::string& fake_child, std::uint64_t bytes, int watchers, int rounds) {
+int fanout(
+    unsigned short port, const std::string& fake_child, std::uint64_t bytes, int watchers, int rounds) {
     asio::io_context io;
     std::vector<double> alone, watched, delivery;
     for (int r = 0; r < rounds; ++r) {
@@ -278,11 +282,12 @@ int fanout(unsigned short port, const std::string& fake_child, std::uint64_t byt
         delivery.push_back(static_cast<double>(bytes) * watchers / (last / 1e3) / 1e6);
         std::printf("fanout.round%d %.1f %.1f\n", r, alone.back(), watched.back());
     }
-    std::printf("fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.delivered_mbs %.1f\n",
-                median(alone),
-                median(watched),
-                median(watched) / median(alone),
-                median(delivery));
+    std::printf(
+        "fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.delivered_mbs %.1f\n",
+        median(alone),
+        median(watched),
+        median(watched) / median(alone),
+        median(delivery));
     return 0;
 }
 

@@ -55,10 +55,9 @@ result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor
     if (!o.spill_file.empty()) {
         log->file_ = ::open(o.spill_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (log->file_ < 0) {
-            return error_info{make_error_code(errc::invalid_argument),
-                              fmt::format("cannot create output spill file '{}': {}",
-                                          o.spill_file,
-                                          std::strerror(errno))};
+            return error_info{
+                make_error_code(errc::invalid_argument),
+                fmt::format("cannot create output spill file '{}': {}", o.spill_file, std::strerror(errno))};
         }
     }
     return log;
@@ -82,11 +81,12 @@ bool output_log::open_spill_dir() {
     file_ = ::open(options_.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
     if (file_ < 0) {
         spill_failed_ = true;
-        spdlog::error("cannot create an output spill file in '{}' ({}): output beyond {} bytes in memory "
-                      "is dropped once no reader needs it",
-                      options_.spill_dir,
-                      std::strerror(errno),
-                      options_.memory_limit);
+        spdlog::error(
+            "cannot create an output spill file in '{}' ({}): output beyond {} bytes in memory "
+            "is dropped once no reader needs it",
+            options_.spill_dir,
+            std::strerror(errno),
+            options_.memory_limit);
     }
     return file_ >= 0;
 }

@@ -84,8 +84,12 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* arg) {
 char* child_stack() {
     thread_local char* stack = nullptr;
     if (stack == nullptr) {
-        void* p = ::mmap(
-            nullptr, child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        void* p = ::mmap(nullptr,
+                         child_stack_size,
+                         PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                         -1,
+                         0);
         stack = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
     }
     return stack;
@@ -105,11 +109,8 @@ bool clone_and_exec(child_setup& setup, spawned& out) {
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd = -1;
-    pid_t pid = ::clone(child_main,
-                        stack + child_stack_size,
-                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                        &setup,
-                        &pidfd);
+    pid_t pid = ::clone(
+        child_main, stack + child_stack_size, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 

@@ -426,9 +426,8 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
     if (format == "raw" && split && !slice.records.empty()) {
         // One stream per page: cut where the other stream begins, so the client can route the bytes.
         const auto source = slice.records.front().source;
-        auto other = std::find_if(slice.records.begin(), slice.records.end(), [&](const auto& r) {
-            return r.source != source;
-        });
+        auto other = std::find_if(
+            slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
         if (other != slice.records.end()) {
             slice.next = other->offset;
             slice.records.erase(other, slice.records.end());

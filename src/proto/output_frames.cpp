@@ -35,11 +35,8 @@ std::string serialize_frame(wire_format format,
                        json::serialize(message));
 }
 
-output_frames::slice output_frames::read(jobs::job_id id,
-                                         const output::output_log& log,
-                                         std::uint64_t from,
-                                         std::size_t max,
-                                         wire_format format) {
+output_frames::slice output_frames::read(
+    jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format) {
     const key k{id, from, max, format};
     if (auto it = entries_.find(k); it != entries_.end()) {
         const auto& e = it->second;

@@ -56,12 +56,15 @@ TEST_F(Cli, SubmitWaitShowAndLs) {
 }
 
 TEST_F(Cli, ConnectionOptionsMayComeBeforeTheCommand) {
-    auto before = run_program({cli, "--socket", daemon_.socket_path(), "submit", "--", fake_child, "exit", "3"});
+    auto before =
+        run_program({cli, "--socket", daemon_.socket_path(), "submit", "--", fake_child, "exit", "3"});
     ASSERT_EQ(before.status, 0) << before.err;
     const auto id = before.out.substr(0, before.out.find('\n'));
-    auto after = run_program({cli, "wait", id, "--url", "http://127.0.0.1:" + std::to_string(daemon_.port())});
+    auto after =
+        run_program({cli, "wait", id, "--url", "http://127.0.0.1:" + std::to_string(daemon_.port())});
     EXPECT_EQ(after.status, 3) << after.err;
-    auto joined = run_program({cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id, "--field", "state"});
+    auto joined = run_program(
+        {cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id, "--field", "state"});
     EXPECT_EQ(joined.out, "failed\n") << joined.err;
 }
 

@@ -78,7 +78,12 @@ net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_
     for (;;) {
         const int wait = follow ? 30 : 0;
         auto r = co_await c.request(
-            "GET", fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}", id, from, wait, 4 << 20));
+            "GET",
+            fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
+                        id,
+                        from,
+                        wait,
+                        4 << 20));
         if (!r) {
             throw command_error{r.error().what()};
         }

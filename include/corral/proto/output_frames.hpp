@@ -46,7 +46,11 @@ class output_frames {
     };
 
     /// The output messages for job `id`'s log from `from`, up to `max` bytes (output_log::read()).
-    slice read(jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format);
+    slice read(jobs::job_id id,
+               const output::output_log& log,
+               std::uint64_t from,
+               std::size_t max,
+               wire_format format);
 
     /// Entries in the cache (for tests).
     std::size_t size() const { return entries_.size(); }

@@ -74,8 +74,8 @@ class job_service {
                                                             service_options options);
     ~job_service();
 
-    /// Queues a job (it starts as soon as the caller yields, when a slot is free). Errors: errc::invalid_state while
-    /// draining; errc::invalid_argument when its output log cannot be made.
+    /// Queues a job (it starts as soon as the caller yields, when a slot is free). Errors:
+    /// errc::invalid_state while draining; errc::invalid_argument when its output log cannot be made.
     result_info<jobs::job*> submit(submit_request request);
     jobs::job* find(jobs::job_id id) { return table_.find(id); }
     job_page list(const job_query& query);
