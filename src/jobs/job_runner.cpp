@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -72,21 +73,32 @@ net::awaitable<void> job_runner::run(job& j) {
 }
 
 net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::stream source) {
-    // Read straight into the log's memory (no copy). There is no suspension between prepare() and
+    pipe.non_blocking(true);
+    const pump_end end = co_await pump_here(j, pipe, source);  // g++ 12: not inside the if
+    if (end == pump_end::handed_over) {
+        co_await pump_from_reader(j, pipe, source);
+    }
+}
+
+net::awaitable<job_runner::pump_end> job_runner::pump_here(job& j,
+                                                           proc::child::pipe& pipe,
+                                                           output::stream source) {
+    // Reads straight into the log's memory (no copy). There is no suspension between prepare() and
     // commit(), so the stdout and stderr pumps never interleave inside one record.
     auto& log = *j.log;
-    pipe.non_blocking(true);
     const bool pty = j.process->is_pty();
-    for (int turn = 0;; ++turn) {
+    std::uint64_t taken = 0;
+    for (int reads = 1;; ++reads) {
+        if (taken >= options_.hand_over_after) {
+            co_return pump_end::handed_over;
+        }
         co_await log.wait_writable();
         auto span = log.prepare();
         ssize_t n = ::read(pipe.native_handle(), span.data(), span.size());
         if (n > 0) {
-            if (log.commit(source, static_cast<std::size_t>(n)) == output::commit_result::cap_reached &&
-                j.spec.output.policy == output::cap_policy::stop_job && !j.stop_requested) {
-                stop(j, stop_reason::output_cap);
-            }
-            if (turn % reads_per_turn == reads_per_turn - 1) {
+            taken += static_cast<std::uint64_t>(n);
+            after_commit(j, log.commit(source, static_cast<std::size_t>(n)));
+            if (reads % reads_per_turn == 0) {
                 co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
             }
             continue;
@@ -97,7 +109,7 @@ net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::s
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             auto [ec] = co_await pipe.async_wait(net::posix::descriptor_base::wait_read, use_nothrow);
             if (ec) {
-                co_return;
+                co_return pump_end::done;
             }
             continue;
         }
@@ -105,7 +117,30 @@ net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::s
             spdlog::warn(
                 "job {}: reading {} failed: {}", j.id, output::stream_name(source), std::strerror(errno));
         }
-        co_return;
+        co_return pump_end::done;
+    }
+}
+
+net::awaitable<void> job_runner::pump_from_reader(job& j, proc::child::pipe& pipe, output::stream source) {
+    auto& log = *j.log;
+    auto reading = reader_.open(pipe.native_handle(), co_await net::this_coro::executor);
+    for (;;) {
+        auto bytes = co_await reading->next();
+        if (bytes.empty()) {
+            break;
+        }
+        co_await log.wait_writable();
+        after_commit(j, log.append(source, {bytes.data(), bytes.size()}));
+    }
+    if (int e = reading->error(); e != 0 && !(e == EIO && j.process->is_pty())) {
+        spdlog::warn("job {}: reading {} failed: {}", j.id, output::stream_name(source), std::strerror(e));
+    }
+}
+
+void job_runner::after_commit(job& j, output::commit_result r) {
+    if (r == output::commit_result::cap_reached && j.spec.output.policy == output::cap_policy::stop_job &&
+        !j.stop_requested) {
+        stop(j, stop_reason::output_cap);
     }
 }
 

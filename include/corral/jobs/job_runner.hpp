@@ -1,24 +1,37 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "corral/core/asio.hpp"
 #include "corral/jobs/job_table.hpp"
+#include "corral/jobs/pipe_reader.hpp"
 #include "corral/proc/launcher.hpp"
 
 namespace corral::jobs {
 
 /**
- * Runs jobs: spawns the process, pumps stdout/stderr into the job's log (zero-copy, with back-pressure
- * from holds), reaps it, applies its timeout and stop requests to the whole tree, stops processes left
- * behind when the leader exits, and records the outcome.
+ * Runs jobs: spawns the process, pumps stdout/stderr into the job's log (chatty pipes on
+ * pipe_reader's thread; with back-pressure from holds), reaps it, applies its timeout and stop requests to
+ * the whole tree, stops processes left behind when the leader exits, and records the outcome.
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only.
  */
 class job_runner {
   public:
-    job_runner(proc::launcher& launcher, job_table& table) : launcher_(launcher), table_(table) {}
+    struct options {
+        /// A pipe is read on the core's thread, straight into the log, until this many bytes have
+        /// come through it; then pipe_reader's thread takes it over for the rest of the job. Most
+        /// jobs print little and never pay for the hand-over; a chatty one no longer waits on a
+        /// busy event loop. 0: every pipe on the reader thread from the start.
+        std::uint64_t hand_over_after = 64 * 1024;
+        pipe_reader::options reading;
+    };
+
+    job_runner(proc::launcher& launcher, job_table& table, options o)
+        : launcher_(launcher), table_(table), options_(o), reader_(o.reading) {}
+    job_runner(proc::launcher& launcher, job_table& table) : job_runner(launcher, table, options{}) {}
 
     /// Runs one queued job to its end. Never throws for job failures: they are job states.
     net::awaitable<void> run(job& j);
@@ -36,13 +49,19 @@ class job_runner {
     result<void> close_stdin(job& j);
 
   private:
+    enum class pump_end { done, handed_over };
     net::awaitable<void> pump(job& j, proc::child::pipe& pipe, output::stream source);
+    net::awaitable<pump_end> pump_here(job& j, proc::child::pipe& pipe, output::stream source);
+    net::awaitable<void> pump_from_reader(job& j, proc::child::pipe& pipe, output::stream source);
+    void after_commit(job& j, output::commit_result r);
     net::awaitable<void> supervise_exit(job& j);
     net::awaitable<void> control(job& j);
     void finish(job& j);
 
     proc::launcher& launcher_;
     job_table& table_;
+    options options_;
+    pipe_reader reader_;
 };
 
 }  // namespace corral::jobs

@@ -16,7 +16,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::run_coro;
 
-class JobRunnerTest : public ::testing::Test {
+// Every behaviour twice: pipes read on the core's thread (as quiet jobs are), and on the reader
+// thread from the first byte (as chatty ones are after job_runner::options::hand_over_after).
+class JobRunnerTest : public ::testing::TestWithParam<std::uint64_t> {
   protected:
     job& add(std::vector<std::string> actions, job_spec spec = {}) {
         spec.process.argv = {test::fake_child};
@@ -54,10 +56,10 @@ class JobRunnerTest : public ::testing::Test {
     net::io_context ioc_;
     std::unique_ptr<proc::launcher> launcher_ = std::move(*proc::launcher::create(ioc_.get_executor()));
     job_table table_;
-    job_runner runner_{*launcher_, table_};
+    job_runner runner_{*launcher_, table_, job_runner::options{.hand_over_after = GetParam()}};
 };
 
-TEST_F(JobRunnerTest, SuccessfulJobRecordsEverything) {
+TEST_P(JobRunnerTest, SuccessfulJobRecordsEverything) {
     std::vector<job_event> events;
     table_.subscribe([&](const job&, job_event e) { events.push_back(e); });
     auto& j = add({"print", "hello", "eprint", "warning"});
@@ -80,7 +82,7 @@ TEST_F(JobRunnerTest, SuccessfulJobRecordsEverything) {
     EXPECT_EQ(err, "warning\n");
 }
 
-TEST_F(JobRunnerTest, NonZeroExitFails) {
+TEST_P(JobRunnerTest, NonZeroExitFails) {
     auto& j = add({"exit", "4"});
     run(j);
     EXPECT_EQ(j.state, job_state::failed);
@@ -88,7 +90,7 @@ TEST_F(JobRunnerTest, NonZeroExitFails) {
     EXPECT_EQ(j.reason, "exited with code 4");
 }
 
-TEST_F(JobRunnerTest, SpawnFailureFailsWithTheReason) {
+TEST_P(JobRunnerTest, SpawnFailureFailsWithTheReason) {
     job_spec spec;
     spec.process.cwd = "/no/such/dir";
     auto& j = add({}, spec);
@@ -101,7 +103,7 @@ TEST_F(JobRunnerTest, SpawnFailureFailsWithTheReason) {
     EXPECT_TRUE(j.log->closed());
 }
 
-TEST_F(JobRunnerTest, TimeoutStopsTheTree) {
+TEST_P(JobRunnerTest, TimeoutStopsTheTree) {
     test::temp_dir dir;
     job_spec spec;
     spec.timeout = 200ms;
@@ -116,7 +118,7 @@ TEST_F(JobRunnerTest, TimeoutStopsTheTree) {
     }
 }
 
-TEST_F(JobRunnerTest, StopRequestKillsAndSecondRequestEscalates) {
+TEST_P(JobRunnerTest, StopRequestKillsAndSecondRequestEscalates) {
     job_spec spec;
     spec.stop = proc::stop_plan({{SIGTERM, 60s}});  // would wait a minute without escalation
     auto& j = add({"ignore-term", "print", "ready", "sleep", "100000"}, spec);
@@ -134,7 +136,7 @@ TEST_F(JobRunnerTest, StopRequestKillsAndSecondRequestEscalates) {
     EXPECT_FALSE(runner_.stop(j, stop_reason::request));  // finished: invalid_state
 }
 
-TEST_F(JobRunnerTest, OutputCapStopsTheJob) {
+TEST_P(JobRunnerTest, OutputCapStopsTheJob) {
     job_spec spec;
     spec.output.cap = 100'000;
     spec.output.policy = output::cap_policy::stop_job;
@@ -145,7 +147,7 @@ TEST_F(JobRunnerTest, OutputCapStopsTheJob) {
     EXPECT_EQ(j.log->end_offset(), 100'000u);
 }
 
-TEST_F(JobRunnerTest, StdinCanBeWrittenAndClosed) {
+TEST_P(JobRunnerTest, StdinCanBeWrittenAndClosed) {
     job_spec spec;
     spec.process.input = proc::input_mode::pipe;
     auto& j = add({"echo", "print", "closed"}, spec);
@@ -158,7 +160,7 @@ TEST_F(JobRunnerTest, StdinCanBeWrittenAndClosed) {
     EXPECT_EQ(j.state, job_state::succeeded);
 }
 
-TEST_F(JobRunnerTest, ProcessesLeftBehindByTheLeaderAreStopped) {
+TEST_P(JobRunnerTest, ProcessesLeftBehindByTheLeaderAreStopped) {
     test::temp_dir dir;
     job_spec spec;
     spec.stop = proc::stop_plan({{SIGTERM, 100ms}});
@@ -175,7 +177,7 @@ TEST_F(JobRunnerTest, ProcessesLeftBehindByTheLeaderAreStopped) {
     }
 }
 
-TEST_F(JobRunnerTest, QueuedJobCanBeCancelled) {
+TEST_P(JobRunnerTest, QueuedJobCanBeCancelled) {
     auto& j = add({"exit", "0"});
     EXPECT_TRUE(runner_.stop(j, stop_reason::request));
     EXPECT_EQ(j.state, job_state::killed);
@@ -183,6 +185,35 @@ TEST_F(JobRunnerTest, QueuedJobCanBeCancelled) {
     EXPECT_EQ(j.state, job_state::killed);
     EXPECT_EQ(j.pid, 0);
 }
+
+TEST_P(JobRunnerTest, ChattyPipesArriveWholeAndInOrder) {
+    // Past hand_over_after the pipes move to the reader thread mid-stream: nothing may be lost,
+    // doubled or reordered at the seam.
+    auto& j = add({"spew", "3000000", "spew", "2000000", "err"});
+    run(j);
+    EXPECT_EQ(j.state, job_state::succeeded);
+    std::string out, err;
+    for (auto& r : j.log->read(0, 1 << 30).records) {
+        (r.source == output::stream::out ? out : err) += r.bytes;
+    }
+    std::string line(63, 'x');
+    line += '\n';
+    std::string expected;
+    while (expected.size() < 3000000) {
+        expected += line;
+    }
+    EXPECT_EQ(out.size(), 3000000u);
+    EXPECT_EQ(err.size(), 2000000u);
+    EXPECT_TRUE(out == expected.substr(0, 3000000)) << "stdout differs";
+    EXPECT_TRUE(err == expected.substr(0, 2000000)) << "stderr differs";
+}
+
+INSTANTIATE_TEST_SUITE_P(Pipes,
+                         JobRunnerTest,
+                         ::testing::Values(job_runner::options{}.hand_over_after, 0),
+                         [](const ::testing::TestParamInfo<std::uint64_t>& p) {
+                             return p.param == 0 ? "OnReaderThread" : "HandedOverWhenChatty";
+                         });
 
 }  // namespace
 }  // namespace corral::jobs

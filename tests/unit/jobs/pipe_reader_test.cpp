@@ -1,0 +1,165 @@
+#include "corral/jobs/pipe_reader.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "helpers/test_support.hpp"
+
+namespace corral::jobs {
+namespace {
+
+using test::run_coro;
+
+// A pipe whose read end is non-blocking, as job pipes are.
+struct test_pipe {
+    test_pipe() {
+        int fds[2];
+        EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+        read_end = fds[0];
+        write_end = fds[1];
+        ::fcntl(read_end, F_SETFL, ::fcntl(read_end, F_GETFL) | O_NONBLOCK);
+    }
+    ~test_pipe() {
+        close_read();
+        close_write();
+    }
+    void close_read() {
+        if (read_end >= 0) {
+            ::close(read_end);
+            read_end = -1;
+        }
+    }
+    void close_write() {
+        if (write_end >= 0) {
+            ::close(write_end);
+            write_end = -1;
+        }
+    }
+    int read_end = -1;
+    int write_end = -1;
+};
+
+std::string pattern(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+        s[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+    }
+    return s;
+}
+
+net::awaitable<std::string> read_all(pipe_reader::reading& r) {
+    std::string all;
+    for (;;) {
+        auto bytes = co_await r.next();
+        if (bytes.empty()) {
+            co_return all;
+        }
+        all.append(bytes.data(), bytes.size());
+    }
+}
+
+TEST(PipeReader, DeliversEveryByteInOrderThenTheEnd) {
+    net::io_context ioc;
+    pipe_reader reader;
+    test_pipe p;
+    const std::string sent = pattern(3 << 20);
+    std::thread writer([&] {
+        // Odd-sized writes, so blocks and writes never line up.
+        for (std::size_t at = 0; at < sent.size();) {
+            auto n = ::write(p.write_end, sent.data() + at, std::min<std::size_t>(12345, sent.size() - at));
+            ASSERT_GT(n, 0);
+            at += static_cast<std::size_t>(n);
+        }
+        p.close_write();
+    });
+    auto reading = reader.open(p.read_end, ioc.get_executor());
+    std::string got = run_coro(ioc, read_all(*reading));
+    writer.join();
+    EXPECT_EQ(got.size(), sent.size());
+    EXPECT_TRUE(got == sent) << "the bytes differ";
+    EXPECT_EQ(reading->error(), 0);
+    // Once ended, it stays ended.
+    EXPECT_TRUE(run_coro(ioc, reading->next()).empty());
+}
+
+TEST(PipeReader, ReadsNoFurtherAheadThanItsBlocksWhenTheCoreDoesNotTake) {
+    net::io_context ioc;
+    pipe_reader reader(pipe_reader::options{.block_size = 4096, .blocks_per_pipe = 2});
+    test_pipe p;
+    ASSERT_GT(::fcntl(p.write_end, F_SETPIPE_SZ, 4096), 0);
+    const int capacity = ::fcntl(p.write_end, F_GETPIPE_SZ);
+    ::fcntl(p.write_end, F_SETFL, ::fcntl(p.write_end, F_GETFL) | O_NONBLOCK);
+    auto reading = reader.open(p.read_end, ioc.get_executor());
+
+    // Nothing takes from the reading: the writer can fill the pipe and the reader's blocks, no more.
+    // (Waiting lets the reader thread absorb what it will; a broken bound would let 1 MiB through.)
+    const std::string chunk = pattern(1000);
+    std::string sent;
+    for (int idle = 0; idle < 10 && sent.size() < (1 << 20);) {
+        auto n = ::write(p.write_end, chunk.data(), chunk.size());
+        if (n > 0) {
+            sent.append(chunk, 0, static_cast<std::size_t>(n));
+            idle = 0;
+        } else {
+            ASSERT_EQ(errno, EAGAIN);
+            ++idle;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    EXPECT_LE(sent.size(), static_cast<std::size_t>(capacity) + 2 * 4096);
+    EXPECT_GE(sent.size(), static_cast<std::size_t>(capacity));
+
+    // Everything held back arrives once the core takes it, and nothing is lost.
+    p.close_write();
+    EXPECT_TRUE(run_coro(ioc, read_all(*reading)) == sent);
+}
+
+TEST(PipeReader, AReadErrorEndsTheReadingWithItsErrno) {
+    net::io_context ioc;
+    pipe_reader reader;
+    int dir = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+    ASSERT_GE(dir, 0);
+    auto reading = reader.open(dir, ioc.get_executor());
+    EXPECT_TRUE(run_coro(ioc, reading->next()).empty());
+    EXPECT_EQ(reading->error(), EISDIR);
+    ::close(dir);
+}
+
+TEST(PipeReader, LetsGoOfThePipeWhenAbandonedOrDestroyed) {
+    std::signal(SIGPIPE, SIG_IGN);
+    net::io_context ioc;
+    test_pipe p;
+    {
+        pipe_reader reader;
+        auto reading = reader.open(p.read_end, ioc.get_executor());
+        ASSERT_EQ(::write(p.write_end, "x", 1), 1);
+        // The pipe stays silent after one byte: the reader thread waits on it when the reader and
+        // the reading go away, and must neither hang nor keep its copy of the descriptor.
+        EXPECT_EQ(std::string(run_coro(ioc, reading->next()).data(), 1), "x");
+    }
+    p.close_read();
+    EXPECT_EQ(::write(p.write_end, "y", 1), -1);
+    EXPECT_EQ(errno, EPIPE);
+}
+
+TEST(PipeReader, AReadingOutlivingItsReaderEnds) {
+    net::io_context ioc;
+    test_pipe p;
+    std::unique_ptr<pipe_reader::reading> reading;
+    {
+        pipe_reader reader;
+        reading = reader.open(p.read_end, ioc.get_executor());
+    }
+    EXPECT_TRUE(run_coro(ioc, reading->next()).empty());
+    EXPECT_EQ(reading->error(), 0);
+}
+
+}  // namespace
+}  // namespace corral::jobs
