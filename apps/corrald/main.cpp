@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/program_options.hpp>
 
+#include "corral/auth/authority.hpp"
 #include "corral/output/output_log.hpp"
 #include "corral/pod/components.hpp"
 #include "corral/pod/daemon_config.hpp"
@@ -24,6 +25,7 @@ using namespace corral;
 
 constexpr std::string_view usage = R"(usage: corrald run [-c FILE]     run the daemon
        corrald check [-c FILE]   validate a configuration and print what it would serve
+       corrald hash-token        read a token on stdin, print the sha256:HEX a tokens file holds
        corrald --version
 
 With no configuration corrald serves HTTP on 127.0.0.1:8470 and the CLI's Unix socket in its state
@@ -46,6 +48,9 @@ void print_plan(const pod::daemon_config& c) {
     fmt::print("1 jobs: concurrency {}, stop wait {}\n",
                c.jobs.concurrency ? std::to_string(c.jobs.concurrency) : "= cores",
                c.stop_wait.count());
+    fmt::print("  tasks: {}; auth: {}\n",
+               c.catalog.all().size(),
+               c.authority.enabled() ? "tokens" : "none (loopback and the Unix socket only)");
     int id = 2;
     for (const auto& h : c.http) {
         fmt::print(
@@ -73,7 +78,7 @@ int run(const pod::daemon_config& c) {
         spdlog::error("cannot start the job service: {}", service.error().what());
         return 1;
     }
-    proto::api_router router(**service, c.api);
+    proto::api_router router(**service, c.api, c.authority, c.catalog);
     pod::pod p(io, c.stop_wait);
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
     for (const auto& h : c.http) {
@@ -110,8 +115,17 @@ int main(int argc, char** argv, char** envp) {
         return 0;
     }
     const auto command = vm.count("command") ? vm["command"].as<std::string>() : "";
+    if (command == "hash-token") {
+        std::string token;
+        if (!std::getline(std::cin, token) || token.empty()) {
+            std::cerr << "corrald: hash-token reads one token (a line) on stdin\n";
+            return 2;
+        }
+        std::cout << auth::hash_token(token) << "\n";
+        return 0;
+    }
     if (command != "run" && command != "check") {
-        std::cerr << (command.empty() ? "corrald: give a command: run or check"
+        std::cerr << (command.empty() ? "corrald: give a command: run, check or hash-token"
                                       : "corrald: unknown command '" + command + "'")
                   << "\n(see corrald --help)\n";
         return 2;

@@ -25,6 +25,14 @@ class category final : public boost::system::error_category {
                 return "operation not possible in the job's state";
             case errc::unsupported:
                 return "not supported on this host";
+            case errc::queue_full:
+                return "the queue is full";
+            case errc::unauthenticated:
+                return "not authenticated";
+            case errc::forbidden:
+                return "not allowed";
+            case errc::task_not_found:
+                return "no such task";
         }
         return "unknown corral error";
     }

@@ -68,6 +68,14 @@ boost::json::object to_json(const job& j) {
         labels[k] = v;
     }
     o["labels"] = std::move(labels);
+    o["priority"] = j.spec.priority;
+    if (!j.task.empty()) {
+        o["task"] = j.task;
+        o["args"] = j.args;
+        o["result"] = j.result;
+        o["progress"] = j.progress ? boost::json::value(*j.progress) : boost::json::value(nullptr);
+    }
+    o["group"] = j.spec.group;
     return o;
 }
 

@@ -4,7 +4,10 @@
 
 namespace corral::jobs {
 
-job& job_table::add(std::string owner, job_spec spec, std::unique_ptr<output::output_log> log) {
+job& job_table::add(std::string owner,
+                    job_spec spec,
+                    std::unique_ptr<output::output_log> log,
+                    const std::function<void(job&)>& fill) {
     auto j = std::make_unique<job>();
     j->id = next_id_++;
     j->owner = std::move(owner);
@@ -12,6 +15,9 @@ job& job_table::add(std::string owner, job_spec spec, std::unique_ptr<output::ou
     j->created = clock::now();
     j->log = std::move(log);
     auto& ref = *j;
+    if (fill) {
+        fill(ref);
+    }
     jobs_.emplace(ref.id, std::move(j));
     notify(ref, job_event::queued);
     return ref;

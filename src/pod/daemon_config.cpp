@@ -1,5 +1,6 @@
 #include "corral/pod/daemon_config.hpp"
 
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -9,159 +10,11 @@
 #include "corral/core/state_dir.hpp"
 #include "corral/proc/stop_plan.hpp"
 #include "net/endpoint.hpp"
+#include "pod/config_section.hpp"
+#include "pod/task_config.hpp"
 
 namespace corral::pod {
 namespace {
-
-/// Every problem found, with where it came from.
-class problems {
-  public:
-    void add(const toml::source_region& where, std::string_view key, std::string_view message) {
-        std::string origin = where.path ? *where.path : std::string("config");
-        if (where.begin.line > 0 && !(where.path && where.path->starts_with("CORRAL_"))) {
-            origin += fmt::format(":{}", where.begin.line);
-        }
-        lines_.push_back(fmt::format("{}: {}: {}", origin, key, message));
-    }
-    bool empty() const { return lines_.empty(); }
-    std::string text() const { return fmt::format("{}", fmt::join(lines_, "\n")); }
-
-  private:
-    std::vector<std::string> lines_;
-};
-
-std::string_view type_name(const toml::node& n) {
-    switch (n.type()) {
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a number";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::array:
-            return "an array";
-        default:
-            return "a date or time";
-    }
-}
-
-/// Reads typed keys from one table and remembers which it used, so the rest are reported unknown.
-class section {
-  public:
-    section(const toml::table* t, std::string path, problems& p)
-        : table_(t), path_(std::move(path)), problems_(p) {}
-
-    template <class F>
-    void read(std::string_view key, F&& apply) {
-        used_.insert(std::string(key));
-        const toml::node* n = table_ ? table_->get(key) : nullptr;
-        if (!n) {
-            return;
-        }
-        std::string error = apply(*n);
-        if (!error.empty()) {
-            problems_.add(n->source(), fmt::format("{}{}", prefix(), key), error);
-        }
-    }
-
-    void string(std::string_view key, std::string& out) {
-        read(key, [&](const toml::node& n) -> std::string {
-            if (!n.is_string())
-                return fmt::format("expected a string, got {}", type_name(n));
-            out = *n.value<std::string>();
-            return {};
-        });
-    }
-    void boolean(std::string_view key, bool& out) {
-        read(key, [&](const toml::node& n) -> std::string {
-            if (!n.is_boolean())
-                return fmt::format("expected true or false, got {}", type_name(n));
-            out = *n.value<bool>();
-            return {};
-        });
-    }
-    template <class Int>
-    void integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
-        read(key, [&](const toml::node& n) -> std::string {
-            if (!n.is_integer())
-                return fmt::format("expected a whole number, got {}", type_name(n));
-            auto v = *n.value<std::int64_t>();
-            if (v < min || v > max)
-                return fmt::format("{} is out of range ({} to {})", v, min, max);
-            out = static_cast<Int>(v);
-            return {};
-        });
-    }
-    template <class Duration>
-    void duration(std::string_view key, Duration& out) {
-        read(key, [&](const toml::node& n) -> std::string {
-            std::string text = n.is_string()   ? *n.value<std::string>()
-                               : n.is_number() ? fmt::format("{}", *n.value<double>())
-                                               : "";
-            if (text.empty())
-                return fmt::format("expected a duration such as \"10s\", got {}", type_name(n));
-            auto d = parse_duration(text);
-            if (!d)
-                return d.error().what();
-            out = std::chrono::duration_cast<Duration>(*d);
-            return {};
-        });
-    }
-    template <class Int>
-    void size(std::string_view key, Int& out) {
-        read(key, [&](const toml::node& n) -> std::string {
-            std::string text = n.is_string()    ? *n.value<std::string>()
-                               : n.is_integer() ? fmt::format("{}", *n.value<std::int64_t>())
-                                                : "";
-            if (text.empty())
-                return fmt::format("expected a size such as \"64MiB\", got {}", type_name(n));
-            auto s = parse_size(text);
-            if (!s)
-                return s.error().what();
-            out = static_cast<Int>(*s);
-            return {};
-        });
-    }
-    template <class Enum>
-    void choice(std::string_view key,
-                Enum& out,
-                std::initializer_list<std::pair<std::string_view, Enum>> options) {
-        read(key, [&](const toml::node& n) -> std::string {
-            std::vector<std::string_view> names;
-            for (const auto& [name, value] : options) {
-                if (n.is_string() && *n.value<std::string>() == name) {
-                    out = value;
-                    return {};
-                }
-                names.push_back(name);
-            }
-            return fmt::format("expected one of \"{}\"", fmt::join(names, "\", \""));
-        });
-    }
-
-    /// Reports every key nobody read.
-    void finish() {
-        if (!table_) {
-            return;
-        }
-        for (const auto& [key, node] : *table_) {
-            if (!used_.count(std::string(key.str()))) {
-                problems_.add(node.source(), fmt::format("{}{}", prefix(), key.str()), "unknown key");
-            }
-        }
-    }
-
-  private:
-    std::string prefix() const { return path_.empty() ? "" : path_ + "."; }
-    const toml::table* table_;
-    std::string path_;
-    problems& problems_;
-    std::set<std::string> used_;
-};
 
 std::string normalize_label(std::string_view label) {
     std::string out;
@@ -247,6 +100,24 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
     section s(root["jobs"].as_table(), "jobs", p);
     auto& j = c.jobs;
     s.integer("concurrency", j.concurrency, 0, 100000);
+    s.integer("max_queued", j.max_queued, 0, 100'000'000);
+    s.read("groups", [&](const toml::node& n) -> std::string {
+        const auto* groups = n.as_table();
+        if (!groups)
+            return fmt::format("expected a table of group = limit, got {}", type_name(n));
+        std::vector<std::string> bad;
+        for (const auto& [name, limit] : *groups) {
+            const auto v = limit.value<std::int64_t>();
+            if (!limit.is_integer() || *v < 1 || *v > 100000) {
+                bad.push_back(std::string(name.str()));
+            } else {
+                j.group_limits[std::string(name.str())] = static_cast<unsigned>(*v);
+            }
+        }
+        if (!bad.empty())
+            return fmt::format("{}: expected a whole number of jobs from 1 to 100000", fmt::join(bad, ", "));
+        return {};
+    });
     s.integer("max_finished", j.retention.max_finished, 0, 10'000'000);
     std::chrono::seconds max_age{0};
     s.duration("max_age", max_age);
@@ -366,8 +237,11 @@ result_info<daemon_config> load_config(const std::string& path,
     }
     problems p;
     for (const auto& [key, node] : root) {
-        if (key != "pod" && key != "jobs" && key != "api" && key != "http") {
-            p.add(node.source(), key.str(), "unknown section (sections: pod, jobs, api, [[http]])");
+        if (key != "pod" && key != "jobs" && key != "api" && key != "http" && key != "auth" &&
+            key != "task") {
+            p.add(node.source(),
+                  key.str(),
+                  "unknown section (sections: pod, jobs, api, auth, [[http]], [[task]])");
         }
     }
     apply_env(root, env, false, p);
@@ -387,10 +261,39 @@ result_info<daemon_config> load_config(const std::string& path,
     read_jobs(root, c, p);
     read_api(root, c, p);
     read_http(root, c, p);
+    auto task_defs = read_tasks(root, p);
+    const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+    auto auth_options = read_auth(root, config_dir, p);
     c.jobs.output.spill_dir = c.state_dir + "/output";
     if (!p.empty()) {
         return error_info{errc::invalid_argument, p.text()};
     }
+    if (auth_options.tokens_file.empty()) {
+        for (std::size_t i = 0; i < c.http.size(); ++i) {
+            auto ep = http::parse_endpoint(c.http[i].listener.endpoint);
+            const auto* tcp = ep ? std::get_if<boost::asio::ip::tcp::endpoint>(&*ep) : nullptr;
+            if (tcp && !tcp->address().is_loopback()) {
+                p.add({},
+                      fmt::format("http[{}].listen", i + 1),
+                      fmt::format("{} is reachable from other hosts: set auth.tokens_file first (without "
+                                  "tokens corrald serves only loopback and its Unix socket)",
+                                  c.http[i].listener.endpoint));
+            }
+        }
+    }
+    auto catalog = tasks::task_catalog::create(std::move(task_defs));
+    if (!catalog) {
+        p.add({}, "task", catalog.error().what());
+    }
+    auto authority = auth::authority::create(std::move(auth_options));
+    if (!authority) {
+        p.add({}, "auth", authority.error().what());
+    }
+    if (!p.empty()) {
+        return error_info{errc::invalid_argument, p.text()};
+    }
+    c.catalog = std::move(*catalog);
+    c.authority = std::move(*authority);
     return c;
 }
 

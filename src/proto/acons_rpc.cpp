@@ -1,5 +1,7 @@
 #include "corral/proto/acons_rpc.hpp"
 
+#include "corral/auth/access.hpp"
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -141,7 +143,7 @@ acons_rpc::acons_rpc(services::job_service& service, jobs::job_spec defaults)
 
 acons_rpc::~acons_rpc() = default;
 
-net::awaitable<json::object> acons_rpc::call(const json::object& envelope, std::string owner) {
+net::awaitable<json::object> acons_rpc::call(const json::object& envelope, const auth::identity& me) {
     json::object reply;
     const json::value id = envelope.contains("id") ? envelope.at("id") : json::value(nullptr);
     try {
@@ -157,15 +159,15 @@ net::awaitable<json::object> acons_rpc::call(const json::object& envelope, std::
         const std::vector<std::string_view> sync_args{"command", "run_dir", "is_parse"};
         if (method == "os_run" || method == "run") {
             auto args = bind_args(params, method, run_args, 1);
-            result = co_await run(args, method, std::move(owner));
+            result = co_await run(args, method, me);
         } else if (method == "get_output" || method == "sync_run") {
             auto args = bind_args(params, method, sync_args, 1);
             args.emplace_back(nullptr);
-            result = co_await run(args, method, std::move(owner));
+            result = co_await run(args, method, me);
         } else if (method == "flush_console_lines" || method == "flush_lines") {
-            result = flush_lines(bind_args(params, method, {"job_id"}, 1)[0]);
+            result = flush_lines(me, bind_args(params, method, {"job_id"}, 1)[0]);
         } else if (method == "kill_job") {
-            result = kill(bind_args(params, method, {"job_id"}, 1)[0]);
+            result = kill(me, bind_args(params, method, {"job_id"}, 1)[0]);
         } else if (method == "escape_ansi") {
             result = output::strip_ansi(string_arg(bind_args(params, method, {"line"}, 1)[0], "line"));
         } else if (method == "parse_output_table") {
@@ -185,10 +187,11 @@ net::awaitable<json::object> acons_rpc::call(const json::object& envelope, std::
 
 net::awaitable<json::value> acons_rpc::run(const json::array& args,
                                            std::string_view method,
-                                           std::string owner) {
+                                           const auth::identity& me) {
     services::submit_request request;
-    request.owner = std::move(owner);
+    request.owner = me.user;
     request.spec = defaults_;
+    request.spec.priority = me.role->priority;
     request.spec.process.shell_command = string_arg(args[0], "command");  // acons ran it with shell=True
     request.spec.process.output = proc::output_mode::merged;              // and stderr=STDOUT
     if (truthy(args[1])) {
@@ -196,6 +199,9 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     }
     const bool is_parse = truthy(args[2]);
     request.spec.labels["acons"] = std::string(method);
+    if (auto allowed = auth::check_submit(me, request, false); !allowed) {
+        throw rpc_error(allowed.error().what());
+    }
     auto submitted = service_.submit(std::move(request));
     if (!submitted) {
         throw rpc_error(submitted.error().what());
@@ -203,7 +209,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     auto& j = **submitted;
     services::job_service::pin keep(service_, j);
     if (!args[3].is_null() && truthy(args[3])) {
-        auto key = id_key(args[3]);
+        auto key = me.user + '\x1f' + id_key(args[3]);
         if (tracked_.erase(key) == 0) {
             order_.push_back(key);
         }
@@ -247,14 +253,14 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     co_return result;
 }
 
-acons_rpc::tracked* acons_rpc::find(const json::value& client_id) {
-    auto it = tracked_.find(id_key(client_id));
+acons_rpc::tracked* acons_rpc::find(const auth::identity& me, const json::value& client_id) {
+    auto it = tracked_.find(me.user + '\x1f' + id_key(client_id));
     return it == tracked_.end() ? nullptr : it->second.get();
 }
 
-json::value acons_rpc::flush_lines(const json::value& client_id) {
+json::value acons_rpc::flush_lines(const auth::identity& me, const json::value& client_id) {
     json::array lines;
-    if (auto* t = find(client_id)) {
+    if (auto* t = find(me, client_id)) {
         for (auto& line : t->lines.take()) {
             lines.emplace_back(utf8_only(line));
         }
@@ -262,8 +268,8 @@ json::value acons_rpc::flush_lines(const json::value& client_id) {
     return lines;  // an unknown id flushes [] as in acons
 }
 
-json::value acons_rpc::kill(const json::value& client_id) {
-    if (auto* t = find(client_id)) {
+json::value acons_rpc::kill(const auth::identity& me, const json::value& client_id) {
+    if (auto* t = find(me, client_id)) {
         (void)service_.kill(t->pin.get(), std::nullopt, std::nullopt);
     }
     return nullptr;

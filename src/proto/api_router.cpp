@@ -9,10 +9,12 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
+#include "corral/auth/access.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proc/signals.hpp"
 #include "corral/proto/acons_rpc.hpp"
 #include "corral/proto/output_json.hpp"
+#include "proto/api_access.hpp"
 
 namespace corral::proto {
 namespace {
@@ -71,24 +73,46 @@ http::reply not_found(jobs::job_id id) {
     return error_reply(http::status::not_found, "job_not_found", fmt::format("no job {}", id));
 }
 
-}  // namespace
-
-std::string owner_of(const http::peer& who) {
-    if (who.uid) {
-        passwd pw{};
-        passwd* found = nullptr;
-        char buffer[1024];
-        if (::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found) {
-            return found->pw_name;
-        }
-        return fmt::format("uid:{}", *who.uid);
+/// 405 with an Allow header unless the request uses `allowed`.
+std::optional<http::reply> require_method(const http::request& req,
+                                          const std::vector<std::string>& segments,
+                                          http::verb allowed) {
+    if (req.method() == allowed) {
+        return std::nullopt;
     }
-    return "anonymous";
+    auto r = error_reply(http::status::method_not_allowed,
+                         "method_not_allowed",
+                         fmt::format("{} /{} takes {} only",
+                                     std::string_view(req.method_string()),
+                                     fmt::join(segments, "/"),
+                                     std::string_view(to_string(allowed))));
+    r.head.set(field::field::allow, to_string(allowed));
+    return r;
 }
 
-api_router::api_router(services::job_service& service, api_options options)
+}  // namespace
+
+std::optional<std::string> local_user(const http::peer& who) {
+    if (!who.uid) {
+        return std::nullopt;
+    }
+    passwd pw{};
+    passwd* found = nullptr;
+    char buffer[1024];
+    if (::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found) {
+        return std::string(found->pw_name);
+    }
+    return fmt::format("uid:{}", *who.uid);
+}
+
+api_router::api_router(services::job_service& service,
+                       api_options options,
+                       const auth::authority& auth,
+                       const tasks::task_catalog& catalog)
     : service_(service),
       options_(std::move(options)),
+      auth_(auth),
+      catalog_(catalog),
       acons_(std::make_unique<acons_rpc>(service, options_.job_defaults)) {}
 
 api_router::~api_router() = default;
@@ -98,8 +122,14 @@ net::awaitable<http::reply> api_router::handle(http::request& req, const http::p
     auto t = parse_target(req.target(), error);
     // No co_await inside ?: — g++ 12 miscompiles the temporaries of a conditional with co_await.
     http::reply r;
-    if (t) {
-        r = co_await route(req, who, *t);
+    auto me = t ? identify(req, who, *t, auth_) : result_info<identity>(identity{});
+    if (t && !me && !(t->segments.size() == 1 && t->segments[0] == "healthz")) {
+        r = error_reply(http::status::unauthorized, "unauthenticated", me.error().what());
+        r.head.set(field::field::www_authenticate, "Bearer");
+    } else if (t) {
+        // Named first: g++ 12 miscompiles a conditional's temporary inside a co_await expression.
+        const identity caller = me ? *me : identity{};
+        r = co_await route(req, caller, *t);
     } else {
         r = error_reply(http::status::bad_request, "bad_target", error);
     }
@@ -109,7 +139,7 @@ net::awaitable<http::reply> api_router::handle(http::request& req, const http::p
     co_return r;
 }
 
-net::awaitable<http::reply> api_router::route(http::request& req, const http::peer& who, const target& t) {
+net::awaitable<http::reply> api_router::route(http::request& req, const identity& me, const target& t) {
     const auto& s = t.segments;
     const auto method = req.method();
     if (method == http::verb::options && !options_.cors_origin.empty()) {
@@ -118,24 +148,15 @@ net::awaitable<http::reply> api_router::route(http::request& req, const http::pe
         r.head.set(field::field::access_control_allow_headers, "Content-Type, Authorization");
         co_return r;
     }
-    auto only = [&](http::verb allowed) -> std::optional<http::reply> {
-        if (method == allowed) {
-            return std::nullopt;
-        }
-        auto r = error_reply(http::status::method_not_allowed,
-                             "method_not_allowed",
-                             fmt::format("{} /{} takes {} only",
-                                         std::string_view(req.method_string()),
-                                         fmt::join(s, "/"),
-                                         std::string_view(to_string(allowed))));
-        r.head.set(field::field::allow, to_string(allowed));
-        return r;
-    };
+    auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 1 && s[0] == "healthz") {
         if (auto bad = only(http::verb::get))
             co_return *bad;
         co_return json_reply(http::status::ok,
-                             {{"status", service_.accepting() ? "ok" : "draining"},
+                             {{"status",
+                               !service_.accepting() ? "stopping"
+                               : service_.draining() ? "draining"
+                                                     : "ok"},
                               {"running", service_.running()},
                               {"queued", service_.queued()}});
     }
@@ -147,45 +168,10 @@ net::awaitable<http::reply> api_router::route(http::request& req, const http::pe
     if (s.size() == 1 && s[0] == "rpc-run" && options_.acons) {
         if (auto bad = only(http::verb::post))
             co_return *bad;
-        co_return co_await rpc(req, who);
+        co_return co_await rpc(req, me);
     }
     if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
-        if (s.size() == 3 && s[2] == "jobs") {
-            if (method == http::verb::post)
-                co_return submit(req, who);
-            if (auto bad = only(http::verb::get))
-                co_return *bad;
-            co_return list(t);
-        }
-        if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
-            if (auto bad = only(http::verb::post))
-                co_return *bad;
-            co_return submit_batch(req, who);
-        }
-        if (s.size() >= 4 && s[2] == "jobs") {
-            auto id = to_number(s[3]);
-            if (!id || *id == 0) {
-                co_return error_reply(http::status::bad_request,
-                                      "bad_job_id",
-                                      fmt::format("'{}' is not a job id (a positive whole number)", s[3]));
-            }
-            co_return co_await route_job(req, t, *id);
-        }
-        if (s.size() == 3 && s[2] == "idle") {
-            if (auto bad = only(http::verb::get))
-                co_return *bad;
-            co_return co_await idle(t);
-        }
-        if (s.size() == 3 && s[2] == "events") {
-            if (auto bad = only(http::verb::get))
-                co_return *bad;
-            co_return events(req, t);
-        }
-        if (s.size() == 3 && s[2] == "stream") {
-            if (auto bad = only(http::verb::get))
-                co_return *bad;
-            co_return websocket(req, t);
-        }
+        co_return co_await route_api(req, me, t);
     }
     co_return error_reply(
         http::status::not_found,
@@ -194,13 +180,78 @@ net::awaitable<http::reply> api_router::route(http::request& req, const http::pe
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
 }
 
-net::awaitable<http::reply> api_router::route_job(http::request& req, const target& t, jobs::job_id id) {
+net::awaitable<http::reply> api_router::route_api(http::request& req, const identity& me, const target& t) {
+    const auto& s = t.segments;
+    const auto method = req.method();
+    auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
+    if (s.size() == 3 && s[2] == "jobs") {
+        if (method == http::verb::post)
+            co_return submit(req, me);
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return list(t, me);
+    }
+    if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
+        if (auto bad = only(http::verb::post))
+            co_return *bad;
+        co_return submit_batch(req, me);
+    }
+    if (s.size() == 3 && s[2] == "tasks") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return tasks();
+    }
+    if (s[2] == "queue" && s.size() <= 4) {
+        const std::string_view action = s.size() == 4 ? std::string_view(s[3]) : std::string_view();
+        if (auto bad = only(action.empty() ? http::verb::get : http::verb::post))
+            co_return *bad;
+        co_return queue(req, me, action);
+    }
+    if (s.size() >= 4 && s[2] == "jobs") {
+        auto id = to_number(s[3]);
+        if (!id || *id == 0) {
+            co_return error_reply(http::status::bad_request,
+                                  "bad_job_id",
+                                  fmt::format("'{}' is not a job id (a positive whole number)", s[3]));
+        }
+        co_return co_await route_job(req, me, t, *id);
+    }
+    if (s.size() == 3 && s[2] == "idle") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return co_await idle(t);
+    }
+    if (s.size() == 3 && s[2] == "events") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return events(req, t, me);
+    }
+    if (s.size() == 3 && s[2] == "stream") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return websocket(req, t, me);
+    }
+    co_return error_reply(
+        http::status::not_found,
+        "not_found",
+        fmt::format(
+            "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
+}
+
+net::awaitable<http::reply> api_router::route_job(http::request& req,
+                                                  const identity& me,
+                                                  const target& t,
+                                                  jobs::job_id id) {
     const auto& s = t.segments;
     auto* j = service_.find(id);
     if (!j) {
         co_return not_found(id);
     }
     const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
+    const bool acts = action == "kill" || action == "stdin";
+    if (auto allowed = acts ? auth::check_control(me, *j) : auth::check_see(me, *j); !allowed) {
+        co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
+    }
     const bool get = req.method() == http::verb::get;
     const bool post = req.method() == http::verb::post;
     if (s.size() == 4 && get)
@@ -228,21 +279,20 @@ net::awaitable<http::reply> api_router::route_job(http::request& req, const targ
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
 }
 
-http::reply api_router::submit(const http::request& req, const http::peer& who) {
+http::reply api_router::submit(const http::request& req, const identity& me) {
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
         return error;
     }
-    auto request = services::parse_job_request(*body, options_.job_defaults, options_.limits);
+    auto request = parse_submission(*body, me);
     if (!request) {
-        return error_reply(http::status::bad_request, "invalid_job", request.error().what());
+        return submit_error_reply(request.error());
     }
-    request->owner = owner_of(who);
     const auto before = service_.stats().submitted;
     auto j = service_.submit(std::move(*request));
     if (!j) {
-        return error_reply(http::status::service_unavailable, "not_accepting", j.error().what());
+        return submit_error_reply(j.error());
     }
     const bool created = service_.stats().submitted != before;
     auto r = job_reply(created ? http::status::created : http::status::ok, **j);
@@ -250,7 +300,7 @@ http::reply api_router::submit(const http::request& req, const http::peer& who) 
     return r;
 }
 
-http::reply api_router::submit_batch(const http::request& req, const http::peer& who) {
+http::reply api_router::submit_batch(const http::request& req, const identity& me) {
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
@@ -267,28 +317,26 @@ http::reply api_router::submit_batch(const http::request& req, const http::peer&
     // Validate everything first: a batch is taken whole or not at all.
     std::vector<services::submit_request> requests;
     for (std::size_t i = 0; i < list->get_array().size(); ++i) {
-        auto request =
-            services::parse_job_request(list->get_array()[i], options_.job_defaults, options_.limits);
+        auto request = parse_submission(list->get_array()[i], me);
         if (!request) {
-            return error_reply(http::status::bad_request,
-                               "invalid_job",
-                               fmt::format("jobs[{}]: {}", i, request.error().what()));
+            auto e = request.error();
+            e.message = fmt::format("jobs[{}]: {}", i, e.what());
+            return submit_error_reply(e);
         }
-        request->owner = owner_of(who);
         requests.push_back(std::move(*request));
     }
     json::array ids;
     for (auto& request : requests) {
         auto j = service_.submit(std::move(request));
         if (!j) {
-            return error_reply(http::status::service_unavailable, "not_accepting", j.error().what());
+            return submit_error_reply(j.error());
         }
         ids.emplace_back((*j)->id);
     }
     return json_reply(http::status::created, {{"ids", std::move(ids)}});
 }
 
-http::reply api_router::list(const target& t) {
+http::reply api_router::list(const target& t, const identity& me) {
     services::job_query q;
     std::string error;
     if (auto state = t.param("state")) {
@@ -299,7 +347,7 @@ http::reply api_router::list(const target& t) {
         }
         q.state = *s;
     }
-    q.owner = t.param("owner").value_or("");
+    q.owner = auth::sees_all(me) ? t.param("owner").value_or("") : me.user;
     for (const auto& label : t.params("label")) {
         auto eq = label.find('=');
         if (eq == std::string::npos) {
@@ -492,7 +540,7 @@ net::awaitable<http::reply> api_router::idle(const target& t) {
                          {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});
 }
 
-http::reply api_router::events(const http::request& req, const target& t) {
+http::reply api_router::events(const http::request& req, const target& t, const identity& me) {
     std::vector<subscription> subs;
     std::string error;
     auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
@@ -504,6 +552,9 @@ http::reply api_router::events(const http::request& req, const target& t) {
         auto id = to_number(text);
         if (!id || !service_.find(*id)) {
             return error_reply(http::status::not_found, "job_not_found", fmt::format("no job '{}'", text));
+        }
+        if (auto allowed = auth::check_see(me, *service_.find(*id)); !allowed) {
+            return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
         }
         subs.push_back({*id, *from, output});
     }
@@ -526,8 +577,12 @@ http::reply api_router::events(const http::request& req, const target& t) {
     }
     auto r = text_reply(http::status::ok, "", "text/event-stream");
     r.head.set(field::field::cache_control, "no-cache");
-    r.events = [this, subs, all](http::event_stream& stream) -> net::awaitable<void> {
+    std::optional<std::string> only = auth::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
+    r.events = [this, subs, all, only](http::event_stream& stream) -> net::awaitable<void> {
         watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::sse);
+        if (only) {
+            session.restrict_to(*only);
+        }
         if (all) {
             session.subscribe_all();
         }
@@ -539,7 +594,7 @@ http::reply api_router::events(const http::request& req, const target& t) {
     return r;
 }
 
-http::reply api_router::websocket(const http::request& req, const target& t) {
+http::reply api_router::websocket(const http::request& req, const target& t, const identity& me) {
     if (!boost::beast::websocket::is_upgrade(req)) {
         return error_reply(http::status::upgrade_required,
                            "upgrade_required",
@@ -560,8 +615,12 @@ http::reply api_router::websocket(const http::request& req, const target& t) {
         subs.push_back({*id, *from, true});
     }
     http::reply r;
-    r.websocket = [this, subs](http::message_channel& channel) -> net::awaitable<void> {
+    std::optional<std::string> only = auth::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
+    r.websocket = [this, subs, only](http::message_channel& channel) -> net::awaitable<void> {
         watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::websocket);
+        if (only) {
+            session.restrict_to(*only);
+        }
         for (const auto& s : subs) {
             session.subscribe(s);
         }
@@ -570,7 +629,7 @@ http::reply api_router::websocket(const http::request& req, const target& t) {
     return r;
 }
 
-net::awaitable<http::reply> api_router::rpc(const http::request& req, const http::peer& who) {
+net::awaitable<http::reply> api_router::rpc(const http::request& req, const identity& me) {
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
@@ -581,7 +640,7 @@ net::awaitable<http::reply> api_router::rpc(const http::request& req, const http
                               "invalid_rpc",
                               "the body must be a JSON-RPC object {\"id\", \"method\", \"params\"}");
     }
-    co_return json_reply(http::status::ok, co_await acons_->call(body->get_object(), owner_of(who)));
+    co_return json_reply(http::status::ok, co_await acons_->call(body->get_object(), me));
 }
 
 std::string api_router::metrics_text() const {

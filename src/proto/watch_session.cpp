@@ -24,14 +24,35 @@ std::string_view event_name(jobs::job_event e) {
             return "queued";
         case jobs::job_event::started:
             return "started";
+        case jobs::job_event::progress:
+            return "progress";
         case jobs::job_event::finished:
             return "finished";
     }
     return "event";
 }
 
+/// ASEXOR's status updates, on every event: started, progress, success (with the result) or error
+/// (with the reason), each finished one with its duration in seconds.
 json::object event_message(const jobs::job& j, std::string_view event) {
-    return {{"type", "event"}, {"event", event}, {"job", jobs::to_json(j)}};
+    json::object m{{"type", "event"}, {"event", event}, {"job", jobs::to_json(j)}};
+    if (event == "finished") {
+        const bool ok = j.state == jobs::job_state::succeeded;
+        m["status"] = ok ? "success" : "error";
+        if (ok) {
+            m["result"] = j.result;
+        } else {
+            m["error"] = j.reason;
+        }
+        const auto end = j.finished.value_or(jobs::clock::now());
+        m["duration"] = std::chrono::duration<double>(end - j.started.value_or(end)).count();
+    } else {
+        m["status"] = event;
+        if (event == "progress") {
+            m["progress"] = j.progress.value_or(0.0);
+        }
+    }
+    return m;
 }
 
 }  // namespace
@@ -70,6 +91,14 @@ void watch_session::subscribe(subscription s) {
         send({{"type", "error"}, {"job", s.job}, {"message", fmt::format("no job {}", s.job)}});
         return;
     }
+    if (only_owner_ && j->owner != *only_owner_) {
+        send(
+            {{"type", "error"},
+             {"job", s.job},
+             {"code", "forbidden"},
+             {"message", fmt::format("job {} belongs to {}: your role may not follow it", s.job, j->owner)}});
+        return;
+    }
     unsubscribe(s.job);
     auto f = std::make_shared<follower>(service_.executor());
     f->output = s.output;
@@ -95,7 +124,7 @@ void watch_session::unsubscribe(jobs::job_id id) {
 void watch_session::on_job_event(const jobs::job& j, jobs::job_event e) {
     auto it = followed_.find(j.id);
     const bool followed = it != followed_.end();
-    if (!all_jobs_ && !followed) {
+    if (!followed && (!all_jobs_ || (only_owner_ && j.owner != *only_owner_))) {
         return;
     }
     if (e == jobs::job_event::finished && followed && it->second->output) {

@@ -169,7 +169,9 @@ constexpr std::string_view known_fields[] = {"command",
                                              "pty",
                                              "labels",
                                              "idempotency_key",
-                                             "limits"};
+                                             "limits",
+                                             "priority",
+                                             "group"};
 
 void read_command(request_reader& r, proc::spawn_options& p) {
     const auto* command = r.get("command");
@@ -332,6 +334,27 @@ void read_labels(request_reader& r, jobs::job_spec& spec) {
     }
 }
 
+void read_queueing(request_reader& r, jobs::job_spec& spec) {
+    if (const auto* priority = r.get("priority"); priority && !priority->is_null()) {
+        if (!priority->is_int64() || priority->get_int64() < min_priority ||
+            priority->get_int64() > max_priority) {
+            r.errors().add("priority",
+                           fmt::format("must be a whole number from {} (runs first) to {}, not {}",
+                                       min_priority,
+                                       max_priority,
+                                       json::serialize(*priority)));
+        } else {
+            spec.priority = static_cast<int>(priority->get_int64());
+        }
+    }
+    if (auto group = r.string("group")) {
+        if (group->size() > 64) {
+            r.errors().add("group", "longer than 64 bytes");
+        }
+        spec.group = std::move(*group);
+    }
+}
+
 }  // namespace
 
 result_info<submit_request> parse_job_request(const json::value& body,
@@ -359,6 +382,7 @@ result_info<submit_request> parse_job_request(const json::value& body,
     read_io(r, request.spec);
     read_control(r, request.spec);
     read_labels(r, request.spec);
+    read_queueing(r, request.spec);
     if (auto key = r.string("idempotency_key")) {
         if (key->size() > 256) {
             errors.add("idempotency_key", "longer than 256 bytes");

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "corral/core/parse.hpp"
+#include "corral/tasks/result_parser.hpp"
 
 namespace corral::services {
 namespace {
@@ -54,11 +55,13 @@ job_service::job_service(net::any_io_executor executor,
                          std::unique_ptr<proc::launcher> launcher)
     : executor_(executor),
       options_(std::move(options)),
-      concurrency_(default_concurrency(options_.concurrency)),
       launcher_(std::move(launcher)),
       table_(options_.retention),
       runner_(*launcher_, table_),
       tasks_(executor),
+      scheduler_({.slots = default_concurrency(options_.concurrency),
+                  .group_limits = options_.group_limits,
+                  .max_queued = options_.max_queued}),
       finished_(executor) {
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
 }
@@ -83,6 +86,11 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
             }
         }
     }
+    if (scheduler_.full()) {
+        return error_info{errc::queue_full,
+                          fmt::format("the queue is full: {} jobs are waiting (the limit is jobs.max_queued)",
+                                      scheduler_.queued())};
+    }
     auto log_options = request.spec.output;
     log_options.memory_limit = options_.output.memory_limit;
     log_options.spill_dir = options_.output.spill_dir;
@@ -90,14 +98,40 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     if (!log) {
         return log.error();
     }
-    auto& j = table_.add(std::move(request.owner), std::move(request.spec), std::move(*log));
+    auto& j = add_job(request, std::move(*log));
+    if (!request.steps.empty()) {
+        // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
+        tasks_.spawn(run_steps(j, std::move(request.steps), request.on_failure),
+                     fmt::format("job {} steps", j.id));
+        return &j;
+    }
+    auto position = scheduler_.push(j.id, j.spec.priority, j.spec.group);
+    if (position) {  // it has room: checked above, and nothing ran in between
+        j.queue_seq = position->seq;
+    }
+    start_soon();
+    return &j;
+}
+
+jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output::output_log> log) {
+    auto fill = [&](jobs::job& j) {
+        if (!request.task && !request.steps.empty()) {
+            j.task = "steps";  // an ad-hoc sequence of tasks
+        }
+        if (request.task) {
+            j.task = request.task->name;
+            j.args = std::move(request.args);
+        }
+    };
+    auto& j = table_.add(std::move(request.owner), std::move(request.spec), std::move(log), fill);
     ++stats_.submitted;
     if (!request.idempotency_key.empty()) {
         idempotency_[{j.owner, request.idempotency_key}] = j.id;
     }
-    queue_.push_back(j.id);
-    start_soon();
-    return &j;
+    if (request.task && !request.task->multi_step()) {
+        task_of_[j.id] = request.task;
+    }
+    return j;
 }
 
 job_page job_service::list(const job_query& query) {
@@ -115,11 +149,45 @@ job_page job_service::list(const job_query& query) {
     return page;
 }
 
-std::size_t job_service::queued() const {
-    return static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [this](jobs::job_id id) {
-        const auto* j = table_.find(id);
-        return j && j->state == jobs::job_state::queued;
-    }));
+void job_service::make_result(jobs::job& j) {
+    auto it = task_of_.find(j.id);
+    if (it == task_of_.end()) {
+        return;
+    }
+    const auto* task = it->second;
+    task_of_.erase(it);
+    if (j.state != jobs::job_state::succeeded || task->result.kind == tasks::result_kind::none) {
+        return;
+    }
+    std::string out;
+    auto slice = j.log->read(j.log->first_offset(), options_.max_result_bytes);
+    for (const auto& r : slice.records) {
+        if (r.source == output::stream::out) {
+            out += r.bytes;
+        }
+    }
+    auto result = tasks::parse_result(task->result, out);
+    if (result) {
+        j.result = std::move(*result);
+    } else {
+        j.state = jobs::job_state::failed;
+        j.reason = result.error().what();
+    }
+}
+
+void job_service::unqueue(const jobs::job& j) {
+    if (j.state == jobs::job_state::queued) {
+        scheduler_.cancel(j.id, {j.spec.priority, j.queue_seq}, j.spec.group);
+    }
+}
+
+void job_service::set_draining(bool draining) {
+    draining_ = draining;
+    spdlog::info(draining ? "draining: running jobs finish, queued and new ones wait"
+                          : "resumed: queued jobs start");
+    if (!draining) {
+        start_soon();
+    }
 }
 
 result<void> job_service::kill(jobs::job& j, std::optional<int> signal, std::optional<proc::stop_plan> plan) {
@@ -127,6 +195,10 @@ result<void> job_service::kill(jobs::job& j, std::optional<int> signal, std::opt
         j.process->signal_tree(*signal);
         return {};
     }
+    if (current_step_.count(j.id)) {
+        return stop_steps(j);
+    }
+    unqueue(j);
     return runner_.stop(j, jobs::stop_reason::request, std::move(plan));
 }
 
@@ -183,6 +255,7 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         }
     } else if (e == jobs::job_event::finished) {
         starting_.erase(j.id);
+        make_result(*table_.find(j.id));
         ++stats_.finished[j.state];
         finished_.notify_all();
     }
@@ -213,13 +286,11 @@ void job_service::start_soon() {
 }
 
 void job_service::start_queued() {
-    while (running_ < concurrency_ && !queue_.empty() && accepting_) {
-        auto* j = table_.find(queue_.front());
-        queue_.pop_front();
-        if (!j || j->state != jobs::job_state::queued) {
-            continue;  // cancelled while queued
-        }
-        ++running_;
+    if (!accepting_ || draining_) {
+        return;
+    }
+    while (auto id = scheduler_.pop()) {
+        auto* j = table_.find(*id);
         starting_[j->id] = steady_clock::now();
         tasks_.spawn(run(*j), fmt::format("job {}", j->id));
     }
@@ -227,29 +298,30 @@ void job_service::start_queued() {
 
 net::awaitable<void> job_service::run(jobs::job& j) {
     pin keep(*this, j);
+    const std::string group = j.spec.group;
     co_await runner_.run(j);
-    --running_;
+    scheduler_.finished(group);
     start_queued();
 }
 
 net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
     accepting_ = false;
-    for (auto id : queue_) {
-        if (auto* j = table_.find(id); j && j->state == jobs::job_state::queued) {
+    for (const auto& q : scheduler_.snapshot(scheduler_.queued())) {
+        if (auto* j = table_.find(q.id)) {
+            unqueue(*j);
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);
         }
     }
-    queue_.clear();
-    if (running_ > 0) {
+    if (running() > 0) {
         spdlog::info("waiting up to {} for {} running job(s)",
                      format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::max(deadline - steady_clock::now(), steady_clock::duration::zero()))),
-                     running_);
+                     running());
     }
     net::steady_timer timer(executor_, deadline);
     co_await (tasks_.wait() || timer.async_wait(use_nothrow));
-    if (running_ > 0) {
-        spdlog::info("applying stop plans to {} job(s) still running", running_);
+    if (running() > 0) {
+        spdlog::info("applying stop plans to {} job(s) still running", running());
         for (auto* j : table_.list()) {
             if (j->state == jobs::job_state::running) {
                 (void)runner_.stop(*j, jobs::stop_reason::shutdown);
@@ -261,7 +333,7 @@ net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
 
 net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline) {
     net::steady_timer timer(executor_, deadline);
-    while ((running_ > 0 || queued() > 0) && steady_clock::now() < deadline) {
+    while ((running() > 0 || queued() > 0) && steady_clock::now() < deadline) {
         co_await (finished_.wait() || timer.async_wait(use_nothrow));
     }
 }
@@ -269,6 +341,7 @@ net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline) {
 void job_service::force_stop() {
     accepting_ = false;
     for (auto* j : table_.list()) {
+        unqueue(*j);
         if (!jobs::is_finished(j->state)) {
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);  // the second request is SIGKILL

@@ -21,6 +21,14 @@ enum class errc {
     invalid_state,
     /// The host does not support the requested feature (e.g. cgroup v2 when required).
     unsupported,
+    /// The queue holds as many jobs as it may (the scheduler's `max_queued`).
+    queue_full,
+    /// The caller did not say who they are (no token, or an unknown one).
+    unauthenticated,
+    /// The caller is known but their role does not allow the action.
+    forbidden,
+    /// No task with that name in the catalog.
+    task_not_found,
 };
 
 /// The "corral" error category.

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/value.hpp>
+
 #include "corral/jobs/job_state.hpp"
 #include "corral/output/output_log.hpp"
 #include "corral/proc/child.hpp"
@@ -28,6 +30,10 @@ struct job_spec {
     proc::stop_plan stop;
     output::log_options output;
     std::map<std::string, std::string> labels;
+    /// Queue order: lower numbers start first, FIFO within a priority (ASEXOR's scale: 0 to 9).
+    int priority = 4;
+    /// Jobs in a group share the group's concurrency limit (`[jobs.groups]`); empty: no group.
+    std::string group;
 };
 
 /// Why a job was asked to stop.
@@ -40,6 +46,8 @@ struct job {
     job_spec spec;
     job_state state = job_state::queued;
     clock::time_point created{};
+    /// Its place among jobs of the same priority while queued (the scheduler's FIFO order).
+    std::uint64_t queue_seq = 0;
     std::optional<clock::time_point> started;
     std::optional<clock::time_point> finished;
     std::optional<proc::exit_status> exit;
@@ -49,6 +57,14 @@ struct job {
     boost::system::error_code start_error;
     pid_t pid = 0;
     std::unique_ptr<output::output_log> log;
+    /// The task it runs (empty for an ad-hoc command) and the task's arguments after validation.
+    std::string task;
+    boost::json::value args;
+    /// What the task's result parser made of its output (null until it succeeds; multi-step tasks:
+    /// `{"results": [...], "duration": seconds}`).
+    boost::json::value result;
+    /// Multi-step tasks: steps done / steps, after each step.
+    std::optional<double> progress;
     /// Readers that must find this job after a suspension (watchers, long-polls) pin it: retention
     /// never evicts a pinned job, so a coroutine holding a pin can use the job and its log safely.
     int pins = 0;

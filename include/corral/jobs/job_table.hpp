@@ -13,7 +13,7 @@
 namespace corral::jobs {
 
 /// What happened to a job, for observers (adapters map these to their wire formats).
-enum class job_event { queued, started, finished };
+enum class job_event { queued, started, progress, finished };
 
 /// Keeps finished jobs by count (acons kept the last 100; so do we by default) and by age.
 struct retention {
@@ -34,8 +34,12 @@ class job_table {
 
     explicit job_table(retention r = {}) : retention_(r) {}
 
-    /// Adds a queued job and returns it (the reference stays valid until it is evicted).
-    job& add(std::string owner, job_spec spec, std::unique_ptr<output::output_log> log);
+    /// Adds a queued job and returns it (the reference stays valid until it is evicted). `fill`, when
+    /// given, completes the record before observers hear of it.
+    job& add(std::string owner,
+             job_spec spec,
+             std::unique_ptr<output::output_log> log,
+             const std::function<void(job&)>& fill = {});
     job* find(job_id id);
     const job* find(job_id id) const;
     /// Every job, oldest first.

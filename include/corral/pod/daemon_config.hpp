@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "corral/auth/authority.hpp"
 #include "corral/core/error_info.hpp"
 #include "corral/net/http_listener.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/tasks/task_catalog.hpp"
 
 namespace corral::pod {
 
@@ -27,6 +29,10 @@ struct daemon_config {
     services::service_options jobs;
     proto::api_options api;
     std::vector<http_config> http;
+    /// `[[task]]`: the predefined tasks.
+    tasks::task_catalog catalog;
+    /// `[auth]`: tokens and roles.
+    auth::authority authority;
 };
 
 /**

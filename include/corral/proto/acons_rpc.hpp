@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "corral/auth/authority.hpp"
 #include "corral/output/line_view.hpp"
 #include "corral/services/job_service.hpp"
 
@@ -32,16 +33,17 @@ class acons_rpc {
     ~acons_rpc();
 
     /// Never throws for a bad call: errors are reply envelopes, as acons's server answered them.
-    net::awaitable<boost::json::object> call(const boost::json::object& envelope, std::string owner);
+    /// Job ids are per caller: two users' "job 1" are different jobs.
+    net::awaitable<boost::json::object> call(const boost::json::object& envelope, const auth::identity& me);
 
   private:
     struct tracked;
     net::awaitable<boost::json::value> run(const boost::json::array& args,
                                            std::string_view method,
-                                           std::string owner);
-    boost::json::value flush_lines(const boost::json::value& client_id);
-    boost::json::value kill(const boost::json::value& client_id);
-    tracked* find(const boost::json::value& client_id);
+                                           const auth::identity& me);
+    boost::json::value flush_lines(const auth::identity& me, const boost::json::value& client_id);
+    boost::json::value kill(const auth::identity& me, const boost::json::value& client_id);
+    tracked* find(const auth::identity& me, const boost::json::value& client_id);
 
     services::job_service& service_;
     jobs::job_spec defaults_;

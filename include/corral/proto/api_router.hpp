@@ -5,11 +5,13 @@
 #include <memory>
 #include <string>
 
+#include "corral/auth/authority.hpp"
 #include "corral/net/http_types.hpp"
 #include "corral/proto/http_replies.hpp"
 #include "corral/proto/watch_session.hpp"
 #include "corral/services/job_request.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/tasks/task_catalog.hpp"
 
 namespace corral::proto {
 
@@ -39,7 +41,11 @@ struct api_options {
  */
 class api_router final : public http::handler, public http::request_counter {
   public:
-    api_router(services::job_service& service, api_options options);
+    /// `auth` and `catalog` must outlive the router.
+    api_router(services::job_service& service,
+               api_options options,
+               const auth::authority& auth,
+               const tasks::task_catalog& catalog);
     ~api_router() override;
 
     net::awaitable<http::reply> handle(http::request& req, const http::peer& who) override;
@@ -47,29 +53,40 @@ class api_router final : public http::handler, public http::request_counter {
     std::string metrics_text() const;
 
   private:
-    net::awaitable<http::reply> route(http::request& req, const http::peer& who, const target& t);
-    net::awaitable<http::reply> route_job(http::request& req, const target& t, jobs::job_id id);
-    http::reply submit(const http::request& req, const http::peer& who);
-    http::reply submit_batch(const http::request& req, const http::peer& who);
-    http::reply list(const target& t);
+    using identity = auth::identity;
+    net::awaitable<http::reply> route(http::request& req, const identity& me, const target& t);
+    net::awaitable<http::reply> route_api(http::request& req, const identity& me, const target& t);
+    net::awaitable<http::reply> route_job(http::request& req,
+                                          const identity& me,
+                                          const target& t,
+                                          jobs::job_id id);
+    result_info<services::submit_request> parse_submission(const boost::json::value& body,
+                                                           const identity& me);
+    http::reply submit(const http::request& req, const identity& me);
+    http::reply submit_batch(const http::request& req, const identity& me);
+    http::reply list(const target& t, const identity& me);
+    http::reply queue(const http::request& req, const identity& me, std::string_view action);
+    http::reply tasks() const;
     http::reply kill(const http::request& req, jobs::job& j);
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);
     net::awaitable<http::reply> wait(const target& t, jobs::job_id id);
     net::awaitable<http::reply> idle(const target& t);
-    http::reply events(const http::request& req, const target& t);
-    http::reply websocket(const http::request& req, const target& t);
-    net::awaitable<http::reply> rpc(const http::request& req, const http::peer& who);
+    http::reply events(const http::request& req, const target& t, const identity& me);
+    http::reply websocket(const http::request& req, const target& t, const identity& me);
+    net::awaitable<http::reply> rpc(const http::request& req, const identity& me);
 
     services::job_service& service_;
     api_options options_;
+    const auth::authority& auth_;
+    const tasks::task_catalog& catalog_;
     watch_stats watch_stats_;
     output_frames output_frames_;
     std::map<unsigned, std::uint64_t> requests_;
     std::unique_ptr<acons_rpc> acons_;
 };
 
-/// The job owner for a connection: the Unix peer's user name, or "anonymous" (auth comes later).
-std::string owner_of(const http::peer& who);
+/// The Unix socket peer's user name (or "uid:N"); empty for TCP peers.
+std::optional<std::string> local_user(const http::peer& who);
 
 }  // namespace corral::proto

@@ -69,6 +69,8 @@ class watch_session {
     void subscribe(subscription s);
     /// Events (not output) of every job, including jobs submitted later.
     void subscribe_all() { all_jobs_ = true; }
+    /// Only `owner`'s jobs may be followed, and only theirs are in "all jobs" (a role without see_all).
+    void restrict_to(std::string owner) { only_owner_ = std::move(owner); }
 
     /// Serves a WebSocket until either side closes: subscribe/unsubscribe messages in, events out.
     net::awaitable<void> serve(http::message_channel& channel);
@@ -94,6 +96,7 @@ class watch_session {
     wire format_;
     int listener_ = 0;
     bool all_jobs_ = false;
+    std::optional<std::string> only_owner_;
     std::map<jobs::job_id, std::shared_ptr<follower>> followed_;
     std::deque<output_frames::frame> queue_;
     std::size_t queued_bytes_ = 0;

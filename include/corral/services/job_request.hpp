@@ -7,6 +7,10 @@
 
 namespace corral::services {
 
+/// The priorities a request may ask for (ASEXOR's scale: 0 runs first, 9 last).
+inline constexpr int min_priority = 0;
+inline constexpr int max_priority = 9;
+
 /// Limits on what a client may ask for in one job request.
 struct request_limits {
     std::size_t max_argv = 4096;

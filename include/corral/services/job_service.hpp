@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,12 +16,20 @@
 #include "corral/jobs/job_runner.hpp"
 #include "corral/jobs/job_table.hpp"
 #include "corral/proc/launcher.hpp"
+#include "corral/sched/scheduler.hpp"
+#include "corral/tasks/task_def.hpp"
 
 namespace corral::services {
 
 struct service_options {
-    /// Jobs running at once; 0 means the number of cores. Beyond it jobs wait in FIFO order.
+    /// Jobs running at once; 0 means the number of cores. Beyond it jobs wait by priority, then FIFO.
     unsigned concurrency = 0;
+    /// Per-group concurrency limits (`[jobs.groups]`).
+    std::map<std::string, unsigned, std::less<>> group_limits;
+    /// Jobs waiting at most; beyond it a submit fails with errc::queue_full. 0: no limit.
+    std::size_t max_queued = 100'000;
+    /// A task's result is parsed from at most this much of its stdout.
+    std::size_t max_result_bytes = 1 << 20;
     jobs::retention retention;
     /// Output defaults for every job: memory kept per job, spill directory, cap and policy.
     output::log_options output;
@@ -34,6 +41,12 @@ struct submit_request {
     jobs::job_spec spec;
     /// A repeated (owner, key) returns the first job instead of starting another.
     std::string idempotency_key;
+    /// A task's job: the task (its result parser makes the job's result) and its checked arguments.
+    const tasks::task_def* task = nullptr;
+    boost::json::object args;
+    /// A multi-step job: no process of its own; each step runs as a job of its own, one after another.
+    std::vector<submit_request> steps;
+    tasks::failure_policy on_failure = tasks::failure_policy::stop;
 };
 
 struct job_query {
@@ -58,8 +71,8 @@ struct service_stats {
 
 /**
  * The core API every adapter calls: submit, find, list, kill, stdin, wait, and job events. It owns
- * the job table, the runner and the FIFO scheduler (a global concurrency limit; priorities and groups
- * come with the scheduler issue), and it drains on shutdown.
+ * the job table, the runner and the scheduler (priorities, a global slot limit, group limits, a queue
+ * cap), and it drains on shutdown.
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only. It posts work to that executor, so destroy it only once
@@ -75,7 +88,8 @@ class job_service {
     ~job_service();
 
     /// Queues a job (it starts as soon as the caller yields, when a slot is free). Errors:
-    /// errc::invalid_state while draining; errc::invalid_argument when its output log cannot be made.
+    /// errc::invalid_state while shutting down; errc::queue_full; errc::invalid_argument when its
+    /// output log cannot be made.
     result_info<jobs::job*> submit(submit_request request);
     jobs::job* find(jobs::job_id id) { return table_.find(id); }
     job_page list(const job_query& query);
@@ -105,10 +119,15 @@ class job_service {
     /// Kills every job at once (the second signal).
     void force_stop();
     bool accepting() const { return accepting_; }
+    /// Drain mode (`true`): running jobs finish, nothing new starts; queued and newly submitted jobs
+    /// wait until it is turned off. Nothing is dropped.
+    void set_draining(bool draining);
+    bool draining() const { return draining_; }
 
-    std::size_t running() const { return running_; }
-    std::size_t queued() const;
-    unsigned concurrency() const { return concurrency_; }
+    std::size_t running() const { return scheduler_.running(); }
+    std::size_t queued() const { return scheduler_.queued(); }
+    unsigned concurrency() const { return scheduler_.slots(); }
+    const sched::scheduler& scheduler() const { return scheduler_; }
     const service_stats& stats() const { return stats_; }
     std::vector<jobs::job*> all() { return table_.list(); }
     proc::launcher& launcher() { return *launcher_; }
@@ -136,20 +155,33 @@ class job_service {
     void start_soon();
     void start_queued();
     net::awaitable<void> run(jobs::job& j);
+    /// Takes a queued job out of the scheduler (a kill or a shutdown before it started).
+    void unqueue(const jobs::job& j);
+    /// A finished task job gets its result from its stdout (a parse failure fails the job).
+    void make_result(jobs::job& j);
+    jobs::job& add_job(submit_request& request, std::unique_ptr<output::output_log> log);
+    /// Runs a multi-step job's steps in order (multi_step.cpp).
+    net::awaitable<void> run_steps(jobs::job& parent,
+                                   std::vector<submit_request> steps,
+                                   tasks::failure_policy policy);
+    result<void> stop_steps(jobs::job& parent);
 
     net::any_io_executor executor_;
     service_options options_;
-    unsigned concurrency_;
     std::unique_ptr<proc::launcher> launcher_;
     jobs::job_table table_;
     jobs::job_runner runner_;
     task_group tasks_;
-    std::deque<jobs::job_id> queue_;
-    std::size_t running_ = 0;
+    sched::scheduler scheduler_;
     bool accepting_ = true;
+    bool draining_ = false;
     bool start_posted_ = false;
     std::map<std::pair<std::string, std::string>, jobs::job_id> idempotency_;
     std::unordered_map<jobs::job_id, std::chrono::steady_clock::time_point> starting_;
+    /// Task jobs not finished yet, for their result parser.
+    std::unordered_map<jobs::job_id, const tasks::task_def*> task_of_;
+    /// Multi-step jobs running: the step running now (0 between steps).
+    std::unordered_map<jobs::job_id, jobs::job_id> current_step_;
     std::map<int, listener> listeners_;
     int next_listener_ = 1;
     async_event finished_;

@@ -1,0 +1,63 @@
+#include "corral/auth/access.hpp"
+
+#include <fmt/format.h>
+
+namespace corral::auth {
+namespace {
+
+error_info forbidden(const identity& who, std::string what) {
+    return {errc::forbidden, fmt::format("role '{}' ({}) may not {}", who.role->name, who.user, what)};
+}
+
+result_info<void> check_steps(const identity& who, const services::submit_request& r) {
+    if (r.task && !who.role->may_run_task(r.task->name)) {
+        return forbidden(who, fmt::format("run task '{}'", r.task->name));
+    }
+    for (const auto& step : r.steps) {
+        if (auto ok = check_steps(who, step); !ok) {
+            return ok;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+result_info<void> check_submit(const identity& who,
+                               const services::submit_request& request,
+                               bool priority_given) {
+    if (!request.task && request.steps.empty() && !who.role->commands && !who.role->admin) {
+        return forbidden(who, "run commands, only tasks");
+    }
+    if (priority_given && !who.role->set_priority && !who.role->admin) {
+        return forbidden(who, fmt::format("choose a priority (its jobs run at {})", who.role->priority));
+    }
+    return check_steps(who, request);
+}
+
+result_info<void> check_see(const identity& who, const jobs::job& j) {
+    if (j.owner == who.user || sees_all(who)) {
+        return {};
+    }
+    return forbidden(who, fmt::format("see job {} of {}", j.id, j.owner));
+}
+
+result_info<void> check_control(const identity& who, const jobs::job& j) {
+    if (j.owner == who.user || who.role->kill_all || who.role->admin) {
+        return {};
+    }
+    return forbidden(who, fmt::format("act on job {} of {}", j.id, j.owner));
+}
+
+result_info<void> check_admin(const identity& who) {
+    if (who.role->admin) {
+        return {};
+    }
+    return forbidden(who, "administer the queue");
+}
+
+bool sees_all(const identity& who) {
+    return who.role->see_all || who.role->admin;
+}
+
+}  // namespace corral::auth

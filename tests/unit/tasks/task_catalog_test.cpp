@@ -1,0 +1,112 @@
+#include "corral/tasks/task_catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "corral/tasks/result_parser.hpp"
+
+namespace corral::tasks {
+namespace {
+
+namespace json = boost::json;
+using words = std::vector<std::string>;
+
+task_def date_task() {
+    task_def t;
+    t.name = "date";
+    t.command = {"date", "{utc}", "{format}"};
+    arg_def format{.name = "format", .prefix = "+", .default_value = json::value("%x")};
+    arg_def utc{.name = "utc", .type = arg_type::boolean, .style = arg_style::flag_switch, .flag = "-u"};
+    t.args = {format, utc};
+    return t;
+}
+
+json::object valid(const task_def& t, const json::object& args) {
+    auto r = task_catalog::validate(t, args);
+    EXPECT_TRUE(r) << r.error().what();
+    return r ? *r : json::object{};
+}
+
+TEST(TaskCatalog, ExpandsATemplateWithSwitchesAndPrefixes) {
+    const auto t = date_task();
+    EXPECT_EQ(task_catalog::expand(t, valid(t, {{"utc", true}, {"format", "%Y"}})),
+              (words{"date", "-u", "+%Y"}));
+    EXPECT_EQ(task_catalog::expand(t, valid(t, {{"utc", false}})), (words{"date", "+%x"}));
+}
+
+TEST(TaskCatalog, AppendsArgumentsInEveryStyleAndKeepsFalsyValues) {
+    task_def t{.name = "x", .command = {"prog"}};
+    t.args = {{.name = "n", .type = arg_type::integer},
+              {.name = "s", .style = arg_style::option, .flag = "--name"},
+              {.name = "e", .style = arg_style::option_equals, .flag = "--level"},
+              {.name = "empty"}};
+    const auto args = valid(t, {{"n", 0}, {"s", "jan"}, {"e", "0"}, {"empty", ""}});
+    EXPECT_EQ(task_catalog::expand(t, args), (words{"prog", "0", "--name", "jan", "--level=0", ""}));
+}
+
+TEST(TaskCatalog, ReportsEveryBadArgumentByName) {
+    task_def t{.name = "x", .command = {"prog"}};
+    t.args = {{.name = "n", .type = arg_type::integer, .required = true, .min = 1, .max = 10},
+              {.name = "mode", .type = arg_type::choice, .choices = {"fast", "slow"}},
+              {.name = "id", .type = arg_type::pattern, .pattern = "[a-z]+"},
+              {.name = "file", .type = arg_type::path, .within = "/srv/data"},
+              {.name = "word"}};
+    t.args[2].compiled = std::make_shared<const std::regex>("[a-z]+");
+    auto r = task_catalog::validate(t,
+                                    {{"n", 11},
+                                     {"mode", "warp"},
+                                     {"id", "A1"},
+                                     {"file", "../etc/passwd"},
+                                     {"word", "-rf"},
+                                     {"bogus", 1}});
+    ASSERT_FALSE(r);
+    const auto text = r.error().what();
+    for (const auto* expected : {"bogus: unknown argument",
+                                 "n: 11 is out of range",
+                                 "mode: must be one of fast, slow",
+                                 "id: 'A1' does not match",
+                                 "file: must be inside /srv/data",
+                                 "word: '-rf' must not begin with '-'"}) {
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << " in: " << text;
+    }
+    EXPECT_NE(task_catalog::validate(t, {}).error().what().find("n: required"), std::string::npos);
+    EXPECT_EQ(valid(t, {{"n", "7"}}).at("n"), 7)
+        << "numbers may come as strings (ASEXOR's clients send them)";
+}
+
+TEST(TaskCatalog, BindsPositionalValuesInDeclaredOrder) {
+    const auto t = date_task();
+    auto bound = task_catalog::bind(t, json::array{"%H"}, {{"utc", true}});
+    ASSERT_TRUE(bound);
+    EXPECT_EQ(bound->at("format"), "%H");
+    EXPECT_FALSE(task_catalog::bind(t, json::array{1, 2, 3}, {}));
+}
+
+TEST(TaskCatalog, CheckedWholeAtCreation) {
+    task_def multi{.name = "m", .steps = {{"date", {}}, {"missing", {}}, {"date", {{"nope", 1}}}}};
+    auto c = task_catalog::create({date_task(), date_task(), multi});
+    ASSERT_FALSE(c);
+    const auto text = c.error().what();
+    EXPECT_NE(text.find("'date' is defined twice"), std::string::npos) << text;
+    EXPECT_NE(text.find("step 2: 'missing' is not a single-step task"), std::string::npos) << text;
+    EXPECT_NE(text.find("step 3: nope: unknown argument"), std::string::npos) << text;
+}
+
+TEST(ResultParser, TextJsonRegexAndTable) {
+    EXPECT_EQ(*parse_result({.kind = result_kind::text}, "  hello\n"), json::value("hello"));
+    EXPECT_EQ(*parse_result({.kind = result_kind::json}, R"({"a": [1]})"), json::parse(R"({"a": [1]})"));
+    EXPECT_FALSE(parse_result({.kind = result_kind::json}, "{oops"));
+    result_parser re{.kind = result_kind::regex,
+                     .pattern = R"((\d+) ms)",
+                     .compiled = std::make_shared<const std::regex>(R"((\d+) ms)"),
+                     .fields = {"ms"}};
+    EXPECT_EQ(*parse_result(re, "took 42 ms\n"), (json::object{{"ms", "42"}}));
+    EXPECT_FALSE(parse_result(re, "no timing"));
+    auto table = parse_result({.kind = result_kind::table}, "NAME  SIZE\na     1\nb     22\n");
+    ASSERT_TRUE(table);
+    EXPECT_EQ(*table, json::parse(R"([{"name": "a", "size": "1"}, {"name": "b", "size": "22"}])"));
+}
+
+}  // namespace
+}  // namespace corral::tasks
