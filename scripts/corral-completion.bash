@@ -1,14 +1,14 @@
 # bash completion for corral. Load it with: source scripts/corral-completion.bash
 _corral() {
     local cur=${COMP_WORDS[COMP_CWORD]}
-    local commands="run submit ls show tail kill wait stdin exec version help"
+    local commands="run submit ls show tail kill wait stdin tasks queue audit exec version help"
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
         return
     fi
     local cmd=${COMP_WORDS[1]}
     local common="--help --json --socket --url --token --token-file"
-    local job="--shell --cwd --env --unset --clear-env --stdin --timeout --stop-plan --merge --pty --output-cap --cap-policy --label --key"
+    local job="--shell --cwd --env --unset --clear-env --stdin --timeout --stop-plan --merge --pty --output-cap --cap-policy --label --key --priority --task"
     case "$cmd" in
         run) opts="$common $job --on-interrupt" ;;
         submit) opts="$common $job" ;;
@@ -18,6 +18,9 @@ _corral() {
         kill) opts="$common --signal --stop-plan" ;;
         wait) opts="$common --all --timeout --quiet" ;;
         stdin) opts="$common --close" ;;
+        tasks) opts="$common --names" ;;
+        queue) opts="$common --drain --resume" ;;
+        audit) opts="$common --job --last" ;;
         *) opts="" ;;
     esac
     case "${COMP_WORDS[COMP_CWORD - 1]}" in
@@ -26,9 +29,12 @@ _corral() {
         --cap-policy) COMPREPLY=($(compgen -W "keep-newest stop" -- "$cur")); return ;;
         --stdin) COMPREPLY=($(compgen -W "none pipe" -f -- "$cur")); return ;;
         --cwd | --socket | --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --task) COMPREPLY=($(compgen -W "$(corral tasks --names 2>/dev/null)" -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    elif [[ " ${COMP_WORDS[*]} " == *" --task "* ]]; then
+        return  # a task's KEY=VALUE arguments: `corral tasks` lists them
     elif [ "$cmd" = run ] || [ "$cmd" = submit ] || [ "$cmd" = exec ]; then
         COMPREPLY=($(compgen -c -- "$cur"))
     fi

@@ -9,7 +9,7 @@ packages=(
     # libraries (DESIGN.md §6)
     libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
     libfmt-dev libspdlog-dev
-    libboost-url1.81-dev libssl-dev libtomlplusplus-dev
+    libboost-url1.81-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     curl openssl            # real HTTP/TLS clients and certificates in the integration tests

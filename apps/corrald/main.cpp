@@ -30,6 +30,8 @@ constexpr std::string_view usage = R"(usage: corrald run [-c FILE]     run the d
 
 With no configuration corrald serves HTTP on 127.0.0.1:8470 and the CLI's Unix socket in its state
 directory ($XDG_STATE_HOME/corral, ~/.local/state/corral, or /var/lib/corral for root).
+Jobs, task runs and an audit trail are kept in corral.db there, each job's output in output/<id>.out:
+a restart resumes queued jobs in order ([store] in docs/config.md).
 Any key can be overridden from the environment: CORRAL_<SECTION>__<KEY>=value, for example
 CORRAL_JOBS__CONCURRENCY=8 or CORRAL_WEB__LISTEN=127.0.0.1:9000. docs/config.md lists every key.
 SIGINT/SIGTERM stop it gracefully (running jobs get pod.stop_wait); a second signal stops it now.
@@ -45,13 +47,20 @@ void setup_logging(const std::string& level) {
 
 void print_plan(const pod::daemon_config& c) {
     fmt::print("state directory: {}\n", c.state_dir);
-    fmt::print("1 jobs: concurrency {}, stop wait {}\n",
+    int id = 1;
+    if (c.storage == pod::store_backend::sqlite) {
+        fmt::print(
+            "{} store: SQLite {} (sync {})\n", id++, c.store.path, c.store.full_sync ? "full" : "normal");
+    } else {
+        fmt::print("  store: memory only (nothing survives a restart)\n");
+    }
+    fmt::print("{} jobs: concurrency {}, stop wait {}\n",
+               id++,
                c.jobs.concurrency ? std::to_string(c.jobs.concurrency) : "= cores",
                c.stop_wait.count());
     fmt::print("  tasks: {}; auth: {}\n",
                c.catalog.all().size(),
                c.authority.enabled() ? "tokens" : "none (loopback and the Unix socket only)");
-    int id = 2;
     for (const auto& h : c.http) {
         fmt::print(
             "{} {}: {}{}\n", id++, h.label, h.listener.endpoint, h.listener.tls_cert.empty() ? "" : " (TLS)");
@@ -78,8 +87,20 @@ int run(const pod::daemon_config& c) {
         spdlog::error("cannot start the job service: {}", service.error().what());
         return 1;
     }
+    std::unique_ptr<store::sqlite_store> store;
+    if (c.storage == pod::store_backend::sqlite) {
+        auto opened = store::sqlite_store::open(io.get_executor(), c.store);
+        if (!opened) {
+            spdlog::error("cannot open the store: {}", opened.error().what());
+            return 1;
+        }
+        store = std::move(*opened);
+    }
     proto::api_router router(**service, c.api, c.authority, c.catalog);
     pod::pod p(io, c.stop_wait);
+    if (store) {
+        p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
+    }
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
     for (const auto& h : c.http) {
         p.add(h.label, std::make_unique<pod::http_component>(h.listener, router, router, **service));

@@ -33,6 +33,8 @@ class category final : public boost::system::error_category {
                 return "not allowed";
             case errc::task_not_found:
                 return "no such task";
+            case errc::store_failed:
+                return "the durable store failed";
         }
         return "unknown corral error";
     }

@@ -1,8 +1,16 @@
 #include "corral/jobs/job_table.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 namespace corral::jobs {
+namespace {
+
+std::uint64_t kept_bytes(const job& j) {
+    return j.log ? j.log->end_offset() - j.log->first_offset() : 0;
+}
+
+}  // namespace
 
 job& job_table::add(std::string owner,
                     job_spec spec,
@@ -21,6 +29,16 @@ job& job_table::add(std::string owner,
     jobs_.emplace(ref.id, std::move(j));
     notify(ref, job_event::queued);
     return ref;
+}
+
+void job_table::adopt(std::unique_ptr<job> j) {
+    const job_id id = j->id;
+    next_id_ = std::max(next_id_, id + 1);
+    if (is_finished(j->state)) {
+        finished_.insert(id);
+        finished_bytes_ += kept_bytes(*j);
+    }
+    jobs_[id] = std::move(j);
 }
 
 job* job_table::find(job_id id) {
@@ -48,6 +66,7 @@ void job_table::notify(const job& j, job_event e) {
     }
     if (e == job_event::finished) {
         finished_.insert(j.id);
+        finished_bytes_ += kept_bytes(j);
         evict();
     }
 }
@@ -55,12 +74,22 @@ void job_table::notify(const job& j, job_event e) {
 std::size_t job_table::evict(clock::time_point now) {
     std::size_t evicted = 0;
     auto erase = [&](std::set<job_id>::iterator it) {
-        jobs_.erase(*it);
+        auto found = jobs_.find(*it);
+        if (on_evict_) {
+            on_evict_(*found->second);
+        }
+        finished_bytes_ -= kept_bytes(*found->second);
+        jobs_.erase(found);
         ++evicted;
         return finished_.erase(it);
     };
     // By count, oldest first (ids grow with time): usually just the one job past the limit.
     for (auto it = finished_.begin(); it != finished_.end() && finished_.size() > retention_.max_finished;) {
+        it = find(*it)->pins == 0 ? erase(it) : std::next(it);
+    }
+    // By output kept, oldest first.
+    for (auto it = finished_.begin(); it != finished_.end() && retention_.max_output_bytes != 0 &&
+                                      finished_bytes_ > retention_.max_output_bytes;) {
         it = find(*it)->pins == 0 ? erase(it) : std::next(it);
     }
     // By age: a pass over the finished jobs, at most once a second.

@@ -47,19 +47,45 @@ struct output_log::chunk {
 
 result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor,
                                                             log_options options) {
-    std::unique_ptr<output_log> log(new output_log(std::move(executor), std::move(options)));
-    const auto& o = log->options_;
-    // A named file is made now, so a bad path fails the submit. An anonymous one only when output
-    // first outgrows memory_limit: most jobs never spill, and a file per job is a filesystem
-    // round trip on the daemon's thread for each of them.
-    if (!o.spill_file.empty()) {
-        log->file_ = ::open(o.spill_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (log->file_ < 0) {
-            return error_info{
-                make_error_code(errc::invalid_argument),
-                fmt::format("cannot create output spill file '{}': {}", o.spill_file, std::strerror(errno))};
-        }
+    // Spill files, named or anonymous, are made only when first needed (output outgrows memory_limit,
+    // or a named log is closed with output in it): most jobs print little or nothing, and a file per
+    // job is a filesystem round trip on the daemon's thread, and an open descriptor per queued job.
+    return std::unique_ptr<output_log>(new output_log(std::move(executor), std::move(options)));
+}
+
+result_info<std::unique_ptr<output_log>> output_log::reopen(net::any_io_executor executor,
+                                                            const std::string& file,
+                                                            std::uint64_t first_offset,
+                                                            std::uint64_t file_pos) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("cannot open output file '{}': {}", file, std::strerror(errno))};
     }
+    std::unique_ptr<output_log> log(new output_log(std::move(executor), {.spill_file = file}));
+    log->end_ = log->dropped_ = first_offset;
+    // The index: each record's header says its length; records are grouped into chunks left on file.
+    std::uint64_t pos = file_pos;
+    for (packed_header h; ::pread(fd, &h, sizeof h, static_cast<off_t>(pos)) == sizeof h;) {
+        if (h.source != static_cast<std::uint8_t>(stream::out) &&
+            h.source != static_cast<std::uint8_t>(stream::err)) {
+            spdlog::warn("output file '{}' is damaged at byte {}: reading stops there", file, pos);
+            break;
+        }
+        const std::size_t packed = header_size + h.length;
+        if (log->chunks_.empty() || log->chunks_.back().used + packed > chunk_size) {
+            log->chunks_.push_back({.start = log->end_, .file_pos = static_cast<std::int64_t>(pos)});
+        }
+        auto& c = log->chunks_.back();
+        c.used += packed;
+        c.bytes += h.length;
+        log->end_ += h.length;
+        pos += packed;
+    }
+    ::close(fd);
+    log->file_end_ = pos;
+    log->saved_ = true;
+    log->closed_ = true;
     return log;
 }
 
@@ -74,17 +100,23 @@ result_info<void> output_log::check_spill_dir(const std::string& dir) {
     return {};
 }
 
-bool output_log::open_spill_dir() {
-    if (file_ >= 0 || spill_failed_ || options_.spill_dir.empty()) {
+bool output_log::open_spill() {
+    if (file_ >= 0 || spill_failed_) {
         return file_ >= 0;
     }
-    file_ = ::open(options_.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    const bool named = !options_.spill_file.empty();
+    if (!named && options_.spill_dir.empty()) {
+        return false;
+    }
+    file_ = named ? ::open(options_.spill_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
+                  : ::open(options_.spill_dir.c_str(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
     if (file_ < 0) {
         spill_failed_ = true;
         spdlog::error(
-            "cannot create an output spill file in '{}' ({}): output beyond {} bytes in memory "
+            "cannot create an output spill file {} '{}' ({}): output beyond {} bytes in memory "
             "is dropped once no reader needs it",
-            options_.spill_dir,
+            named ? "named" : "in",
+            named ? options_.spill_file : options_.spill_dir,
             std::strerror(errno),
             options_.memory_limit);
     }
@@ -178,7 +210,7 @@ void output_log::enforce_limits() {
         }
     }
     while (memory_bytes_ > options_.memory_limit && chunks_.size() > 1) {
-        if (open_spill_dir()) {
+        if (open_spill()) {
             if (!spill_oldest()) {
                 break;
             }
@@ -233,19 +265,12 @@ net::awaitable<void> output_log::wait_writable() {
 
 void output_log::close() {
     closed_ = true;
-    if (file_ >= 0 && !options_.spill_file.empty()) {
-        for (auto& c : chunks_) {
-            if (c.data && c.file_pos < 0 && c.used > 0 &&
-                ::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) ==
-                    static_cast<ssize_t>(c.used)) {
-                c.file_pos = static_cast<std::int64_t>(file_end_);
-                file_end_ += c.used;
-            }
-        }
+    if (!options_.spill_file.empty() && end_ > dropped_ && open_spill()) {
+        save_to_file();
     }
     // A finished job keeps only what it printed: the last chunk's unused room is given back (all of
     // it when the job printed nothing), so thousands of kept jobs cost their output, not their chunks.
-    if (!chunks_.empty() && chunks_.back().data && chunks_.back().capacity > chunks_.back().used) {
+    if (!saved_ && !chunks_.empty() && chunks_.back().data && chunks_.back().capacity > chunks_.back().used) {
         auto& c = chunks_.back();
         if (c.used == 0) {
             memory_bytes_ -= c.capacity;
@@ -262,6 +287,42 @@ void output_log::close() {
     space_signal_.cancel();
 }
 
+void output_log::save_to_file() {
+    // The whole output goes to the named file, and memory keeps none of it: the file is what outlives
+    // the daemon, and thousands of finished jobs then cost no memory for their output.
+    bool ok = true;
+    for (auto& c : chunks_) {
+        if (c.data && c.file_pos < 0 && c.used > 0) {
+            if (::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) !=
+                static_cast<ssize_t>(c.used)) {
+                spdlog::error("cannot write output file '{}': {}", options_.spill_file, std::strerror(errno));
+                ok = false;
+                break;
+            }
+            c.file_pos = static_cast<std::int64_t>(file_end_);
+            file_end_ += c.used;
+        }
+    }
+    if (!ok) {
+        return;  // memory keeps what the file could not take
+    }
+    for (auto& c : chunks_) {
+        if (c.data) {
+            memory_bytes_ -= c.capacity;
+            c.data.reset();
+        }
+    }
+    ::close(file_);
+    file_ = -1;
+    saved_ = true;
+}
+
+std::uint64_t output_log::first_file_pos() const {
+    return chunks_.empty() || chunks_.front().file_pos < 0
+               ? file_end_
+               : static_cast<std::uint64_t>(chunks_.front().file_pos);
+}
+
 read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
     read_result r;
     const std::uint64_t first = first_offset();
@@ -276,18 +337,27 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
     auto it = std::upper_bound(
         chunks_.begin(), chunks_.end(), from, [](std::uint64_t v, const chunk& c) { return v < c.start; });
     --it;
+    // A saved log's chunks are all on file; its descriptor was closed with the log, so open it for
+    // this read (one open per read, not one descriptor per finished job).
+    int fd = file_;
+    if (fd < 0 && saved_) {
+        fd = ::open(options_.spill_file.c_str(), O_RDONLY | O_CLOEXEC);
+    }
     for (std::size_t budget = max_bytes; it != chunks_.end() && budget > 0; ++it) {
-        read_chunk(*it, budget, r);
+        read_chunk(*it, fd, budget, r);
+    }
+    if (fd >= 0 && fd != file_) {
+        ::close(fd);
     }
     return r;
 }
 
-void output_log::read_chunk(const chunk& c, std::size_t& budget, read_result& out) const {
+void output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const {
     std::unique_ptr<char[]> loaded;
     const char* data = c.data.get();
     if (data == nullptr) {
         loaded.reset(new char[c.used]);
-        if (file_ < 0 || ::pread(file_, loaded.get(), c.used, c.file_pos) != static_cast<ssize_t>(c.used)) {
+        if (fd < 0 || ::pread(fd, loaded.get(), c.used, c.file_pos) != static_cast<ssize_t>(c.used)) {
             return;
         }
         data = loaded.get();

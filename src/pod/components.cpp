@@ -3,11 +3,38 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/this_coro.hpp>
 
 #include "corral/proc/launcher.hpp"
 
 namespace corral::pod {
+
+net::awaitable<void> store_component::start() {
+    service_.set_journal(&store_);
+    auto loaded = store_.take_loaded();
+    report_ = service_.restore(std::move(loaded.jobs), loaded.next_id, [this](std::string_view name) {
+        return catalog_.find(name);
+    });
+    co_return;
+}
+
+net::awaitable<void> store_component::stop(std::chrono::steady_clock::time_point) {
+    // The jobs have stopped (this component stops last): their final records are queued; commit them.
+    auto flushed = co_await store_.flush();
+    if (!flushed) {
+        spdlog::error("{}", flushed.error().what());
+    }
+}
+
+std::string store_component::describe() const {
+    return fmt::format("SQLite {}: {} queued job(s) resume, {} lost{}, {} kept",
+                       store_.options().path,
+                       report_.resumed,
+                       report_.lost,
+                       report_.killed ? fmt::format(" ({} leftover process(es) killed)", report_.killed) : "",
+                       report_.kept);
+}
 
 net::awaitable<void> jobs_component::start() {
     co_return;

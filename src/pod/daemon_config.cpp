@@ -37,7 +37,7 @@ toml::node_view<toml::node> parse_env_value(const std::string& name,
     return holder["v"];
 }
 
-/// Applies CORRAL_SECTION__KEY overrides whose section is `pod`, `jobs`, `api`, or an http label.
+/// Applies CORRAL_SECTION__KEY overrides whose section is `pod`, `jobs`, `api`, `store`, or an http label.
 void apply_env(toml::table& root,
                const std::map<std::string, std::string>& env,
                bool components,
@@ -49,7 +49,8 @@ void apply_env(toml::table& root,
         }
         const auto section_name = normalize_label(name.substr(7, sep - 7));
         const auto key = normalize_label(name.substr(sep + 2));
-        const bool top = section_name == "pod" || section_name == "jobs" || section_name == "api";
+        const bool top = section_name == "pod" || section_name == "jobs" || section_name == "api" ||
+                         section_name == "store";
         if (top == components) {
             continue;
         }
@@ -71,9 +72,10 @@ void apply_env(toml::table& root,
         if (!target) {
             p.add(toml::source_region{},
                   name,
-                  fmt::format("no section or http component labelled '{}' (sections: pod, jobs, api; or an "
-                              "[[http]] label)",
-                              section_name));
+                  fmt::format(
+                      "no section or http component labelled '{}' (sections: pod, jobs, api, store; or an "
+                      "[[http]] label)",
+                      section_name));
             continue;
         }
         toml::table holder;
@@ -93,6 +95,16 @@ void read_pod(toml::table& root, daemon_config& c, problems& p) {
               {"info", std::string("info")},
               {"warn", std::string("warn")},
               {"error", std::string("error")}});
+    s.finish();
+}
+
+void read_store(toml::table& root, daemon_config& c, problems& p) {
+    section s(root["store"].as_table(), "store", p);
+    s.choice("backend", c.storage, {{"sqlite", store_backend::sqlite}, {"memory", store_backend::memory}});
+    s.string("path", c.store.path);
+    s.choice("sync", c.store.full_sync, {{"normal", false}, {"full", true}});
+    s.integer("max_batch", c.store.max_batch, 1, 1'000'000);
+    s.integer("max_audit", c.store.max_audit, 0, 100'000'000);
     s.finish();
 }
 
@@ -124,6 +136,7 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
     if (max_age.count() > 0) {
         j.retention.max_age = max_age;
     }
+    s.size("max_output_kept", j.retention.max_output_bytes);
     s.size("memory_per_job", j.output.memory_limit);
     s.size("output_cap", c.api.job_defaults.output.cap);
     s.choice("output_policy",
@@ -237,11 +250,11 @@ result_info<daemon_config> load_config(const std::string& path,
     }
     problems p;
     for (const auto& [key, node] : root) {
-        if (key != "pod" && key != "jobs" && key != "api" && key != "http" && key != "auth" &&
-            key != "task") {
+        if (key != "pod" && key != "jobs" && key != "api" && key != "store" && key != "http" &&
+            key != "auth" && key != "task") {
             p.add(node.source(),
                   key.str(),
-                  "unknown section (sections: pod, jobs, api, auth, [[http]], [[task]])");
+                  "unknown section (sections: pod, jobs, api, store, auth, [[http]], [[task]])");
         }
     }
     apply_env(root, env, false, p);
@@ -259,12 +272,19 @@ result_info<daemon_config> load_config(const std::string& path,
     }
     apply_env(root, env, true, p);
     read_jobs(root, c, p);
+    read_store(root, c, p);
     read_api(root, c, p);
     read_http(root, c, p);
     auto task_defs = read_tasks(root, p);
     const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
     auto auth_options = read_auth(root, config_dir, p);
     c.jobs.output.spill_dir = c.state_dir + "/output";
+    if (c.store.path.empty()) {
+        c.store.path = c.state_dir + "/corral.db";
+    } else if (!config_dir.empty() && std::filesystem::path(c.store.path).is_relative()) {
+        c.store.path = (std::filesystem::path(config_dir) / c.store.path).string();
+    }
+    c.store.output_dir = c.jobs.output.spill_dir;
     if (!p.empty()) {
         return error_info{errc::invalid_argument, p.text()};
     }

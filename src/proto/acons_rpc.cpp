@@ -270,7 +270,7 @@ json::value acons_rpc::flush_lines(const auth::identity& me, const json::value& 
 
 json::value acons_rpc::kill(const auth::identity& me, const json::value& client_id) {
     if (auto* t = find(me, client_id)) {
-        (void)service_.kill(t->pin.get(), std::nullopt, std::nullopt);
+        (void)service_.kill(t->pin.get(), std::nullopt, std::nullopt, me.user);
     }
     return nullptr;
 }

@@ -1,4 +1,7 @@
-// api_router's routes for tasks and the queue, and how it learns who is calling and what they submit.
+// api_router's routes for tasks, the queue and the audit trail; how it learns who is calling and what they
+// submit; and how it makes a submission durable before acknowledging it.
+
+#include <charconv>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -73,12 +76,85 @@ http::reply api_router::tasks() const {
     return json_reply(http::status::ok, {{"tasks", std::move(list)}});
 }
 
+std::optional<std::uint64_t> to_number(std::string_view text) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<std::uint64_t> number_param(const target& t,
+                                          std::string_view key,
+                                          std::uint64_t fallback,
+                                          std::uint64_t min,
+                                          std::uint64_t max,
+                                          std::string& error) {
+    auto text = t.param(key);
+    if (!text) {
+        return fallback;
+    }
+    auto n = to_number(*text);
+    if (!n || *n < min || *n > max) {
+        error = fmt::format(
+            "query parameter {}: expected a whole number from {} to {}, got '{}'", key, min, max, *text);
+        return std::nullopt;
+    }
+    return n;
+}
+
+net::awaitable<http::reply> api_router::durable(http::reply r) {
+    if (r.head.result_int() / 100 != 2) {
+        co_return r;
+    }
+    auto flushed = co_await service_.flush();
+    if (!flushed) {
+        co_return error_reply(
+            http::status::service_unavailable,
+            "store_failed",
+            fmt::format("the job was accepted but could not be recorded: {}", flushed.error().what()));
+    }
+    co_return r;
+}
+
+net::awaitable<http::reply> api_router::audit(const target& t, const identity& me) {
+    if (auto allowed = auth::check_admin(me); !allowed) {
+        co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
+    }
+    std::string error;
+    auto job = number_param(t, "job", 0, 0, UINT64_MAX, error);
+    auto limit = number_param(t, "limit", 100, 1, 1000, error);
+    auto before = number_param(t, "before", 0, 0, INT64_MAX, error);
+    if (!job || !limit || !before) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    auto page = co_await service_.audit_trail(*job, *limit, static_cast<std::int64_t>(*before));
+    if (!page) {
+        const bool none = page.error().code == errc::unsupported;
+        co_return error_reply(none ? http::status::not_found : http::status::service_unavailable,
+                              none ? "no_store" : "store_failed",
+                              page.error().what());
+    }
+    json::array entries;
+    for (const auto& e : page->entries) {
+        entries.push_back(json::object{{"time", jobs::format_time(e.time)},
+                                       {"actor", e.actor},
+                                       {"action", e.action},
+                                       {"job", e.job},
+                                       {"detail", e.detail}});
+    }
+    json::object body{{"entries", std::move(entries)}};
+    body["next"] = page->next ? json::value(page->next) : json::value(nullptr);
+    co_return json_reply(http::status::ok, body);
+}
+
 http::reply api_router::queue(const http::request&, const identity& me, std::string_view action) {
     if (action == "drain" || action == "resume") {
         if (auto allowed = auth::check_admin(me); !allowed) {
             return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
         }
-        service_.set_draining(action == "drain");
+        service_.set_draining(action == "drain", me.user);
     } else if (!action.empty()) {
         return error_reply(http::status::not_found,
                            "not_found",

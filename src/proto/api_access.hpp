@@ -2,11 +2,26 @@
 
 // Shared by api_router.cpp and api_access.cpp.
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "corral/auth/authority.hpp"
 #include "corral/net/http_types.hpp"
 #include "corral/proto/http_replies.hpp"
 
 namespace corral::proto {
+
+std::optional<std::uint64_t> to_number(std::string_view text);
+/// A numeric query parameter within [min, max] (`fallback` when absent); `error` says which and why
+/// when it is not a number in range.
+std::optional<std::uint64_t> number_param(const target& t,
+                                          std::string_view key,
+                                          std::uint64_t fallback,
+                                          std::uint64_t min,
+                                          std::uint64_t max,
+                                          std::string& error);
 
 /// The caller: a bearer token (header, or `?token=` for browsers), else the Unix socket peer.
 result_info<auth::identity> identify(const http::request& req,

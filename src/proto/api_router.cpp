@@ -22,35 +22,6 @@ namespace {
 namespace json = boost::json;
 namespace field = boost::beast::http;
 
-std::optional<std::uint64_t> to_number(std::string_view text) {
-    std::uint64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size()) {
-        return std::nullopt;
-    }
-    return n;
-}
-
-/// A numeric query parameter within [min, max]; `error` says which and why when it is not.
-std::optional<std::uint64_t> number_param(const target& t,
-                                          std::string_view key,
-                                          std::uint64_t fallback,
-                                          std::uint64_t min,
-                                          std::uint64_t max,
-                                          std::string& error) {
-    auto text = t.param(key);
-    if (!text) {
-        return fallback;
-    }
-    auto n = to_number(*text);
-    if (!n || *n < min || *n > max) {
-        error = fmt::format(
-            "query parameter {}: expected a whole number from {} to {}, got '{}'", key, min, max, *text);
-        return std::nullopt;
-    }
-    return n;
-}
-
 std::optional<json::value> parse_json(std::string_view body, http::reply& error) {
     boost::system::error_code ec;
     json::parse_options opts;
@@ -185,8 +156,10 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     const auto method = req.method();
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 3 && s[2] == "jobs") {
-        if (method == http::verb::post)
-            co_return submit(req, me);
+        if (method == http::verb::post) {
+            auto submitted = submit(req, me);
+            co_return co_await durable(std::move(submitted));
+        }
         if (auto bad = only(http::verb::get))
             co_return *bad;
         co_return list(t, me);
@@ -194,12 +167,18 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
         if (auto bad = only(http::verb::post))
             co_return *bad;
-        co_return submit_batch(req, me);
+        auto submitted = submit_batch(req, me);
+        co_return co_await durable(std::move(submitted));
     }
     if (s.size() == 3 && s[2] == "tasks") {
         if (auto bad = only(http::verb::get))
             co_return *bad;
         co_return tasks();
+    }
+    if (s.size() == 3 && s[2] == "audit") {
+        if (auto bad = only(http::verb::get))
+            co_return *bad;
+        co_return co_await audit(t, me);
     }
     if (s[2] == "queue" && s.size() <= 4) {
         const std::string_view action = s.size() == 4 ? std::string_view(s[3]) : std::string_view();
@@ -257,7 +236,7 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
     if (s.size() == 4 && get)
         co_return job_reply(http::status::ok, *j);
     if (action == "kill" && post)
-        co_return kill(req, *j);
+        co_return kill(req, *j, me);
     if (action == "stdin" && post)
         co_return co_await write_stdin(req, t, id);
     if (action == "output" && get)
@@ -373,7 +352,7 @@ http::reply api_router::list(const target& t, const identity& me) {
         {{"jobs", std::move(items)}, {"next", page.next ? json::value(*page.next) : json::value(nullptr)}});
 }
 
-http::reply api_router::kill(const http::request& req, jobs::job& j) {
+http::reply api_router::kill(const http::request& req, jobs::job& j, const identity& me) {
     std::optional<int> signal;
     std::optional<proc::stop_plan> plan;
     if (!req.body().empty()) {
@@ -413,7 +392,7 @@ http::reply api_router::kill(const http::request& req, jobs::job& j) {
             }
         }
     }
-    auto r = service_.kill(j, signal, plan);
+    auto r = service_.kill(j, signal, plan, me.user);
     if (!r) {
         return error_reply(
             http::status::conflict,

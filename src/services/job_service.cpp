@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -36,6 +37,17 @@ bool matches(const jobs::job& j, const job_query& q) {
         auto it = j.spec.labels.find(kv.first);
         return it != j.spec.labels.end() && it->second == kv.second;
     });
+}
+
+// The command as the audit trail shows it.
+std::string describe_command(const jobs::job_spec& spec) {
+    auto text = spec.process.shell_command ? "sh -c " + *spec.process.shell_command
+                                           : fmt::format("{}", fmt::join(spec.process.argv, " "));
+    if (text.size() > 200) {
+        text.resize(200);
+        text += "...";
+    }
+    return text;
 }
 
 }  // namespace
@@ -94,12 +106,17 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     auto log_options = request.spec.output;
     log_options.memory_limit = options_.output.memory_limit;
     log_options.spill_dir = options_.output.spill_dir;
+    if (journal_) {  // the output goes to a file of its own that outlives the daemon
+        log_options.spill_file = journal_->output_file(table_.next_id());
+    }
     auto log = output::output_log::create(executor_, log_options);
     if (!log) {
         return log.error();
     }
     auto& j = add_job(request, std::move(*log));
+    audit(j.owner, "submit", j.id, j.task.empty() ? describe_command(j.spec) : "task " + j.task);
     if (!request.steps.empty()) {
+        record(j);
         // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
         tasks_.spawn(run_steps(j, std::move(request.steps), request.on_failure),
                      fmt::format("job {} steps", j.id));
@@ -109,6 +126,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     if (position) {  // it has room: checked above, and nothing ran in between
         j.queue_seq = position->seq;
     }
+    record(j);
     start_soon();
     return &j;
 }
@@ -122,6 +140,7 @@ jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output:
             j.task = request.task->name;
             j.args = std::move(request.args);
         }
+        j.idempotency_key = request.idempotency_key;
     };
     auto& j = table_.add(std::move(request.owner), std::move(request.spec), std::move(log), fill);
     ++stats_.submitted;
@@ -181,8 +200,9 @@ void job_service::unqueue(const jobs::job& j) {
     }
 }
 
-void job_service::set_draining(bool draining) {
+void job_service::set_draining(bool draining, std::string_view actor) {
     draining_ = draining;
+    audit(actor, draining ? "drain" : "resume", 0, {});
     spdlog::info(draining ? "draining: running jobs finish, queued and new ones wait"
                           : "resumed: queued jobs start");
     if (!draining) {
@@ -190,7 +210,18 @@ void job_service::set_draining(bool draining) {
     }
 }
 
-result<void> job_service::kill(jobs::job& j, std::optional<int> signal, std::optional<proc::stop_plan> plan) {
+result<void> job_service::kill(jobs::job& j,
+                               std::optional<int> signal,
+                               std::optional<proc::stop_plan> plan,
+                               std::string_view actor) {
+    if (!jobs::is_finished(j.state)) {
+        audit(actor,
+              "kill",
+              j.id,
+              signal ? fmt::format("signal {}", *signal)
+              : plan ? plan->to_string()
+                     : "");
+    }
     if (signal && j.state == jobs::job_state::running && j.process) {
         j.process->signal_tree(*signal);
         return {};
@@ -259,6 +290,9 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         ++stats_.finished[j.state];
         finished_.notify_all();
     }
+    if (e != jobs::job_event::queued) {  // a queued job is recorded by submit(), once it has its place
+        record(j);
+    }
     // A listener may remove itself (or another) while being called: iterate over a snapshot of ids.
     std::vector<int> ids;
     ids.reserve(listeners_.size());
@@ -299,6 +333,15 @@ void job_service::start_queued() {
 net::awaitable<void> job_service::run(jobs::job& j) {
     pin keep(*this, j);
     const std::string group = j.spec.group;
+    if (journal_) {
+        // At most once: the store knows the job was dispatched before its process can exist, so a
+        // crash in between leaves it `lost` after the restart, not queued to run a second time.
+        journal_->starting(j);
+        auto recorded = co_await journal_->flush();
+        if (!recorded) {
+            spdlog::error("job {} starts unrecorded: {}", j.id, recorded.error().what());
+        }
+    }
     co_await runner_.run(j);
     scheduler_.finished(group);
     start_queued();
@@ -307,7 +350,7 @@ net::awaitable<void> job_service::run(jobs::job& j) {
 net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
     accepting_ = false;
     for (const auto& q : scheduler_.snapshot(scheduler_.queued())) {
-        if (auto* j = table_.find(q.id)) {
+        if (auto* j = table_.find(q.id); j && !survives_restart(*j)) {
             unqueue(*j);
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);
         }
@@ -341,6 +384,9 @@ net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline) {
 void job_service::force_stop() {
     accepting_ = false;
     for (auto* j : table_.list()) {
+        if (survives_restart(*j)) {
+            continue;
+        }
         unqueue(*j);
         if (!jobs::is_finished(j->state)) {
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);

@@ -97,6 +97,17 @@ std::string daemon_process::default_config(const std::string& extra) {
 
 daemon_process::daemon_process(std::string config, std::map<std::string, std::string> env) {
     state_dir_ = make_temp_dir();
+    start(std::move(config), env);
+}
+
+daemon_process::daemon_process(std::string config,
+                               std::map<std::string, std::string> env,
+                               std::string state_dir)
+    : state_dir_(std::move(state_dir)), own_state_dir_(false) {
+    start(std::move(config), env);
+}
+
+void daemon_process::start(std::string config, const std::map<std::string, std::string>& env) {
     socket_ = state_dir_ + "/corral.sock";
     for (auto at = config.find("@STATE@"); at != std::string::npos; at = config.find("@STATE@")) {
         config.replace(at, 7, state_dir_);
@@ -141,8 +152,10 @@ daemon_process::~daemon_process() {
     if (reader_.joinable()) {
         reader_.join();
     }
-    std::error_code ec;
-    std::filesystem::remove_all(state_dir_, ec);
+    if (own_state_dir_) {
+        std::error_code ec;
+        std::filesystem::remove_all(state_dir_, ec);
+    }
 }
 
 void daemon_process::read_log(int fd) {

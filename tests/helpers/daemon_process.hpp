@@ -31,6 +31,9 @@ class daemon_process {
     /// Starts corrald with `config` (TOML; `@STATE@` is replaced by the state directory) and waits
     /// until it is ready. The web listener should be "127.0.0.1:0" so each test gets a free port.
     explicit daemon_process(std::string config, std::map<std::string, std::string> env = {});
+    /// The same in an existing state directory that outlives it: a restart of the daemon that ran
+    /// there before. The web listener may not keep its port; port() says the new one.
+    daemon_process(std::string config, std::map<std::string, std::string> env, std::string state_dir);
     ~daemon_process();
     daemon_process(const daemon_process&) = delete;
     daemon_process& operator=(const daemon_process&) = delete;
@@ -55,8 +58,10 @@ class daemon_process {
 
   private:
     void read_log(int fd);
+    void start(std::string config, const std::map<std::string, std::string>& env);
 
     std::string state_dir_;
+    bool own_state_dir_ = true;
     std::string socket_;
     pid_t pid_ = -1;
     unsigned short port_ = 0;

@@ -18,6 +18,8 @@ const std::string cli = CORRAL_CLI_PATH;
 
 class Cli : public ::testing::Test {
   protected:
+    explicit Cli(const std::string& extra_config = {})
+        : daemon_(daemon_process::default_config(extra_config)) {}
     void SetUp() override { ASSERT_TRUE(daemon_.ready()) << daemon_.log(); }
     void TearDown() override {
         if (HasFailure())
@@ -27,7 +29,7 @@ class Cli : public ::testing::Test {
         args.insert(args.begin(), cli);
         return run_program(args, {{"CORRAL_SOCKET", daemon_.socket_path()}}, input);
     }
-    daemon_process daemon_{daemon_process::default_config()};
+    daemon_process daemon_;
 };
 
 TEST_F(Cli, RunStreamsBothStreamsAndExitsWithTheJobStatus) {
@@ -115,6 +117,50 @@ TEST_F(Cli, WorksOverHttpWithUrl) {
         {cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "via-tcp\n");
+}
+
+class CliTasks : public Cli {
+  protected:
+    CliTasks()
+        : Cli("[[task]]\nname = \"say\"\ndescription = \"Prints its text\"\ncommand = [\"" + fake_child +
+              "\", \"print\", \"{text}\"]\n[[task.args]]\nname = \"text\"\nrequired = true\n") {}
+};
+
+TEST_F(CliTasks, TasksRunByNameAndTheQueueDrainsAndResumes) {
+    auto tasks = corral({"tasks"});
+    EXPECT_EQ(tasks.status, 0) << tasks.err;
+    EXPECT_NE(tasks.out.find("say - Prints its text"), std::string::npos) << tasks.out;
+    EXPECT_NE(tasks.out.find("text"), std::string::npos) << tasks.out;
+    EXPECT_EQ(corral({"tasks", "--names"}).out, "say\n");
+    auto run = corral({"run", "--task", "say", "text=hello there"});
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out, "hello there\n");
+    auto unknown = corral({"submit", "--task", "say", "txt=x"});
+    EXPECT_EQ(unknown.status, 125);
+    EXPECT_NE(unknown.err.find("unknown argument"), std::string::npos) << unknown.err;
+    auto mixed = corral({"submit", "--task", "say", "--cwd", "/tmp", "text=x"});
+    EXPECT_EQ(mixed.status, 2);
+    EXPECT_NE(mixed.err.find("--cwd cannot be used with --task"), std::string::npos) << mixed.err;
+
+    auto drain = corral({"queue", "--drain"});
+    EXPECT_EQ(drain.status, 0) << drain.err;
+    EXPECT_NE(drain.out.find("draining"), std::string::npos) << drain.out;
+    auto submitted = corral({"submit", "--task", "say", "text=later"});
+    ASSERT_EQ(submitted.status, 0) << submitted.err;
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    auto queue = corral({"queue"});
+    EXPECT_NE(queue.out.find(id + "    4"), std::string::npos) << queue.out;  // its id, then priority 4
+    EXPECT_NE(queue.out.find("say"), std::string::npos) << queue.out;
+    EXPECT_EQ(corral({"queue", "--resume"}).status, 0);
+    EXPECT_EQ(corral({"wait", id}).status, 0);
+    EXPECT_EQ(corral({"tail", id}).out, "later\n");
+    auto audit = boost::json::parse(corral({"audit", "--json", "--last", "3"}).out);
+    const auto& entries = audit.at("entries").as_array();
+    ASSERT_EQ(entries.size(), 3u);
+    EXPECT_EQ(entries[0].at("action"), "resume");
+    EXPECT_EQ(entries[1].at("action"), "submit");
+    EXPECT_EQ(entries[2].at("action"), "drain");
+    EXPECT_EQ(corral({"queue", "--drain", "--resume"}).status, 2);
 }
 
 }  // namespace

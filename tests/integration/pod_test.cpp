@@ -47,8 +47,14 @@ TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
     auto r = check_config(
         "", {{"CORRAL_WEB__LISTEN", "127.0.0.1:9999"}, {"CORRAL_POD__STATE_DIR", "/tmp/somewhere"}});
     EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("2 web: 127.0.0.1:9999"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("3 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1 store: SQLite /tmp/somewhere/corral.db (sync normal)"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("3 web: 127.0.0.1:9999"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("4 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
+    auto memory = check_config("[store]\nbackend = \"memory\"\n", {{"CORRAL_STORE__SYNC", "full"}});
+    EXPECT_EQ(memory.status, 0) << memory.err;
+    EXPECT_NE(memory.out.find("store: memory only"), std::string::npos) << memory.out;
+    EXPECT_NE(memory.out.find("1 jobs:"), std::string::npos) << memory.out;
     auto bad = check_config("", {{"CORRAL_NOPE__KEY", "1"}, {"CORRAL_JOBS__CONCURRENCY", "lots"}});
     EXPECT_EQ(bad.status, 2);
     EXPECT_NE(bad.err.find("CORRAL_NOPE__KEY: no section"), std::string::npos) << bad.err;

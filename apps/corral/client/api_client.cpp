@@ -157,4 +157,18 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
     co_return error_info{errc::invalid_state, "corrald closed the connection twice"};
 }
 
+net::awaitable<boost::json::value> call(api_client& c,
+                                        std::string_view method,
+                                        std::string target,
+                                        std::string body) {
+    auto r = co_await c.request(method, std::move(target), std::move(body));
+    if (!r) {
+        throw command_error{r.error().what()};
+    }
+    if (!r->ok()) {
+        throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
+    }
+    co_return r->json();
+}
+
 }  // namespace corral::cli

@@ -30,6 +30,24 @@ struct api_response {
     bool ok() const { return status >= 200 && status < 300; }
 };
 
+/// Exit statuses of the client commands.
+constexpr int usage_error = 2;
+constexpr int corral_failed = 125;
+
+/// A request failed, or corrald said no: the message for the user and the exit status.
+struct command_error {
+    std::string message;
+    int status = corral_failed;
+};
+
+class api_client;
+/// One request whose reply must be a success; its body as JSON. Throws command_error (status 1 for
+/// a 404, so `corral show 99` can be told from a daemon that is down).
+net::awaitable<boost::json::value> call(api_client& c,
+                                        std::string_view method,
+                                        std::string target,
+                                        std::string body = {});
+
 /**
  * A small HTTP/1.1 client for corrald's API over its Unix socket or TCP, keeping one connection
  * alive across requests and reconnecting once when the server closed it.

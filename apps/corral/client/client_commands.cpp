@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
+#include "client/admin_commands.hpp"
 #include "client/api_client.hpp"
 #include "client/client_options.hpp"
 #include "client/job_view.hpp"
@@ -29,34 +30,11 @@ namespace po = boost::program_options;
 namespace json = boost::json;
 using namespace boost::asio::experimental::awaitable_operators;
 
-constexpr int usage_error = 2;
-constexpr int corral_failed = 125;
-
-/// A request failed, or corrald said no: the message for the user and the exit status.
-struct command_error {
-    std::string message;
-    int status = corral_failed;
-};
-
 struct context {
     api_client& client;
     po::variables_map& vm;
     std::vector<std::string> rest;  // positional arguments (or the command)
 };
-
-net::awaitable<json::value> call(api_client& c,
-                                 std::string_view method,
-                                 std::string target,
-                                 std::string body = {}) {
-    auto r = co_await c.request(method, std::move(target), std::move(body));
-    if (!r) {
-        throw command_error{r.error().what()};
-    }
-    if (!r->ok()) {
-        throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
-    }
-    co_return r->json();
-}
 
 std::uint64_t job_id_arg(const std::string& text) {
     std::uint64_t id = 0;
@@ -368,6 +346,11 @@ constexpr command_spec commands[] = {
     {"stdin",
      "stdin ID [--close] [TEXT...]",
      "send TEXT (or corral's own stdin) to a job started with --stdin pipe"},
+    {"tasks",
+     "tasks [--names | --json]",
+     "list the predefined tasks and their arguments (submit one with --task NAME)"},
+    {"queue", "queue [--drain | --resume] [--json]", "show the queue; --drain stops starting jobs (admin)"},
+    {"audit", "audit [--job ID] [--last N] [--json]", "show who submitted, killed or drained what (admin)"},
 };
 
 po::options_description command_options(std::string_view name) {
@@ -401,6 +384,14 @@ po::options_description command_options(std::string_view name) {
                                                                                   "no progress line");
     } else if (name == "stdin") {
         d.add_options()("close", "close the job's stdin afterwards (EOF)");
+    } else if (name == "tasks") {
+        d.add_options()("names", "print only the task names, one per line (for scripts and completion)");
+    } else if (name == "queue") {
+        d.add_options()("drain", "finish running jobs, start nothing new (queued and new jobs wait)")(
+            "resume", "start queued jobs again");
+    } else if (name == "audit") {
+        d.add_options()("job", po::value<std::uint64_t>()->default_value(0), "only this job's entries")(
+            "last,n", po::value<std::size_t>()->default_value(20), "the newest N entries (at most 1000)");
     }
     d.add(connection_options());
     return d;
@@ -459,6 +450,19 @@ int client_command(const std::string& name, const std::vector<std::string>& args
             co_return co_await kill_jobs(ctx);
         if (name == "wait")
             co_return co_await wait_jobs(ctx);
+        if (name == "tasks")
+            co_return co_await list_tasks(client, vm->count("json") > 0, vm->count("names") > 0);
+        if (name == "queue") {
+            if (vm->count("drain") && vm->count("resume"))
+                throw command_error{"give --drain or --resume, not both", usage_error};
+            const std::string action = vm->count("drain") ? "drain" : vm->count("resume") ? "resume" : "";
+            co_return co_await show_queue(client, action, vm->count("json") > 0);
+        }
+        if (name == "audit")
+            co_return co_await show_audit(client,
+                                          (*vm)["job"].as<std::uint64_t>(),
+                                          (*vm)["last"].as<std::size_t>(),
+                                          vm->count("json") > 0);
         co_return co_await send_stdin(ctx);
     };
     net::co_spawn(io, body(), [&](std::exception_ptr e, int result) {

@@ -72,12 +72,75 @@ po::options_description job_options() {
         ("output-cap", po::value<std::string>()->value_name("SIZE"), "keep at most SIZE of output (10M, 1G)")
         ("cap-policy", po::value<std::string>()->value_name("POLICY"), "keep-newest or stop, when the cap is passed")
         ("label,l", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(), "label the job (repeatable)")
-        ("key", po::value<std::string>()->value_name("KEY"), "idempotency key: a repeated key returns the first job");
+        ("key", po::value<std::string>()->value_name("KEY"), "idempotency key: a repeated key returns the first job")
+        ("priority,p", po::value<int>()->value_name("N"), "queue priority 0-9, lower first (if your role may set it)")
+        ("task", po::value<std::string>()->value_name("NAME"),
+         "run the predefined task NAME; the words after the options are its arguments, KEY=VALUE");
     // clang-format on
     return d;
 }
 
+namespace {
+
+result_info<json::object> labels_of(const po::variables_map& vm) {
+    json::object labels;
+    for (const auto& kv :
+         vm.count("label") ? vm["label"].as<std::vector<std::string>>() : std::vector<std::string>{}) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return bad(fmt::format("--label '{}': expected KEY=VALUE", kv));
+        }
+        labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return labels;
+}
+
+// The options a task submission takes: the task defines everything else.
+result_info<json::object> task_request(const po::variables_map& vm, const std::vector<std::string>& words) {
+    for (const char* name : {"shell",
+                             "cwd",
+                             "env",
+                             "unset",
+                             "clear-env",
+                             "stdin",
+                             "timeout",
+                             "stop-plan",
+                             "merge",
+                             "pty",
+                             "output-cap",
+                             "cap-policy"}) {
+        if (vm.count(name)) {
+            return bad(fmt::format("--{} cannot be used with --task: the task defines how it runs", name));
+        }
+    }
+    json::object args;
+    for (const auto& word : words) {
+        auto eq = word.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return bad(
+                fmt::format("task argument '{}': expected KEY=VALUE ('corral tasks' lists them)", word));
+        }
+        args[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    json::object body{{"task", vm["task"].as<std::string>()}, {"args", std::move(args)}};
+    auto labels = labels_of(vm);
+    if (!labels)
+        return labels.error();
+    if (!labels->empty())
+        body["labels"] = std::move(*labels);
+    if (vm.count("priority"))
+        body["priority"] = vm["priority"].as<int>();
+    if (vm.count("key"))
+        body["idempotency_key"] = vm["key"].as<std::string>();
+    return body;
+}
+
+}  // namespace
+
 result_info<json::object> job_request(const po::variables_map& vm, const std::vector<std::string>& command) {
+    if (vm.count("task")) {
+        return task_request(vm, command);
+    }
     json::object body;
     if (vm.count("shell")) {
         if (!command.empty()) {
@@ -137,19 +200,15 @@ result_info<json::object> job_request(const po::variables_map& vm, const std::ve
         }
         body["output_policy"] = p == "stop" ? "stop_job" : "keep_newest";
     }
-    json::object labels;
-    for (const auto& kv :
-         vm.count("label") ? vm["label"].as<std::vector<std::string>>() : std::vector<std::string>{}) {
-        auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            return bad(fmt::format("--label '{}': expected KEY=VALUE", kv));
-        }
-        labels[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    if (!labels.empty())
-        body["labels"] = std::move(labels);
+    auto labels = labels_of(vm);
+    if (!labels)
+        return labels.error();
+    if (!labels->empty())
+        body["labels"] = std::move(*labels);
     if (vm.count("key"))
         body["idempotency_key"] = vm["key"].as<std::string>();
+    if (vm.count("priority"))
+        body["priority"] = vm["priority"].as<int>();
     return body;
 }
 

@@ -29,6 +29,8 @@ enum class errc {
     forbidden,
     /// No task with that name in the catalog.
     task_not_found,
+    /// The durable store could not read or write (disk full, permissions, a damaged database).
+    store_failed,
 };
 
 /// The "corral" error category.

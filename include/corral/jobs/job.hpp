@@ -65,6 +65,8 @@ struct job {
     boost::json::value result;
     /// Multi-step tasks: steps done / steps, after each step.
     std::optional<double> progress;
+    /// The submitter's idempotency key (empty: none); kept so a repeat finds the job after a restart.
+    std::string idempotency_key;
     /// Readers that must find this job after a suspension (watchers, long-polls) pin it: retention
     /// never evicts a pinned job, so a coroutine holding a pin can use the job and its log safely.
     int pins = 0;

@@ -15,10 +15,13 @@ namespace corral::jobs {
 /// What happened to a job, for observers (adapters map these to their wire formats).
 enum class job_event { queued, started, progress, finished };
 
-/// Keeps finished jobs by count (acons kept the last 100; so do we by default) and by age.
+/// Keeps finished jobs by count (acons kept the last 100; so do we by default), by age, and by the
+/// output they keep in total. The oldest go first.
 struct retention {
     std::size_t max_finished = 100;
     std::optional<std::chrono::seconds> max_age;
+    /// Output bytes kept by all finished jobs together; 0: no limit.
+    std::uint64_t max_output_bytes = 0;
 };
 
 /**
@@ -40,6 +43,12 @@ class job_table {
              job_spec spec,
              std::unique_ptr<output::output_log> log,
              const std::function<void(job&)>& fill = {});
+    /// Takes in a job read back from the store, with its id; later ids continue after `next_id`.
+    /// Observers are not told (nothing happened to it). A finished job counts toward retention.
+    void adopt(std::unique_ptr<job> j);
+    void reserve_ids(job_id next_id) { next_id_ = std::max(next_id_, next_id); }
+    /// The id the next add() assigns.
+    job_id next_id() const { return next_id_; }
     job* find(job_id id);
     const job* find(job_id id) const;
     /// Every job, oldest first.
@@ -49,6 +58,10 @@ class job_table {
     /// Called by the runner when a job changes; tells observers; applies retention on `finished`.
     void notify(const job& j, job_event e);
     void subscribe(observer o) { observers_.push_back(std::move(o)); }
+    /// Called with each job just before retention evicts it.
+    void on_evict(std::function<void(const job&)> f) { on_evict_ = std::move(f); }
+    /// Output bytes kept by the finished jobs.
+    std::uint64_t finished_output_bytes() const { return finished_bytes_; }
     /// Evicts finished jobs beyond the limits (the age limit is checked at most once a second);
     /// returns how many went.
     std::size_t evict(clock::time_point now = clock::now());
@@ -60,6 +73,8 @@ class job_table {
     clock::time_point last_age_sweep_{};
     job_id next_id_ = 1;
     std::vector<observer> observers_;
+    std::function<void(const job&)> on_evict_;
+    std::uint64_t finished_bytes_ = 0;
 };
 
 }  // namespace corral::jobs

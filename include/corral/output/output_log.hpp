@@ -25,7 +25,9 @@ enum class cap_policy {
 struct log_options {
     /// Memory kept for the newest output; older chunks go to the spill file, or are dropped without one.
     std::size_t memory_limit = 8 << 20;
-    /// Spill older output to this file (created or truncated, mode 0600) and keep it after close.
+    /// Spill older output to this file (created or truncated, mode 0600, when first needed) and, at
+    /// close, write all of the output there and keep none in memory: the file outlives the log, and
+    /// reopen() reads it back. A log that never had output makes no file.
     std::string spill_file;
     /// Or spill to an anonymous temporary file in this directory, made when output first outgrows
     /// memory_limit and gone when the log is destroyed. Check the directory once with check_spill_dir().
@@ -63,9 +65,17 @@ class output_log {
     static constexpr std::size_t chunk_size = 256 * 1024;  ///< the largest chunk (they start smaller)
     static constexpr std::size_t first_chunk_capacity = 4 * 1024;
 
-    /// Errors: errc::invalid_argument when the named spill file cannot be created (the message says why).
+    /// A new, empty log. (Spill files are made when first needed; a failure then is logged and the
+    /// log does without, so check the directory first with check_spill_dir().)
     static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor,
                                                            log_options options = {});
+    /// A closed log read back from a named spill file that a closed log left: its records from file
+    /// position `file_pos` on, the first at log offset `first_offset` (see first_file_pos()). Reading
+    /// stops at a damaged record. Errors: errc::invalid_argument when the file cannot be opened.
+    static result_info<std::unique_ptr<output_log>> reopen(net::any_io_executor executor,
+                                                           const std::string& file,
+                                                           std::uint64_t first_offset,
+                                                           std::uint64_t file_pos);
     /// Whether anonymous spill files can be made in `dir` (errc::invalid_argument says why not).
     static result_info<void> check_spill_dir(const std::string& dir);
     ~output_log();
@@ -99,6 +109,10 @@ class output_log {
     std::uint64_t discarded_bytes() const { return discarded_; }
     bool cap_reached() const { return cap_reached_; }
     std::size_t memory_bytes() const { return memory_bytes_; }
+    /// Whether the whole output is in the named spill file (after close(); empty logs make no file).
+    bool saved() const { return saved_; }
+    /// Where the first readable record is in the named spill file (for reopen()).
+    std::uint64_t first_file_pos() const;
 
     // --- holds: readers that must not lose output ---
     using hold_id = int;
@@ -113,11 +127,12 @@ class output_log {
     output_log(net::any_io_executor executor, log_options options);
     void start_chunk(std::size_t need);
     void enforce_limits();
-    bool open_spill_dir();
+    bool open_spill();
+    void save_to_file();
     bool spill_oldest();
     void drop_oldest();
     std::uint64_t min_hold() const;
-    void read_chunk(const chunk& c, std::size_t& budget, read_result& out) const;
+    void read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
 
     log_options options_;
     std::deque<chunk> chunks_;
@@ -130,6 +145,7 @@ class output_log {
     int file_ = -1;
     bool spill_failed_ = false;  // the spill file could not be made or written: do without
     bool closed_ = false;
+    bool saved_ = false;
     bool cap_reached_ = false;
     std::map<hold_id, std::uint64_t> holds_;
     hold_id next_hold_ = 1;

@@ -5,8 +5,31 @@
 #include "corral/net/http_listener.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/store/sqlite_store.hpp"
+#include "corral/tasks/task_catalog.hpp"
 
 namespace corral::pod {
+
+/// The durable store as a component. It starts first, giving the service the jobs it kept (queued
+/// ones resume, running ones are lost), and stops last, once every record is committed.
+class store_component final : public component {
+  public:
+    store_component(store::sqlite_store& store,
+                    services::job_service& service,
+                    const tasks::task_catalog& catalog)
+        : store_(store), service_(service), catalog_(catalog) {}
+    net::awaitable<void> start() override;
+    void stop_accepting() override {}
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    void force_stop() override {}
+    std::string describe() const override;
+
+  private:
+    store::sqlite_store& store_;
+    services::job_service& service_;
+    const tasks::task_catalog& catalog_;
+    services::job_service::restore_report report_;
+};
 
 /// The job service as a component: it stops last, draining running jobs until the deadline.
 class jobs_component final : public component {

@@ -10,9 +10,13 @@
 #include "corral/net/http_listener.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/store/sqlite_store.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
 namespace corral::pod {
+
+/// Where jobs are kept across restarts (`[store] backend`).
+enum class store_backend { sqlite, memory };
 
 /// One `[[http]]` listener component.
 struct http_config {
@@ -27,6 +31,9 @@ struct daemon_config {
     std::chrono::milliseconds stop_wait{10'000};
     std::string log_level = "info";
     services::service_options jobs;
+    /// `[store]`: the SQLite file (default `<state_dir>/corral.db`); `memory` keeps nothing across restarts.
+    store_backend storage = store_backend::sqlite;
+    store::store_options store;
     proto::api_options api;
     std::vector<http_config> http;
     /// `[[task]]`: the predefined tasks.

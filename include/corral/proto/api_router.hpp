@@ -67,7 +67,10 @@ class api_router final : public http::handler, public http::request_counter {
     http::reply list(const target& t, const identity& me);
     http::reply queue(const http::request& req, const identity& me, std::string_view action);
     http::reply tasks() const;
-    http::reply kill(const http::request& req, jobs::job& j);
+    http::reply kill(const http::request& req, jobs::job& j, const identity& me);
+    /// Replies only once the submission is durable (a 503 when the store could not commit it).
+    net::awaitable<http::reply> durable(http::reply r);
+    net::awaitable<http::reply> audit(const target& t, const identity& me);
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);
     net::awaitable<http::reply> wait(const target& t, jobs::job_id id);

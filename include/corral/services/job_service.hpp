@@ -13,6 +13,7 @@
 #include "corral/core/async_event.hpp"
 #include "corral/core/prometheus.hpp"
 #include "corral/core/task_group.hpp"
+#include "corral/jobs/job_journal.hpp"
 #include "corral/jobs/job_runner.hpp"
 #include "corral/jobs/job_table.hpp"
 #include "corral/proc/launcher.hpp"
@@ -96,7 +97,11 @@ class job_service {
 
     /// Sends `signal` to the job's whole tree, or applies `plan` (default: the job's own stop plan);
     /// a second stop request kills at once. A queued job is cancelled. Errors: errc::invalid_state.
-    result<void> kill(jobs::job& j, std::optional<int> signal, std::optional<proc::stop_plan> plan);
+    /// `actor` is who asked, for the audit trail.
+    result<void> kill(jobs::job& j,
+                      std::optional<int> signal,
+                      std::optional<proc::stop_plan> plan,
+                      std::string_view actor = {});
     net::awaitable<result<void>> write_stdin(jobs::job& j, std::string data);
     result<void> close_stdin(jobs::job& j);
 
@@ -106,6 +111,36 @@ class job_service {
     net::awaitable<void> wait_output(jobs::job_id id,
                                      std::uint64_t offset,
                                      std::chrono::milliseconds timeout);
+
+    // --- durability (a journal: the store) ---
+    /// Records every job in `journal` from now on (null: nowhere, and nothing survives a restart).
+    /// With a journal, a shutdown leaves queued jobs queued, to resume at the next start.
+    void set_journal(jobs::job_journal* journal);
+    bool durable() const { return journal_ != nullptr; }
+    /// Returns once everything recorded so far is durable: adapters acknowledge a submission only
+    /// after it. Errors: errc::store_failed (at once, and never, without a journal).
+    net::awaitable<result_info<void>> flush();
+    /// Adds to the audit trail (nothing without a journal).
+    void audit(std::string_view actor, std::string_view action, jobs::job_id job, std::string detail);
+    /// The audit trail (see job_journal::audit_trail). Errors: errc::unsupported without a journal.
+    net::awaitable<result_info<jobs::audit_page>> audit_trail(jobs::job_id job,
+                                                              std::size_t limit,
+                                                              std::int64_t before);
+
+    struct restore_report {
+        std::size_t resumed = 0;  ///< queued again, in their old order
+        std::size_t lost = 0;     ///< were running (or were steps of a multi-step job that was)
+        std::size_t kept = 0;     ///< finished: kept for their record and output
+        std::size_t killed = 0;   ///< leftover processes of lost jobs that were killed
+    };
+    using task_lookup = std::function<const tasks::task_def*(std::string_view)>;
+    /// Takes in the jobs a store read back at start-up (restore.cpp): queued jobs queue again in
+    /// their order (by priority, then their old sequence); jobs that were running are marked `lost`
+    /// and what is left of their process trees is killed (their output pipes died with the old
+    /// daemon, so they cannot be re-adopted); finished ones are kept. Call before any submit.
+    restore_report restore(std::vector<std::unique_ptr<jobs::job>> stored,
+                           jobs::job_id next_id,
+                           const task_lookup& find_task);
 
     /// Job events for adapters; returns an id for remove_listener().
     int add_listener(listener l);
@@ -121,7 +156,7 @@ class job_service {
     bool accepting() const { return accepting_; }
     /// Drain mode (`true`): running jobs finish, nothing new starts; queued and newly submitted jobs
     /// wait until it is turned off. Nothing is dropped.
-    void set_draining(bool draining);
+    void set_draining(bool draining, std::string_view actor = {});
     bool draining() const { return draining_; }
 
     std::size_t running() const { return scheduler_.running(); }
@@ -165,6 +200,10 @@ class job_service {
                                    std::vector<submit_request> steps,
                                    tasks::failure_policy policy);
     result<void> stop_steps(jobs::job& parent);
+    /// Queues the job's record for the journal (journal.cpp).
+    void record(const jobs::job& j);
+    /// Whether a shutdown leaves this job queued for the next start (journal.cpp).
+    bool survives_restart(const jobs::job& j) const;
 
     net::any_io_executor executor_;
     service_options options_;
@@ -186,6 +225,7 @@ class job_service {
     int next_listener_ = 1;
     async_event finished_;
     service_stats stats_;
+    jobs::job_journal* journal_ = nullptr;
 };
 
 }  // namespace corral::services

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iterator>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -147,13 +148,68 @@ TEST(OutputLog, NamedSpillFileHoldsTheWholeOutputAfterClose) {
     log->append(stream::err, "de");
     log->close();
     EXPECT_EQ(std::filesystem::file_size(dir.file("job.out")), 2 * output_log::header_size + 5);
+    EXPECT_TRUE(log->saved());
+    EXPECT_EQ(log->memory_bytes(), 0u);
+    EXPECT_EQ(read_everything(*log), "abcde");
 }
 
-TEST(OutputLog, UnwritableSpillLocationIsAClearError) {
+TEST(OutputLog, ReopenReadsASavedLogBackWithOffsetsStreamsAndTimes) {
     net::io_context ioc;
-    auto log = output_log::create(ioc.get_executor(), {.spill_file = "/nonexistent/dir/out"});
+    test::temp_dir dir;
+    // Small memory and a keep_newest cap: older output spills, the oldest is dropped (a hole in the file).
+    auto log = make_log(ioc,
+                        {.memory_limit = 64 * 1024,
+                         .spill_file = dir.file("job.out"),
+                         .cap = 300 * 1024,
+                         .policy = cap_policy::keep_newest});
+    std::string expected;
+    for (int i = 0; expected.size() < 1'000'000; ++i) {
+        auto line = fmt::format("line {}\n", i);
+        log->append(i % 3 ? stream::out : stream::err, line);
+        expected += line;
+    }
+    log->close();
+    ASSERT_TRUE(log->saved());
+    ASSERT_GT(log->first_offset(), 0u);
+    auto again = output_log::reopen(
+        ioc.get_executor(), dir.file("job.out"), log->first_offset(), log->first_file_pos());
+    ASSERT_TRUE(again) << again.error().what();
+    auto& back = **again;
+    EXPECT_TRUE(back.closed());
+    EXPECT_EQ(back.first_offset(), log->first_offset());
+    EXPECT_EQ(back.end_offset(), log->end_offset());
+    EXPECT_EQ(read_everything(back, back.first_offset()), expected.substr(back.first_offset()));
+    auto a = log->read(500'000, 100);
+    auto b = back.read(500'000, 100);
+    ASSERT_FALSE(b.records.empty());
+    EXPECT_EQ(a.records.front().source, b.records.front().source);
+    EXPECT_EQ(a.records.front().time_ns, b.records.front().time_ns);
+    EXPECT_EQ(a.records.front().bytes, b.records.front().bytes);
+}
+
+TEST(OutputLog, ReopenOfAMissingFileIsAClearError) {
+    net::io_context ioc;
+    auto log = output_log::reopen(ioc.get_executor(), "/nonexistent/job.out", 0, 0);
     ASSERT_FALSE(log);
-    EXPECT_NE(log.error().message.find("/nonexistent/dir/out"), std::string::npos);
+    EXPECT_NE(log.error().message.find("/nonexistent/job.out"), std::string::npos);
+}
+
+TEST(OutputLog, AnUncreatableNamedFileKeepsTheOutputInMemory) {
+    net::io_context ioc;
+    auto log = make_log(ioc, {.spill_file = "/nonexistent/dir/out"});
+    log->append(stream::out, "still here");
+    log->close();
+    EXPECT_FALSE(log->saved());
+    EXPECT_EQ(read_everything(*log), "still here");
+}
+
+TEST(OutputLog, ANamedLogWithoutOutputMakesNoFile) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto log = make_log(ioc, {.spill_file = dir.file("job.out")});
+    log->close();
+    EXPECT_FALSE(std::filesystem::exists(dir.file("job.out")));
+    EXPECT_FALSE(log->saved());
 }
 
 std::size_t open_fds() {

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "corral/core/asio.hpp"
+#include "corral/core/error_info.hpp"
+#include "corral/jobs/job.hpp"
+
+namespace corral::jobs {
+
+/// One line of the audit trail: who did what to which job (0: none), and when.
+struct audit_entry {
+    clock::time_point time;
+    std::string actor;   ///< the user, as the surface identified them
+    std::string action;  ///< submit, kill, drain, resume, restart
+    job_id job = 0;
+    std::string detail;  ///< for people: the task or command, the signal, the reason
+};
+
+/// A page of the audit trail, newest first.
+struct audit_page {
+    std::vector<audit_entry> entries;
+    std::int64_t next = 0;  ///< pass as `before` for older entries; 0 when there are no more
+};
+
+/**
+ * Where the job service records what happens to jobs so that they outlive the daemon. store/
+ * implements it over SQLite; the service works without one (nothing then survives a restart).
+ *
+ * save(), forget() and audit() only queue the work and never block the caller: the core's thread
+ * must not wait on a disk. flush() is how a caller waits until what it queued is on disk, so a
+ * submission is acknowledged only once it is durable.
+ */
+class job_journal {
+  public:
+    virtual ~job_journal() = default;
+    /// Records the job as it is now (it is called again on each event with the whole record).
+    virtual void save(const job& j) = 0;
+    /// Records that the job is about to start: its record says running (without a pid) until the
+    /// next save(). Flushed before the spawn, it makes a job that a crash interrupts `lost` after the
+    /// restart, never run twice.
+    virtual void starting(const job& j) = 0;
+    /// The daemon let the job go (retention): drop its record and its output file.
+    virtual void forget(const job& j) = 0;
+    virtual void audit(audit_entry entry) = 0;
+    /// Returns once everything queued before the call is committed. Errors: errc::store_failed with the
+    /// reason when the commit failed (the records of that batch are not durable).
+    virtual net::awaitable<result_info<void>> flush() = 0;
+    /// The audit trail, newest first: entries about `job` (0: all), at most `limit`, older than
+    /// `before` (0: from the newest); it includes everything audited before the call.
+    virtual net::awaitable<result_info<audit_page>> audit_trail(job_id job,
+                                                                std::size_t limit,
+                                                                std::int64_t before) = 0;
+    /// The file a job's output is kept in, so it outlives the daemon; empty: memory only.
+    virtual std::string output_file(job_id id) const = 0;
+};
+
+}  // namespace corral::jobs

@@ -1,0 +1,151 @@
+// job_service's durability: recording jobs in the journal (the store), the audit trail, flushing
+// before an acknowledgement, and taking the stored jobs back in at start-up.
+
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "corral/proc/leftovers.hpp"
+#include "corral/services/job_service.hpp"
+
+namespace corral::services {
+namespace {
+
+// A multi-step job runs no process of its own: a coroutine drives its steps, and dies with corrald.
+bool is_multi_step_parent(const jobs::job& j) {
+    return j.spec.process.argv.empty() && !j.spec.process.shell_command;
+}
+
+std::optional<jobs::job_id> parent_of(const jobs::job& j) {
+    auto it = j.spec.labels.find("parent");
+    if (it == j.spec.labels.end()) {
+        return std::nullopt;
+    }
+    try {
+        return std::stoull(it->second);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+void job_service::set_journal(jobs::job_journal* journal) {
+    journal_ = journal;
+    if (journal_) {
+        table_.on_evict([this](const jobs::job& j) { journal_->forget(j); });
+    } else {
+        table_.on_evict({});
+    }
+}
+
+void job_service::record(const jobs::job& j) {
+    if (journal_) {
+        journal_->save(j);
+    }
+}
+
+bool job_service::survives_restart(const jobs::job& j) const {
+    // Steps are queued by their parent's coroutine, which a restart ends: they go with it.
+    return journal_ && j.state == jobs::job_state::queued && !parent_of(j);
+}
+
+net::awaitable<result_info<void>> job_service::flush() {
+    if (!journal_) {
+        co_return result_info<void>{};
+    }
+    co_return co_await journal_->flush();
+}
+
+void job_service::audit(std::string_view actor,
+                        std::string_view action,
+                        jobs::job_id job,
+                        std::string detail) {
+    if (journal_) {
+        journal_->audit(
+            {jobs::clock::now(), std::string(actor), std::string(action), job, std::move(detail)});
+    }
+}
+
+net::awaitable<result_info<jobs::audit_page>> job_service::audit_trail(jobs::job_id job,
+                                                                       std::size_t limit,
+                                                                       std::int64_t before) {
+    if (!journal_) {
+        co_return error_info{errc::unsupported, "there is no audit trail: corrald runs without a store"};
+    }
+    co_return co_await journal_->audit_trail(job, limit, before);
+}
+
+job_service::restore_report job_service::restore(std::vector<std::unique_ptr<jobs::job>> stored,
+                                                 jobs::job_id next_id,
+                                                 const task_lookup& find_task) {
+    restore_report report;
+    table_.reserve_ids(next_id);
+    std::set<jobs::job_id> lost_parents;
+    for (const auto& j : stored) {
+        if (!jobs::is_finished(j->state) && is_multi_step_parent(*j)) {
+            lost_parents.insert(j->id);
+        }
+    }
+    const auto now = jobs::clock::now();
+    for (auto& owned : stored) {
+        auto& j = *owned;
+        std::string lost_because;
+        const auto parent = parent_of(j);
+        if (lost_parents.count(j.id)) {
+            lost_because = "corrald stopped during its steps";
+        } else if (!jobs::is_finished(j.state) && parent && lost_parents.count(*parent)) {
+            lost_because = fmt::format("its multi-step job {} was lost", *parent);
+        } else if (j.state == jobs::job_state::running && !j.started) {
+            lost_because =
+                "corrald stopped as it was starting it: it may have started, so it does not run again";
+        } else if (j.state == jobs::job_state::running) {
+            const auto killed = proc::kill_leftover_tree(j.pid, *j.started);
+            report.killed += killed;
+            lost_because =
+                killed
+                    ? fmt::format("corrald stopped while it ran; {} leftover process(es) were killed", killed)
+                    : "corrald stopped while it ran";
+        }
+        if (!lost_because.empty()) {
+            j.state = jobs::job_state::lost;
+            j.reason = std::move(lost_because);
+            j.finished = now;
+            j.log->close();
+            ++report.lost;
+        } else if (j.state == jobs::job_state::queued) {
+            scheduler_.restore(j.id, {j.spec.priority, j.queue_seq}, j.spec.group);
+            if (!j.task.empty()) {
+                if (const auto* task = find_task(j.task); task && !task->multi_step()) {
+                    task_of_[j.id] = task;
+                }
+            }
+            ++report.resumed;
+        } else {
+            ++report.kept;
+        }
+        if (!j.idempotency_key.empty()) {
+            idempotency_[{j.owner, j.idempotency_key}] = j.id;
+        }
+        const bool changed = j.state == jobs::job_state::lost && j.finished == now;
+        auto* adopted = owned.get();
+        table_.adopt(std::move(owned));
+        if (changed) {
+            record(*adopted);
+            audit("corrald", "lost", adopted->id, adopted->reason);
+        }
+    }
+    table_.evict();
+    if (report.resumed + report.lost > 0) {
+        audit("corrald",
+              "restart",
+              0,
+              fmt::format(
+                  "{} queued job(s) resume, {} lost, {} kept", report.resumed, report.lost, report.kept));
+    }
+    start_soon();
+    return report;
+}
+
+}  // namespace corral::services

@@ -1,0 +1,282 @@
+#include "corral/store/sqlite_store.hpp"
+
+#include <unistd.h>
+
+#include <functional>
+#include <variant>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "corral/core/async_event.hpp"
+#include "job_rows.hpp"
+#include "schema.hpp"
+#include "sqlite_db.hpp"
+
+namespace corral::store {
+namespace {
+
+struct forget_job {
+    std::int64_t id;
+    std::string output_file;
+};
+
+std::int64_t to_ns(jobs::clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+jobs::clock::time_point from_ns(std::int64_t ns) {
+    return jobs::clock::time_point(
+        std::chrono::duration_cast<jobs::clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+}  // namespace
+
+/// One queued write (or a read that must see the writes before it).
+struct sqlite_store::op {
+    std::uint64_t seq;
+    std::variant<job_row, forget_job, jobs::audit_entry, std::function<void(database&)>> what;
+};
+
+/// The core's side of commits: shared with the handlers the writer posts, so that a late handler
+/// never touches a store that is gone.
+struct sqlite_store::commit_state {
+    explicit commit_state(net::any_io_executor e) : committed(std::move(e)) {}
+    std::uint64_t done = 0;  // every op up to this one has been tried
+    std::uint64_t failed_first = 0, failed_last = 0;
+    std::string failure;
+    async_event committed;
+    store_stats* stats = nullptr;
+};
+
+/// The writer thread's connection and statements.
+struct sqlite_store::writer {
+    writer(const std::string& path, bool full_sync) : db(path) {
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec(full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        migrate(db);
+        upsert = std::make_unique<statement>(db.handle(), upsert_job_sql);
+        remove = std::make_unique<statement>(db.handle(), "DELETE FROM jobs WHERE id = ?1");
+        add_audit = std::make_unique<statement>(
+            db.handle(),
+            "INSERT INTO audit (time_ns, actor, action, job, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
+        next_id = std::make_unique<statement>(
+            db.handle(), "UPDATE counters SET value = max(value, ?1) WHERE name = 'next_job_id'");
+    }
+
+    void apply(const job_row& row) {
+        bind_row(*upsert, row);
+        upsert->run();
+        next_id->bind(1, row.id + 1).run();
+    }
+    void apply(const forget_job& f) {
+        remove->bind(1, f.id).run();
+        if (!f.output_file.empty()) {
+            unlink_after_commit.push_back(f.output_file);
+        }
+    }
+    void apply(const jobs::audit_entry& e) {
+        add_audit->bind(1, to_ns(e.time)).bind(2, e.actor).bind(3, e.action);
+        add_audit->bind(4, static_cast<std::int64_t>(e.job)).bind(5, e.detail).run();
+        ++audits;
+    }
+    void apply(const std::function<void(database&)>& query) { queries.push_back(&query); }
+
+    database db;
+    std::unique_ptr<statement> upsert, remove, add_audit, next_id;
+    std::vector<std::string> unlink_after_commit;
+    std::vector<const std::function<void(database&)>*> queries;
+    std::uint64_t audits = 0;
+};
+
+result_info<std::unique_ptr<sqlite_store>> sqlite_store::open(net::any_io_executor executor,
+                                                              store_options options) {
+    std::unique_ptr<sqlite_store> s(new sqlite_store(executor, std::move(options)));
+    try {
+        s->writer_ = std::make_unique<writer>(s->options_.path, s->options_.full_sync);
+        statement next(s->writer_->db.handle(), "SELECT value FROM counters WHERE name = 'next_job_id'");
+        s->loaded_.next_id = next.step() ? static_cast<jobs::job_id>(next.integer(0)) : 1;
+        statement rows(s->writer_->db.handle(), select_jobs_sql);
+        while (rows.step()) {
+            auto j = make_job(read_row(rows), executor);
+            if (!j) {
+                spdlog::error("store: {} (the row is left as it is)", j.error().what());
+                continue;
+            }
+            s->loaded_.next_id = std::max(s->loaded_.next_id, (*j)->id + 1);
+            s->loaded_.jobs.push_back(std::move(*j));
+        }
+    } catch (const sqlite_error& e) {
+        return error_info{errc::store_failed, fmt::format("store '{}': {}", s->options_.path, e.what())};
+    }
+    s->thread_ = std::thread([p = s.get()] { p->writer_loop(); });
+    return s;
+}
+
+sqlite_store::sqlite_store(net::any_io_executor executor, store_options options)
+    : executor_(executor), options_(std::move(options)), commits_(std::make_shared<commit_state>(executor)) {
+    commits_->stats = &stats_;
+}
+
+sqlite_store::~sqlite_store() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    commits_->stats = nullptr;
+}
+
+void sqlite_store::enqueue(op o) {
+    o.seq = ++queued_seq_;
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(o));
+    }
+    wake_.notify_one();
+}
+
+void sqlite_store::save(const jobs::job& j) {
+    enqueue({0, to_row(j, output_file(j.id))});
+}
+
+void sqlite_store::starting(const jobs::job& j) {
+    auto row = to_row(j, output_file(j.id));
+    row.state = std::string(jobs::to_string(jobs::job_state::running));
+    enqueue({0, std::move(row)});
+}
+
+void sqlite_store::forget(const jobs::job& j) {
+    const bool has_file = j.log && j.log->saved();
+    enqueue({0, forget_job{static_cast<std::int64_t>(j.id), has_file ? output_file(j.id) : std::string()}});
+}
+
+void sqlite_store::audit(jobs::audit_entry entry) {
+    enqueue({0, std::move(entry)});
+}
+
+std::string sqlite_store::output_file(jobs::job_id id) const {
+    return options_.output_dir.empty() ? std::string() : fmt::format("{}/{}.out", options_.output_dir, id);
+}
+
+net::awaitable<result_info<void>> sqlite_store::flush() {
+    const auto target = queued_seq_;
+    auto state = commits_;
+    while (state->done < target) {
+        co_await state->committed.wait();
+    }
+    if (target != 0 && target >= state->failed_first && target <= state->failed_last) {
+        co_return error_info{errc::store_failed,
+                             fmt::format("the store could not commit: {}", state->failure)};
+    }
+    co_return result_info<void>{};
+}
+
+net::awaitable<result_info<jobs::audit_page>> sqlite_store::audit_trail(jobs::job_id job,
+                                                                        std::size_t limit,
+                                                                        std::int64_t before) {
+    // Runs on the writer thread; the page comes back through `page` once flush() says it ran.
+    auto page = std::make_shared<result_info<jobs::audit_page>>(jobs::audit_page{});
+    enqueue({0, std::function<void(database&)>([page, job, limit, before](database& db) {
+                 try {
+                     statement s(
+                         db.handle(),
+                         "SELECT seq, time_ns, actor, action, job, detail FROM audit "
+                         "WHERE (?1 = 0 OR job = ?1) AND (?2 = 0 OR seq < ?2) ORDER BY seq DESC LIMIT ?3");
+                     s.bind(1, static_cast<std::int64_t>(job)).bind(2, before);
+                     s.bind(3, static_cast<std::int64_t>(limit + 1));
+                     auto& out = page->value();
+                     while (s.step()) {
+                         if (out.entries.size() == limit) {
+                             out.next = s.integer(0) + 1;  // `before` is exclusive
+                             break;
+                         }
+                         out.entries.push_back({from_ns(s.integer(1)),
+                                                s.text(2),
+                                                s.text(3),
+                                                static_cast<jobs::job_id>(s.integer(4)),
+                                                s.text(5)});
+                     }
+                 } catch (const sqlite_error& e) {
+                     *page = error_info{errc::store_failed, e.what()};
+                 }
+             })});
+    auto flushed = co_await flush();
+    if (!flushed) {
+        co_return flushed.error();
+    }
+    co_return std::move(*page);
+}
+
+void sqlite_store::writer_loop() {
+    auto& w = *writer_;
+    for (;;) {
+        std::vector<op> batch;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+            if (queue_.empty()) {
+                return;  // stopping, and everything is written
+            }
+            batch.swap(queue_);
+        }
+        for (std::size_t from = 0; from < batch.size(); from += options_.max_batch) {
+            const std::size_t to = std::min(batch.size(), from + options_.max_batch);
+            std::string failure;
+            try {
+                w.db.exec("BEGIN IMMEDIATE");
+                for (std::size_t i = from; i < to; ++i) {
+                    std::visit([&](const auto& what) { w.apply(what); }, batch[i].what);
+                }
+                if (options_.max_audit != 0 && w.audits >= 1000) {
+                    w.db.exec(fmt::format("DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - {}",
+                                          options_.max_audit));
+                    w.audits = 0;
+                }
+                w.db.exec("COMMIT");
+            } catch (const sqlite_error& e) {
+                failure = e.what();
+                spdlog::error("store: a commit of {} write(s) failed: {}", to - from, failure);
+                try {
+                    w.db.exec("ROLLBACK");
+                } catch (const sqlite_error&) {
+                    // already rolled back by SQLite
+                }
+                w.unlink_after_commit.clear();
+            }
+            for (const auto& file : w.unlink_after_commit) {
+                ::unlink(file.c_str());
+            }
+            w.unlink_after_commit.clear();
+            for (const auto* query : w.queries) {
+                (*query)(w.db);
+            }
+            w.queries.clear();
+            net::post(executor_,
+                      [state = commits_,
+                       first = batch[from].seq,
+                       last = batch[to - 1].seq,
+                       writes = to - from,
+                       failure = std::move(failure)] {
+                          state->done = last;
+                          if (!failure.empty()) {
+                              state->failed_first = first;
+                              state->failed_last = last;
+                              state->failure = failure;
+                          }
+                          if (state->stats) {
+                              ++state->stats->batches;
+                              state->stats->writes += writes;
+                              state->stats->failures += failure.empty() ? 0 : 1;
+                          }
+                          state->committed.notify_all();
+                      });
+        }
+    }
+}
+
+}  // namespace corral::store

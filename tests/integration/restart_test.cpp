@@ -1,0 +1,289 @@
+// Durable state against a real corrald and its SQLite file: a restart resumes the queue in order, a
+// `kill -9` mid-load loses no acknowledged job, jobs that were running are marked lost and their
+// leftover processes killed, retention cleans the store, and the audit trail records who did what.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "helpers/daemon_process.hpp"
+#include "helpers/http_client.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::test {
+namespace {
+
+namespace json = boost::json;
+
+std::string config(const std::string& jobs = "concurrency = 1") {
+    return "[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"200ms\"\n[jobs]\n" + jobs +
+           "\n[[http]]\nlabel = \"web\"\nlisten = \"127.0.0.1:0\"\n";
+}
+
+std::string job_body(const std::vector<std::string>& args, int priority = 4, const std::string& extra = {}) {
+    json::array argv{json::value(fake_child)};
+    for (const auto& a : args) {
+        argv.emplace_back(a);
+    }
+    json::object body{{"command", std::move(argv)}, {"priority", priority}};
+    auto text = json::serialize(body);
+    if (!extra.empty()) {
+        text.insert(text.size() - 1, "," + extra);
+    }
+    return text;
+}
+
+json::object get_job(const address& web, long long id) {
+    auto r = http(web, "GET", "/api/v1/jobs/" + std::to_string(id));
+    if (r.status != 200) {
+        throw std::runtime_error("GET job " + std::to_string(id) + ": " + std::to_string(r.status) + " " +
+                                 r.body);
+    }
+    return r.json().as_object();
+}
+
+std::string state_of(const address& web, long long id) {
+    return std::string(get_job(web, id).at("state").as_string());
+}
+
+bool wait_idle(const address& web) {
+    auto r = http(web, "GET", "/api/v1/idle?wait=30");
+    return r.status == 200 && r.json().at("idle").as_bool();
+}
+
+class Restart : public ::testing::Test {
+  protected:
+    void TearDown() override {
+        if (HasFailure()) {
+            for (const auto& log : logs_) {
+                std::cerr << "corrald's log:\n" << log << "\n";
+            }
+        }
+    }
+    std::unique_ptr<daemon_process> start(const std::string& jobs = "concurrency = 1") {
+        auto d = std::make_unique<daemon_process>(
+            config(jobs), std::map<std::string, std::string>{}, state_.path().string());
+        return d;
+    }
+    void keep_log(const daemon_process& d) { logs_.push_back(d.log()); }
+
+    temp_dir state_;
+    std::vector<std::string> logs_;
+};
+
+TEST_F(Restart, QueuedJobsResumeInTheirOrderAfterARestart) {
+    std::vector<long long> queued;
+    {
+        auto d = start();
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web{d->port(), {}};
+        auto blocker = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}));
+        ASSERT_EQ(blocker.status, 201) << blocker.body;
+        ASSERT_GT(started_pid(web, blocker.json().at("id").as_int64()), 0);
+        // Priorities 5, 3, 5, 3, 4 with ids in submit order: they must start 3, 3, 4, 5, 5.
+        for (int p : {5, 3, 5, 3, 4}) {
+            auto r = http(web,
+                          "POST",
+                          "/api/v1/jobs",
+                          job_body({"print", "p" + std::to_string(p)},
+                                   p,
+                                   queued.empty() ? "\"idempotency_key\":\"first\"" : ""));
+            ASSERT_EQ(r.status, 201) << r.body;
+            queued.push_back(r.json().at("id").as_int64());
+        }
+        d->signal(SIGTERM);
+        EXPECT_EQ(d->wait_exit(), 0);
+        keep_log(*d);
+        EXPECT_NE(d->log().find("component 1 (store) stopped"), std::string::npos);
+    }
+    auto d = start();
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    EXPECT_NE(d->log().find("5 queued job(s) resume, 0 lost"), std::string::npos) << d->log();
+    address web{d->port(), {}};
+    ASSERT_TRUE(wait_idle(web));
+    std::vector<std::pair<std::string, long long>> by_start;
+    for (auto id : queued) {
+        auto j = get_job(web, id);
+        EXPECT_EQ(j.at("state").as_string(), "succeeded") << json::serialize(j);
+        by_start.emplace_back(std::string(j.at("started").as_string()), id);
+    }
+    std::sort(by_start.begin(), by_start.end());
+    const std::vector<long long> expected{queued[1], queued[3], queued[4], queued[0], queued[2]};
+    std::vector<long long> order;
+    for (auto& [t, id] : by_start) {
+        order.push_back(id);
+    }
+    EXPECT_EQ(order, expected);
+    // The job that was running when corrald stopped ended as killed, and says why.
+    EXPECT_EQ(state_of(web, queued[0] - 1), "killed");
+    // Output read back from its file; ids continue; an idempotency key still finds its job.
+    auto out = http(web, "GET", "/api/v1/jobs/" + std::to_string(queued[0]) + "/output");
+    EXPECT_NE(out.body.find("p5"), std::string::npos) << out.body;
+    auto again =
+        http(web, "POST", "/api/v1/jobs", job_body({"print", "x"}, 4, "\"idempotency_key\":\"first\""));
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(again.json().at("id").as_int64(), queued[0]);
+    auto next = http(web, "POST", "/api/v1/jobs", job_body({"print", "x"}));
+    EXPECT_EQ(next.json().at("id").as_int64(), queued.back() + 1);
+}
+
+TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
+    std::vector<long long> acknowledged;
+    {
+        auto d = start("concurrency = 2");
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web{d->port(), {}};
+        std::atomic<bool> stop{false};
+        std::mutex m;
+        // Four clients submit as fast as they can; a job counts once its 201 has arrived.
+        std::vector<std::thread> clients;
+        for (int c = 0; c < 4; ++c) {
+            clients.emplace_back([&] {
+                while (!stop) {
+                    try {
+                        auto r = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "5"}));
+                        if (r.status == 201) {
+                            std::lock_guard lock(m);
+                            acknowledged.push_back(r.json().at("id").as_int64());
+                        }
+                    } catch (const std::exception&) {
+                        return;  // corrald is gone
+                    }
+                }
+            });
+        }
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::lock_guard lock(m);
+            if (acknowledged.size() >= 300) {
+                break;
+            }
+        }
+        d->signal(SIGKILL);  // mid-load: submissions, spawns and commits all in flight
+        d->wait_exit();
+        stop = true;
+        for (auto& t : clients) {
+            t.join();
+        }
+        keep_log(*d);
+    }
+    auto d = start("concurrency = 2\nmax_finished = 100000");
+    ASSERT_TRUE(d->ready()) << d->log();
+    address web{d->port(), {}};
+    ASSERT_TRUE(wait_idle(web));
+    keep_log(*d);
+    std::size_t lost = 0;
+    for (auto id : acknowledged) {
+        auto r = http(web, "GET", "/api/v1/jobs/" + std::to_string(id));
+        ASSERT_EQ(r.status, 200) << "acknowledged job " << id << " is missing: " << r.body;
+        const auto state = std::string(r.json().at("state").as_string());
+        EXPECT_TRUE(state == "succeeded" || state == "lost") << id << ": " << r.body;
+        lost += state == "lost";
+    }
+    EXPECT_LE(lost, 2u);  // at most the jobs that were running (two slots)
+}
+
+TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
+    long long id = 0;
+    long long pid = 0;
+    {
+        auto d = start();
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web{d->port(), {}};
+        auto r = http(web, "POST", "/api/v1/jobs", job_body({"print", "before the crash", "sleep", "60000"}));
+        id = r.json().at("id").as_int64();
+        pid = started_pid(web, id);
+        ASSERT_GT(pid, 0);
+        // Once it has printed, it is past the point where a closed pipe would end it.
+        auto out = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/output?wait=10");
+        ASSERT_NE(out.body.find("before the crash"), std::string::npos) << out.body;
+        ASSERT_TRUE(alive(static_cast<pid_t>(pid)));
+        d->signal(SIGKILL);
+        d->wait_exit();
+        keep_log(*d);
+    }
+    EXPECT_TRUE(alive(static_cast<pid_t>(pid)));  // orphaned: nobody watches it now
+    auto d = start();
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web{d->port(), {}};
+    auto j = get_job(web, id);
+    EXPECT_EQ(j.at("state").as_string(), "lost");
+    EXPECT_NE(std::string(j.at("reason").as_string()).find("leftover process(es) were killed"),
+              std::string::npos)
+        << json::serialize(j);
+    for (int i = 0; i < 100 && alive(static_cast<pid_t>(pid)); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_FALSE(alive(static_cast<pid_t>(pid)));
+}
+
+TEST_F(Restart, RetentionDeletesOldJobsFromTheStoreAndTheirOutputFiles) {
+    {
+        auto d = start("concurrency = 1\nmax_finished = 3");
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web{d->port(), {}};
+        for (int i = 0; i < 6; ++i) {
+            ASSERT_EQ(
+                http(web, "POST", "/api/v1/jobs", job_body({"print", "out " + std::to_string(i)})).status,
+                201);
+        }
+        ASSERT_TRUE(wait_idle(web));
+        d->signal(SIGTERM);
+        EXPECT_EQ(d->wait_exit(), 0);
+        keep_log(*d);
+    }
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(state_.path() / "output")) {
+        files += e.path().extension() == ".out";
+    }
+    EXPECT_EQ(files, 3u);
+    auto d = start("concurrency = 1\nmax_finished = 3");
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web{d->port(), {}};
+    auto list = http(web, "GET", "/api/v1/jobs").json();
+    const auto& jobs = list.at("jobs").as_array();
+    ASSERT_EQ(jobs.size(), 3u);
+    EXPECT_EQ(jobs[0].at("id").as_int64(), 4);
+    auto out = http(web, "GET", "/api/v1/jobs/6/output");
+    EXPECT_NE(out.body.find("out 5"), std::string::npos) << out.body;
+}
+
+TEST_F(Restart, TheAuditTrailRecordsWhoSubmittedAndKilled) {
+    auto d = start();
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web{d->port(), {}};
+    auto r = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}));
+    const auto id = r.json().at("id").as_int64();
+    ASSERT_GT(started_pid(web, id), 0);
+    ASSERT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(id) + "/kill", "{\"signal\": 15}").status,
+              202);
+    ASSERT_EQ(http(web, "POST", "/api/v1/queue/drain").status, 200);
+    auto trail = http(web, "GET", "/api/v1/audit");
+    ASSERT_EQ(trail.status, 200) << trail.body;
+    const auto entries = trail.json().at("entries").as_array();
+    ASSERT_GE(entries.size(), 3u) << trail.body;
+    EXPECT_EQ(entries[0].at("action").as_string(), "drain");
+    EXPECT_EQ(entries[1].at("action").as_string(), "kill");
+    EXPECT_EQ(entries[1].at("job").as_int64(), id);
+    EXPECT_EQ(entries[1].at("detail").as_string(), "signal 15");
+    EXPECT_EQ(entries[2].at("action").as_string(), "submit");
+    EXPECT_EQ(entries[2].at("actor").as_string(), entries[1].at("actor").as_string());
+    auto one = http(web, "GET", "/api/v1/audit?job=" + std::to_string(id) + "&limit=1");
+    EXPECT_EQ(one.json().at("entries").as_array().size(), 1u);
+    EXPECT_FALSE(one.json().at("next").is_null());
+    EXPECT_EQ(http(web, "GET", "/api/v1/audit?limit=0").status, 400);
+}
+
+}  // namespace
+}  // namespace corral::test

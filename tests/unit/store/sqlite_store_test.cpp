@@ -1,0 +1,213 @@
+// The SQLite store on a real database file: what it writes reads back whole, commits are durable
+// when flush() says so, and the schema is versioned.
+#include "corral/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+
+#include "corral/jobs/job_spec_json.hpp"
+#include "helpers/test_support.hpp"
+
+namespace corral::store {
+namespace {
+
+using test::run_coro;
+
+std::unique_ptr<sqlite_store> open_store(net::io_context& ioc, const test::temp_dir& dir) {
+    auto s = sqlite_store::open(ioc.get_executor(),
+                                {.path = dir.file("corral.db"), .output_dir = dir.path().string()});
+    if (!s) {
+        throw std::runtime_error(s.error().what());
+    }
+    return std::move(*s);
+}
+
+void flush(net::io_context& ioc, sqlite_store& s) {
+    auto r = run_coro(ioc, s.flush());
+    ASSERT_TRUE(r) << r.error().what();
+}
+
+/// Counts rows with a connection of its own: what another process would see on disk.
+std::int64_t count_rows(const std::string& db, const std::string& table) {
+    sqlite3* h = nullptr;
+    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(h, ("SELECT count(*) FROM " + table).c_str(), -1, &s, nullptr);
+    std::int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return n;
+}
+
+jobs::job finished_task_job(net::io_context& ioc, const std::string& output_file) {
+    jobs::job j;
+    j.id = 7;
+    j.owner = "alice";
+    j.spec.process.argv = {"printf", "a b"};
+    j.spec.process.cwd = "/tmp";
+    j.spec.process.env.set("A", "1").unset("B");
+    j.spec.process.input = proc::input_mode::pipe;
+    j.spec.process.limits.open_files = 64;
+    j.spec.timeout = std::chrono::milliseconds(1500);
+    j.spec.stop = *proc::stop_plan::parse("INT:2s,KILL");
+    j.spec.output.cap = 1000;
+    j.spec.labels = {{"parent", "3"}, {"x", "y"}};
+    j.spec.priority = 2;
+    j.spec.group = "db";
+    j.state = jobs::job_state::failed;
+    j.created = jobs::clock::now() - std::chrono::seconds(3);
+    j.started = j.created + std::chrono::seconds(1);
+    j.finished = j.created + std::chrono::seconds(2);
+    j.exit = proc::exit_status(proc::signaled{9, true});
+    j.reason = "killed by signal KILL";
+    j.pid = 4242;
+    j.task = "say";
+    j.args = boost::json::object{{"text", "0"}};
+    j.result = boost::json::parse(R"({"n": [1, 2]})");
+    j.progress = 0.5;
+    j.queue_seq = 11;
+    j.idempotency_key = "key-1";
+    j.log = std::move(*output::output_log::create(ioc.get_executor(), {.spill_file = output_file}));
+    j.log->append(output::stream::out, "hello\n");
+    j.log->append(output::stream::err, "oops\n");
+    j.log->close();
+    return j;
+}
+
+TEST(SqliteStore, AJobReadsBackWithEveryFieldAndItsOutput) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    {
+        auto s = open_store(ioc, dir);
+        auto j = finished_task_job(ioc, s->output_file(7));
+        s->save(j);
+        flush(ioc, *s);
+    }
+    auto s = open_store(ioc, dir);
+    auto loaded = s->take_loaded();
+    ASSERT_EQ(loaded.jobs.size(), 1u);
+    EXPECT_EQ(loaded.next_id, 8u);
+    const auto& back = *loaded.jobs[0];
+    auto original = finished_task_job(ioc, dir.file("again.out"));
+    EXPECT_EQ(back.id, 7u);
+    EXPECT_EQ(back.owner, "alice");
+    EXPECT_EQ(jobs::spec_to_json(back.spec), jobs::spec_to_json(original.spec));
+    EXPECT_EQ(back.state, jobs::job_state::failed);
+    ASSERT_TRUE(back.started && back.finished);
+    EXPECT_EQ(*back.started - back.created, std::chrono::seconds(1));
+    EXPECT_EQ(*back.finished - *back.started, std::chrono::seconds(1));
+    EXPECT_EQ(back.exit, original.exit);
+    EXPECT_EQ(back.reason, original.reason);
+    EXPECT_EQ(back.pid, 4242);
+    EXPECT_EQ(back.task, "say");
+    EXPECT_EQ(back.args, original.args);
+    EXPECT_EQ(back.result, original.result);
+    EXPECT_EQ(back.progress, 0.5);
+    EXPECT_EQ(back.queue_seq, 11u);
+    EXPECT_EQ(back.idempotency_key, "key-1");
+    ASSERT_TRUE(back.log && back.log->closed());
+    auto out = back.log->read(0);
+    ASSERT_EQ(out.records.size(), 2u);
+    EXPECT_EQ(out.records[0].bytes, "hello\n");
+    EXPECT_EQ(out.records[1].source, output::stream::err);
+    EXPECT_EQ(out.records[1].bytes, "oops\n");
+}
+
+TEST(SqliteStore, FlushReturnsOnceTheRowsAreOnDisk) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    auto s = open_store(ioc, dir);
+    for (jobs::job_id id = 1; id <= 500; ++id) {
+        jobs::job j;
+        j.id = id;
+        j.spec.process.argv = {"true"};
+        j.log = std::move(*output::output_log::create(ioc.get_executor()));
+        s->save(j);
+        s->audit({jobs::clock::now(), "alice", "submit", id, "true"});
+    }
+    flush(ioc, *s);
+    // Another connection, as another process after a crash would, sees every row.
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 500);
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "audit"), 500);
+    EXPECT_EQ(s->stats().writes, 1000u);
+    EXPECT_EQ(s->stats().failures, 0u);
+}
+
+TEST(SqliteStore, ForgetDeletesTheRowAndTheOutputFile) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    auto s = open_store(ioc, dir);
+    auto j = finished_task_job(ioc, s->output_file(7));
+    s->save(j);
+    flush(ioc, *s);
+    ASSERT_TRUE(std::filesystem::exists(s->output_file(7)));
+    s->forget(j);
+    flush(ioc, *s);
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 0);
+    EXPECT_FALSE(std::filesystem::exists(s->output_file(7)));
+}
+
+TEST(SqliteStore, TheAuditTrailPagesNewestFirstAndFiltersByJob) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    auto s = open_store(ioc, dir);
+    for (int i = 1; i <= 5; ++i) {
+        s->audit(
+            {jobs::clock::now(), "u" + std::to_string(i), "kill", static_cast<jobs::job_id>(i % 2 + 1), ""});
+    }
+    auto first = run_coro(ioc, s->audit_trail(0, 2, 0));
+    ASSERT_TRUE(first) << first.error().what();
+    ASSERT_EQ(first->entries.size(), 2u);
+    EXPECT_EQ(first->entries[0].actor, "u5");
+    EXPECT_EQ(first->entries[1].actor, "u4");
+    ASSERT_NE(first->next, 0);
+    auto second = run_coro(ioc, s->audit_trail(0, 10, first->next));
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->entries.size(), 3u);
+    EXPECT_EQ(second->entries[0].actor, "u3");
+    EXPECT_EQ(second->next, 0);
+    auto job2 = run_coro(ioc, s->audit_trail(2, 10, 0));
+    ASSERT_TRUE(job2);
+    EXPECT_EQ(job2->entries.size(), 3u);  // u1, u3, u5
+}
+
+TEST(SqliteStore, ADatabaseFromANewerCorralIsRefusedWithAClearError) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    open_store(ioc, dir);  // creates it at our version
+    sqlite3* h = nullptr;
+    sqlite3_open(dir.file("corral.db").c_str(), &h);
+    sqlite3_exec(h, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+    auto s = sqlite_store::open(ioc.get_executor(), {.path = dir.file("corral.db")});
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, make_error_code(errc::store_failed));
+    EXPECT_NE(s.error().message.find("schema version 99"), std::string::npos) << s.error().message;
+}
+
+TEST(SqliteStore, AFileThatIsNotADatabaseIsAClearError) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    {
+        std::ofstream(dir.file("corral.db"))
+            << "this is not SQLite, just some text that is long enough to matter\n";
+    }
+    auto s = sqlite_store::open(ioc.get_executor(), {.path = dir.file("corral.db")});
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find(dir.file("corral.db")), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("not a database"), std::string::npos) << s.error().message;
+}
+
+TEST(JobSpecJson, ADamagedSpecNamesTheField) {
+    auto spec = jobs::spec_from_json(boost::json::parse(R"({"process": {"argv": []}})"));
+    ASSERT_FALSE(spec);
+    EXPECT_NE(spec.error().message.find("'shell' is missing"), std::string::npos) << spec.error().message;
+}
+
+}  // namespace
+}  // namespace corral::store
