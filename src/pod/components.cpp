@@ -40,6 +40,12 @@ net::awaitable<void> jobs_component::start() {
     co_return;
 }
 
+void jobs_component::stop_accepting() {
+    if (service_.durable()) {
+        service_.set_draining(true, "corrald");
+    }
+}
+
 net::awaitable<void> jobs_component::stop(std::chrono::steady_clock::time_point deadline) {
     co_await service_.drain(deadline);
 }
@@ -71,7 +77,8 @@ net::awaitable<void> http_component::stop(std::chrono::steady_clock::time_point 
         co_return;
     }
     if (!forced_) {
-        co_await service_.wait_idle(deadline);
+        // Watchers see the running jobs end; queued ones wait for the next start when there is a store.
+        co_await service_.wait_idle(deadline, !service_.durable());
     }
     co_await listener_->close_connections();
 }

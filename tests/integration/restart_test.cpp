@@ -22,8 +22,8 @@ namespace {
 
 namespace json = boost::json;
 
-std::string config(const std::string& jobs = "concurrency = 1") {
-    return "[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"200ms\"\n[jobs]\n" + jobs +
+std::string config(const std::string& jobs = "concurrency = 1", const std::string& stop_wait = "200ms") {
+    return "[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"" + stop_wait + "\"\n[jobs]\n" + jobs +
            "\n[[http]]\nlabel = \"web\"\nlisten = \"127.0.0.1:0\"\n";
 }
 
@@ -67,10 +67,10 @@ class Restart : public ::testing::Test {
             }
         }
     }
-    std::unique_ptr<daemon_process> start(const std::string& jobs = "concurrency = 1") {
-        auto d = std::make_unique<daemon_process>(
-            config(jobs), std::map<std::string, std::string>{}, state_.path().string());
-        return d;
+    std::unique_ptr<daemon_process> start(const std::string& jobs = "concurrency = 1",
+                                          const std::string& stop_wait = "200ms") {
+        return std::make_unique<daemon_process>(
+            config(jobs, stop_wait), std::map<std::string, std::string>{}, state_.path().string());
     }
     void keep_log(const daemon_process& d) { logs_.push_back(d.log()); }
 
@@ -133,6 +133,35 @@ TEST_F(Restart, QueuedJobsResumeInTheirOrderAfterARestart) {
     EXPECT_EQ(again.json().at("id").as_int64(), queued[0]);
     auto next = http(web, "POST", "/api/v1/jobs", job_body({"print", "x"}));
     EXPECT_EQ(next.json().at("id").as_int64(), queued.back() + 1);
+}
+
+TEST_F(Restart, AStopLetsRunningJobsFinishAndKeepsTheQueueForTheNextStart) {
+    long long running = 0;
+    std::vector<long long> queued;
+    {
+        auto d = start("concurrency = 1", "20s");
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web{d->port(), {}};
+        running = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "300"})).json().at("id").as_int64();
+        ASSERT_GT(started_pid(web, running), 0);
+        for (int i = 0; i < 2; ++i) {
+            queued.push_back(
+                http(web, "POST", "/api/v1/jobs", job_body({"print", "q"})).json().at("id").as_int64());
+        }
+        d->signal(SIGTERM);  // the running job may finish; the queued ones must not start now
+        EXPECT_EQ(d->wait_exit(), 0);
+        keep_log(*d);
+    }
+    auto d = start();
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web{d->port(), {}};
+    EXPECT_EQ(state_of(web, running), "succeeded");
+    EXPECT_NE(d->log().find("2 queued job(s) resume"), std::string::npos) << d->log();
+    ASSERT_TRUE(wait_idle(web));
+    for (auto id : queued) {
+        EXPECT_EQ(state_of(web, id), "succeeded");
+    }
 }
 
 TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {

@@ -36,7 +36,9 @@ class jobs_component final : public component {
   public:
     explicit jobs_component(services::job_service& service) : service_(service) {}
     net::awaitable<void> start() override;
-    void stop_accepting() override {}
+    /// With a store, queued jobs start no more: they wait for the next start instead of being
+    /// started now and stopped at the deadline.
+    void stop_accepting() override;
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
     void force_stop() override { service_.force_stop(); }
     std::string describe() const override;

@@ -149,8 +149,8 @@ class job_service {
     /// Stops taking jobs; lets running ones finish until `deadline`, then applies their stop plans
     /// and waits for them. Queued jobs are cancelled.
     net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
-    /// Returns when no job is running or queued, or at `deadline`.
-    net::awaitable<void> wait_idle(std::chrono::steady_clock::time_point deadline);
+    /// Returns when no job is running or queued (running only, without `count_queued`), or at `deadline`.
+    net::awaitable<void> wait_idle(std::chrono::steady_clock::time_point deadline, bool count_queued = true);
     /// Kills every job at once (the second signal).
     void force_stop();
     bool accepting() const { return accepting_; }
