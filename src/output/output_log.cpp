@@ -124,9 +124,20 @@ bool output_log::open_spill() {
 }
 
 output_log::output_log(net::any_io_executor executor, log_options options)
-    : options_(std::move(options)),
-      data_signal_(executor, std::chrono::steady_clock::time_point::max()),
-      space_signal_(executor, std::chrono::steady_clock::time_point::max()) {}
+    : options_(std::move(options)), executor_(std::move(executor)) {}
+
+net::steady_timer& output_log::signal(std::unique_ptr<net::steady_timer>& timer) {
+    if (!timer) {
+        timer = std::make_unique<net::steady_timer>(executor_, net::steady_timer::time_point::max());
+    }
+    return *timer;
+}
+
+void output_log::wake(const std::unique_ptr<net::steady_timer>& timer) {
+    if (timer) {
+        timer->cancel();
+    }
+}
 
 output_log::~output_log() {
     if (file_ >= 0) {
@@ -174,7 +185,7 @@ commit_result output_log::commit(stream source, std::size_t n) {
         c.used += header_size + n;
         c.bytes += n;
         end_ += n;
-        data_signal_.cancel();
+        wake(data_signal_);
         enforce_limits();
     }
     return cap_reached_ ? commit_result::cap_reached : commit_result::ok;
@@ -259,7 +270,7 @@ void output_log::drop_oldest() {
 net::awaitable<void> output_log::wait_writable() {
     while (file_ < 0 && memory_bytes_ > options_.memory_limit && chunks_.size() > 1 &&
            chunks_.front().start + chunks_.front().bytes > min_hold()) {
-        co_await space_signal_.async_wait(use_nothrow);
+        co_await signal(space_signal_).async_wait(use_nothrow);
     }
 }
 
@@ -283,8 +294,8 @@ void output_log::close() {
             c.capacity = c.used;
         }
     }
-    data_signal_.cancel();
-    space_signal_.cancel();
+    wake(data_signal_);
+    wake(space_signal_);
 }
 
 void output_log::save_to_file() {
@@ -382,7 +393,7 @@ void output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_re
 
 net::awaitable<void> output_log::wait_for(std::uint64_t offset) {
     while (end_ <= offset && !closed_) {
-        auto [ec] = co_await data_signal_.async_wait(use_nothrow);
+        auto [ec] = co_await signal(data_signal_).async_wait(use_nothrow);
         if (ec && ec != net::error::operation_aborted) {
             co_return;
         }
@@ -402,13 +413,13 @@ output_log::hold_id output_log::add_hold(std::uint64_t offset) {
 void output_log::move_hold(hold_id id, std::uint64_t offset) {
     holds_[id] = offset;
     enforce_limits();
-    space_signal_.cancel();
+    wake(space_signal_);
 }
 
 void output_log::remove_hold(hold_id id) {
     holds_.erase(id);
     enforce_limits();
-    space_signal_.cancel();
+    wake(space_signal_);
 }
 
 }  // namespace corral::output

@@ -166,8 +166,11 @@ TEST_F(Restart, AStopLetsRunningJobsFinishAndKeepsTheQueueForTheNextStart) {
 
 TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
     std::vector<long long> acknowledged;
+    // Retention must keep every finished job in both lives, or an acknowledged job could be evicted
+    // (rightly) before the check; a slow build finishes more than the default 100 before the kill.
+    const std::string config = "concurrency = 2\nmax_finished = 100000";
     {
-        auto d = start("concurrency = 2");
+        auto d = start(config);
         ASSERT_TRUE(d->ready()) << d->log();
         address web{d->port(), {}};
         std::atomic<bool> stop{false};
@@ -204,7 +207,7 @@ TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
         }
         keep_log(*d);
     }
-    auto d = start("concurrency = 2\nmax_finished = 100000");
+    auto d = start(config);
     ASSERT_TRUE(d->ready()) << d->log();
     address web{d->port(), {}};
     ASSERT_TRUE(wait_idle(web));

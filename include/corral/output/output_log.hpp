@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <span>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 
 #include "corral/core/asio.hpp"
 #include "corral/core/error_info.hpp"
@@ -133,9 +133,13 @@ class output_log {
     void drop_oldest();
     std::uint64_t min_hold() const;
     void read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
+    net::steady_timer& signal(std::unique_ptr<net::steady_timer>& timer);
+    static void wake(const std::unique_ptr<net::steady_timer>& timer);
 
     log_options options_;
-    std::deque<chunk> chunks_;
+    // Boost's deque, not std::deque: libstdc++'s allocates a map and a 512-byte node even when empty,
+    // and every queued job has an empty log (the memory per queued job is a target; bench/sched_bench).
+    boost::container::deque<chunk> chunks_;
     std::uint64_t end_ = 0;
     std::uint64_t dropped_ = 0;
     std::uint64_t discarded_ = 0;
@@ -149,8 +153,11 @@ class output_log {
     bool cap_reached_ = false;
     std::map<hold_id, std::uint64_t> holds_;
     hold_id next_hold_ = 1;
-    net::steady_timer data_signal_;
-    net::steady_timer space_signal_;
+    // Wake-ups for followers (data) and a held-back writer (space), made on first wait: most logs
+    // never have a waiter while their job is queued, and a timer costs more than the empty log.
+    net::any_io_executor executor_;
+    std::unique_ptr<net::steady_timer> data_signal_;
+    std::unique_ptr<net::steady_timer> space_signal_;
 };
 
 }  // namespace corral::output
