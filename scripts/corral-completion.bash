@@ -7,7 +7,7 @@ _corral() {
         return
     fi
     local cmd=${COMP_WORDS[1]}
-    local common="--help --json --socket --url --token --token-file"
+    local common="--help --json --socket --url --token --token-file --cacert"
     local job="--shell --cwd --env --unset --clear-env --stdin --timeout --stop-plan --merge --pty --output-cap --cap-policy --label --key --priority --task"
     case "$cmd" in
         run) opts="$common $job --on-interrupt" ;;
@@ -28,7 +28,7 @@ _corral() {
         --on-interrupt) COMPREPLY=($(compgen -W "ask kill detach" -- "$cur")); return ;;
         --cap-policy) COMPREPLY=($(compgen -W "keep-newest stop" -- "$cur")); return ;;
         --stdin) COMPREPLY=($(compgen -W "none pipe" -f -- "$cur")); return ;;
-        --cwd | --socket | --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --cwd | --socket | --token-file | --cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --task) COMPREPLY=($(compgen -W "$(corral tasks --names 2>/dev/null)" -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then

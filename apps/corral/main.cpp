@@ -29,12 +29,13 @@ constexpr std::string_view usage =
     "  version    print the version\n"
     "  help       show this help\n\n"
     "'corral COMMAND --help' explains a command. Connection options (--socket, --url, --token,\n"
-    "--token-file) may also come before the command.\n";
+    "--token-file, --cacert) may also come before the command.\n";
 
 /// `corral --url URL ls` as well as `corral ls --url URL`: connection options given before the
 /// command move after it, where the command's parser reads them.
 void move_leading_connection_options(std::vector<std::string>& args) {
-    static constexpr std::string_view with_value[] = {"--socket", "--url", "--token", "--token-file"};
+    static constexpr std::string_view with_value[] = {
+        "--socket", "--url", "--token", "--token-file", "--cacert"};
     std::vector<std::string> moved;
     std::size_t i = 0;
     while (i < args.size()) {
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
     if (corral::cli::is_client_command(args[0])) {
         return corral::cli::client_command(args[0], {args.begin() + 1, args.end()});
     }
-    if (args[0].starts_with("--socket") || args[0].starts_with("--url") || args[0].starts_with("--token")) {
+    if (args[0].starts_with("--socket") || args[0].starts_with("--url") || args[0].starts_with("--token") ||
+        args[0].starts_with("--cacert")) {
         std::fprintf(stderr, "corral: %s must be followed by its value and a command\n", args[0].c_str());
         return 2;
     }

@@ -1,20 +1,20 @@
-// TLS on a TCP listener, with a certificate this test makes (openssl), checked by curl.
+// TLS on a TCP listener, with certificates this test makes (openssl), checked by curl and the CLI.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "helpers/daemon_process.hpp"
 #include "helpers/http_client.hpp"
+#include "helpers/test_support.hpp"
 
 namespace corral::test {
 namespace {
 
-TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
-    auto dir = std::filesystem::temp_directory_path() / ("corral-tls-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto cert = (dir / "cert.pem").string();
-    const auto key = (dir / "key.pem").string();
-    auto made = run_program({"/usr/bin/openssl",
+/// A self-signed certificate for `subject_alt_name`, made by openssl in a directory of its own.
+class certificate {
+  public:
+    explicit certificate(const std::string& subject_alt_name) {
+        made_ = run_program({"/usr/bin/openssl",
                              "req",
                              "-x509",
                              "-newkey",
@@ -23,17 +23,34 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
                              "-days",
                              "1",
                              "-subj",
-                             "/CN=localhost",
+                             "/CN=corral test",
                              "-addext",
-                             "subjectAltName=IP:127.0.0.1",
+                             "subjectAltName=" + subject_alt_name,
                              "-keyout",
-                             key,
+                             key(),
                              "-out",
-                             cert});
-    ASSERT_EQ(made.status, 0) << made.err;
-    daemon_process d(
-        "[pod]\nstate_dir = \"@STATE@\"\n[[http]]\nlabel = \"web\"\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" +
-        cert + "\"\ntls_key = \"" + key + "\"\n");
+                             cert()});
+    }
+    const program_result& made() const { return made_; }
+    std::string cert() const { return dir_.file("cert.pem"); }
+    std::string key() const { return dir_.file("key.pem"); }
+    /// A corrald config with one TLS listener using this certificate.
+    std::string daemon_config() const {
+        return "[pod]\nstate_dir = \"@STATE@\"\n[[http]]\nlabel = \"web\"\nlisten = \"127.0.0.1:0\"\n"
+               "tls_cert = \"" +
+               cert() + "\"\ntls_key = \"" + key() + "\"\n";
+    }
+
+  private:
+    temp_dir dir_;
+    program_result made_;
+};
+
+TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
+    certificate c("IP:127.0.0.1");
+    ASSERT_EQ(c.made().status, 0) << c.made().err;
+    const auto cert = c.cert();
+    daemon_process d(c.daemon_config());
     ASSERT_TRUE(d.ready()) << d.log();
     const auto url = "https://127.0.0.1:" + std::to_string(d.port());
     auto ok = run_program({"/usr/bin/curl", "-sS", "--cacert", cert, url + "/healthz"});
@@ -50,7 +67,49 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
             .status,
         0);
     EXPECT_EQ(run_program({"/usr/bin/curl", "-sS", "--cacert", cert, url + "/healthz"}).status, 0);
-    std::filesystem::remove_all(dir);
+}
+
+TEST(Tls, TheCliSpeaksHttpsAndChecksTheCertificateAndTheName) {
+    const std::string cli = CORRAL_CLI_PATH;
+    certificate c("IP:127.0.0.1,DNS:localhost");
+    ASSERT_EQ(c.made().status, 0) << c.made().err;
+    daemon_process d(c.daemon_config());
+    ASSERT_TRUE(d.ready()) << d.log();
+    const auto port = std::to_string(d.port());
+    // Trusted by --cacert: a whole `run` (submit, follow the output, the exit status) over TLS.
+    auto run = run_program({cli,
+                            "run",
+                            "--url",
+                            "https://127.0.0.1:" + port,
+                            "--cacert",
+                            c.cert(),
+                            "-c",
+                            "echo over-tls; exit 3"});
+    EXPECT_EQ(run.status, 3) << run.err;
+    EXPECT_EQ(run.out, "over-tls\n");
+    // By name (SNI and the name check), with the certificate from $CORRAL_CACERT.
+    auto by_name = run_program({cli, "show", "1", "--field", "state", "--url", "https://localhost:" + port},
+                               {{"CORRAL_CACERT", c.cert()}});
+    EXPECT_EQ(by_name.out, "failed\n") << by_name.err;
+    // Not trusted: refused, with the way out in the message.
+    auto untrusted = run_program({cli, "ls", "--url", "https://127.0.0.1:" + port});
+    EXPECT_EQ(untrusted.status, 125);
+    EXPECT_NE(untrusted.err.find("certificate verify failed"), std::string::npos) << untrusted.err;
+    EXPECT_NE(untrusted.err.find("--cacert"), std::string::npos) << untrusted.err;
+    // A CA file that does not hold corrald's certificate (it is for another name): refused too.
+    certificate other("DNS:elsewhere.example");
+    ASSERT_EQ(other.made().status, 0) << other.made().err;
+    auto wrong_name =
+        run_program({cli, "ls", "--url", "https://127.0.0.1:" + port, "--cacert", other.cert()});
+    EXPECT_EQ(wrong_name.status, 125);
+    EXPECT_NE(wrong_name.err.find("TLS with corrald"), std::string::npos) << wrong_name.err;
+    auto missing =
+        run_program({cli, "ls", "--url", "https://127.0.0.1:" + port, "--cacert", "/nonexistent.pem"});
+    EXPECT_NE(missing.err.find("--cacert: cannot read certificates from '/nonexistent.pem'"),
+              std::string::npos)
+        << missing.err;
+    auto scheme = run_program({cli, "ls", "--url", "ftp://127.0.0.1:" + port});
+    EXPECT_NE(scheme.err.find("use an http:// or https:// URL"), std::string::npos) << scheme.err;
 }
 
 TEST(Tls, ABadCertificateStopsStartUpWithAClearError) {

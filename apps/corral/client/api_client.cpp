@@ -1,10 +1,15 @@
 #include "client/api_client.hpp"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json.hpp>
 
 namespace corral::cli {
@@ -14,12 +19,21 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 using unix_stream = beast::basic_stream<net::local::stream_protocol>;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr std::string_view cacert_hint =
+    " (if corrald's certificate is self-signed or from a private CA, trust it with --cacert FILE "
+    "or $CORRAL_CACERT)";
 
 }  // namespace
 
 struct api_client::connection {
-    std::variant<beast::tcp_stream, unix_stream> stream;
+    std::variant<beast::tcp_stream, unix_stream, tls_stream> stream;
     beast::flat_buffer buffer;
+};
+
+struct api_client::tls_settings {
+    net::ssl::context context{net::ssl::context::tls_client};
 };
 
 boost::json::value api_response::json() const {
@@ -42,16 +56,51 @@ std::string api_response::error_message() const {
 
 api_client::api_client(net::any_io_executor executor, endpoint_options where)
     : executor_(executor), where_(std::move(where)) {
-    if (!where_.url.empty()) {
-        std::string_view rest = where_.url;
-        if (rest.starts_with("http://")) {
-            rest.remove_prefix(7);
-        }
-        rest = rest.substr(0, rest.find('/'));
-        auto colon = rest.rfind(':');
-        host_ = std::string(rest.substr(0, colon));
-        port_ = colon == std::string_view::npos ? "80" : std::string(rest.substr(colon + 1));
+    if (auto parsed = parse_url(); !parsed) {
+        url_error_ = parsed.error();  // reported by the first request
     }
+}
+
+/// http://HOST[:PORT][/...] or https://...; HOST may be a name, an IPv4 address or [IPv6].
+result_info<void> api_client::parse_url() {
+    if (where_.url.empty()) {
+        return {};
+    }
+    std::string_view rest = where_.url;
+    if (rest.starts_with("https://")) {
+        https_ = true;
+        rest.remove_prefix(8);
+    } else if (rest.starts_with("http://")) {
+        rest.remove_prefix(7);
+    } else {
+        return error_info{errc::invalid_argument,
+                          fmt::format("--url '{}': use an http:// or https:// URL", where_.url)};
+    }
+    rest = rest.substr(0, rest.find('/'));
+    std::string_view port;
+    if (rest.starts_with('[')) {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) {
+            return error_info{errc::invalid_argument,
+                              fmt::format("--url '{}': no ']' after the IPv6 address", where_.url)};
+        }
+        host_ = std::string(rest.substr(1, close - 1));
+        rest.remove_prefix(close + 1);
+        if (rest.starts_with(':')) {
+            port = rest.substr(1);
+        }
+    } else {
+        const auto colon = rest.rfind(':');
+        host_ = std::string(rest.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port = rest.substr(colon + 1);
+        }
+    }
+    if (host_.empty()) {
+        return error_info{errc::invalid_argument, fmt::format("--url '{}': no host", where_.url)};
+    }
+    port_ = port.empty() ? (https_ ? "443" : "80") : std::string(port);
+    return {};
 }
 
 api_client::~api_client() = default;
@@ -61,11 +110,8 @@ std::string api_client::describe() const {
 }
 
 net::awaitable<result_info<void>> api_client::connect() {
-    if (!where_.url.empty() && !where_.url.starts_with("http://")) {
-        co_return error_info{errc::unsupported,
-                             fmt::format("'{}': only http:// URLs are supported by this client "
-                                         "(use the Unix socket, or put TLS in front)",
-                                         where_.url)};
+    if (url_error_) {
+        co_return *url_error_;
     }
     boost::system::error_code ec;
     if (where_.url.empty()) {
@@ -84,7 +130,11 @@ net::awaitable<result_info<void>> api_client::connect() {
             std::tie(ec, std::ignore) = co_await s.async_connect(results, use_nothrow);
             if (!ec) {
                 s.socket().set_option(tcp::no_delay(true));
-                connection_ = std::make_unique<connection>(connection{std::move(s), {}});
+                if (!https_) {
+                    connection_ = std::make_unique<connection>(connection{std::move(s), {}});
+                } else {
+                    co_return co_await handshake(std::move(s));
+                }
             }
         }
     }
@@ -95,6 +145,54 @@ net::awaitable<result_info<void>> api_client::connect() {
                         describe(),
                         ec.message())};
     }
+    co_return result_info<void>{};
+}
+
+/// TLS over a connected socket, checking corrald's certificate against the system's CAs (or
+/// --cacert) and the name (or address) in the URL.
+net::awaitable<result_info<void>> api_client::handshake(beast::tcp_stream socket) {
+    if (!tls_) {
+        auto settings = std::make_unique<tls_settings>();
+        boost::system::error_code ec;
+        settings->context.set_verify_mode(net::ssl::verify_peer, ec);
+        if (!ec) {
+            if (where_.cacert.empty()) {
+                settings->context.set_default_verify_paths(ec);
+            } else {
+                settings->context.load_verify_file(where_.cacert, ec);
+            }
+        }
+        if (ec) {
+            co_return error_info{
+                ec,
+                where_.cacert.empty()
+                    ? fmt::format("cannot load the system's CA certificates: {}", ec.message())
+                    : fmt::format(
+                          "--cacert: cannot read certificates from '{}': {}", where_.cacert, ec.message())};
+        }
+        tls_ = std::move(settings);
+    }
+    tls_stream s(std::move(socket), tls_->context);
+    boost::system::error_code not_an_address;
+    (void)net::ip::make_address(host_, not_an_address);
+    if (not_an_address) {  // SNI carries names only
+        // SSL_set_tlsext_host_name() spelled out: the macro's C cast trips -Wold-style-cast.
+        SSL_ctrl(s.native_handle(),
+                 SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                 TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(host_.c_str()));
+    }
+    s.set_verify_callback(net::ssl::host_name_verification(host_));
+    auto [ec] = co_await s.async_handshake(net::ssl::stream_base::client, use_nothrow);
+    if (ec) {
+        const bool tls_error = ec.category() == net::error::get_ssl_category();
+        co_return error_info{ec,
+                             fmt::format("TLS with corrald at {} failed: {}{}",
+                                         describe(),
+                                         ec.message(),
+                                         tls_error ? cacert_hint : std::string_view{})};
+    }
+    connection_ = std::make_unique<connection>(connection{std::move(s), {}});
     co_return result_info<void>{};
 }
 

@@ -2,8 +2,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/value.hpp>
 
 #include "corral/core/asio.hpp"
@@ -11,11 +13,14 @@
 
 namespace corral::cli {
 
-/// Where corrald is: its Unix socket (the default) or an http:// URL, plus a bearer token.
+/// Where corrald is: its Unix socket (the default) or an http:// or https:// URL, plus a bearer token.
 struct endpoint_options {
     std::string socket;  ///< Unix socket path; used when url is empty
-    std::string url;     ///< "http://127.0.0.1:8470"
+    std::string url;     ///< "http://127.0.0.1:8470", "https://corral.example:8470"
     std::string token;
+    /// https://: trust the certificates in this PEM file (a private CA, or corrald's self-signed
+    /// certificate) instead of the system's CAs. The name in the URL is checked either way.
+    std::string cacert;
 };
 
 struct api_response {
@@ -49,7 +54,7 @@ net::awaitable<boost::json::value> call(api_client& c,
                                         std::string body = {});
 
 /**
- * A small HTTP/1.1 client for corrald's API over its Unix socket or TCP, keeping one connection
+ * A small HTTP/1.1 client for corrald's API over its Unix socket, TCP or TLS, keeping one connection
  * alive across requests and reconnecting once when the server closed it.
  */
 class api_client {
@@ -66,11 +71,17 @@ class api_client {
 
   private:
     struct connection;
+    struct tls_settings;
     net::awaitable<result_info<void>> connect();
+    net::awaitable<result_info<void>> handshake(boost::beast::tcp_stream socket);
+    result_info<void> parse_url();
     net::any_io_executor executor_;
     endpoint_options where_;
     std::string host_;
     std::string port_;
+    bool https_ = false;
+    std::optional<error_info> url_error_;
+    std::unique_ptr<tls_settings> tls_;  // made on the first https:// connection
     std::unique_ptr<connection> connection_;
 };
 

@@ -31,7 +31,10 @@ po::options_description connection_options() {
     d.add_options()
         ("socket", po::value<std::string>()->value_name("PATH"),
             "corrald's Unix socket (default: $CORRAL_SOCKET, else <state dir>/corral.sock)")
-        ("url", po::value<std::string>()->value_name("URL"), "talk to corrald over HTTP instead (default: $CORRAL_URL)")
+        ("url", po::value<std::string>()->value_name("URL"),
+            "talk to corrald over HTTP or HTTPS instead: http://HOST:PORT, https://HOST:PORT (default: $CORRAL_URL)")
+        ("cacert", po::value<std::string>()->value_name("PATH"),
+            "https: trust the CA or self-signed certificates in this PEM file instead of the system's (default: $CORRAL_CACERT)")
         ("token", po::value<std::string>()->value_name("TOKEN"), "bearer token (default: $CORRAL_TOKEN)")
         ("token-file", po::value<std::string>()->value_name("PATH"), "read the bearer token from PATH");
     // clang-format on
@@ -44,6 +47,7 @@ result_info<endpoint_options> read_connection(const po::variables_map& vm) {
     e.socket = vm.count("socket") ? vm["socket"].as<std::string>()
                                   : env_or("CORRAL_SOCKET", default_socket_path(default_state_dir()));
     e.token = vm.count("token") ? vm["token"].as<std::string>() : env_or("CORRAL_TOKEN", "");
+    e.cacert = vm.count("cacert") ? vm["cacert"].as<std::string>() : env_or("CORRAL_CACERT", "");
     if (vm.count("token-file")) {
         std::ifstream in(vm["token-file"].as<std::string>());
         if (!in || !std::getline(in, e.token)) {

@@ -13,7 +13,8 @@
 
 namespace corral::cli {
 
-/// --socket, --url, --token, --token-file (defaults from CORRAL_SOCKET, CORRAL_URL, CORRAL_TOKEN).
+/// --socket, --url, --token, --token-file, --cacert (defaults from CORRAL_SOCKET, CORRAL_URL,
+/// CORRAL_TOKEN, CORRAL_CACERT).
 boost::program_options::options_description connection_options();
 result_info<endpoint_options> read_connection(const boost::program_options::variables_map& vm);
 
