@@ -274,19 +274,22 @@ double fanout_round(asio::io_context& io,
 int fanout(
     unsigned short port, const std::string& fake_child, std::uint64_t bytes, int watchers, int rounds) {
     asio::io_context io;
-    std::vector<double> alone, watched, delivery;
+    std::vector<double> alone, watched, paired, delivery;
     for (int r = 0; r < rounds; ++r) {
         double ignored = 0, last = 0;
         alone.push_back(fanout_round(io, port, fake_child, bytes, 0, ignored));
         watched.push_back(fanout_round(io, port, fake_child, bytes, watchers, last));
+        paired.push_back(watched.back() / alone.back());
         delivery.push_back(static_cast<double>(bytes) * watchers / (last / 1e3) / 1e6);
         std::printf("fanout.round%d %.1f %.1f\n", r, alone.back(), watched.back());
     }
     std::printf(
-        "fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.delivered_mbs %.1f\n",
+        "fanout.alone_mbs %.1f\nfanout.watched_mbs %.1f\nfanout.ratio %.2f\nfanout.paired_ratio %.2f\n"
+        "fanout.delivered_mbs %.1f\n",
         median(alone),
         median(watched),
         median(watched) / median(alone),
+        median(paired),  // each round against its own baseline: steadier when the machine's speed shifts
         median(delivery));
     return 0;
 }

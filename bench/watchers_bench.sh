@@ -46,6 +46,7 @@ echo "|---|---|---|---|---|"
 echo "| submit → first output byte at a WebSocket watcher (\`/bin/echo x\`, median of $ttfb_rounds) | posix_spawn → first byte: $(get ttfb.bare_ms) ms | $(get ttfb.corral_ms) ms | $(get ttfb.ratio) × | ≤ 3 × |"
 echo "| job writing $((bytes >> 20)) MiB: its own throughput with $watchers WebSocket watchers vs none (median of $rounds) | unwatched: $(get fanout.alone_mbs) MB/s | watched: $(get fanout.watched_mbs) MB/s | $(get fanout.ratio) | ≥ 0.8 |"
 echo
+echo "Each round against its own unwatched baseline (median of the $rounds ratios): $(get fanout.paired_ratio)."
 echo "Every watcher received all $bytes bytes in order, no loss, no disconnect (checked each round)."
 echo "Delivered to the watchers together: $(get fanout.delivered_mbs) MB/s (median)."
 echo "Rounds (unwatched → watched MB/s): $(awk '$1 ~ /^fanout.round/ {printf "%s%s → %s", sep, $2, $3; sep = "; "}' <<<"$figures")."

@@ -137,10 +137,13 @@ std::unique_ptr<pipe_reader::reading> pipe_reader::open(int fd, net::any_io_exec
     net::co_spawn(context_,
                   read_pipe(state, net::posix::stream_descriptor(context_, mine), options_),
                   log_exceptions("pipe reader"));
-    return std::make_unique<reading>(std::move(state));
+    return std::make_unique<reading>(std::move(state), pressure_, options_.block_size / 2);
 }
 
-pipe_reader::reading::reading(std::shared_ptr<shared_state> state) : state_(std::move(state)) {}
+pipe_reader::reading::reading(std::shared_ptr<shared_state> state,
+                              std::shared_ptr<output_pressure> pressure,
+                              std::size_t big_block)
+    : state_(std::move(state)), pressure_(std::move(pressure)), big_block_(big_block) {}
 
 pipe_reader::reading::~reading() {
     state_->close();
@@ -171,6 +174,9 @@ net::awaitable<std::span<const char>> pipe_reader::reading::next() {
         co_return std::span<const char>{};
     }
     current_ = std::move(got);
+    if (pressure_ && current_->size >= big_block_) {
+        pressure_->pouring();
+    }
     co_return std::span<const char>(current_->bytes.get(), current_->size);
 }
 

@@ -166,6 +166,7 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.choice("slow_watchers",
              c.api.watch.on_slow,
              {{"resume", proto::slow_policy::resume}, {"disconnect", proto::slow_policy::disconnect}});
+    s.duration("watcher_defer", c.api.watch.defer_to_jobs);
     s.integer("max_batch", c.api.max_batch, 1, 1'000'000);
     s.finish();
 }

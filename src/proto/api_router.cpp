@@ -656,6 +656,10 @@ std::string api_router::metrics_text() const {
     out.histogram_samples("corral_spawn_latency_seconds", service_.stats().spawn_latency);
     out.family("corral_stream_bytes_total", "counter", "Output bytes sent to watchers.");
     out.sample("corral_stream_bytes_total", static_cast<double>(watch_stats_.bytes_streamed));
+    out.family("corral_watcher_deferrals_total",
+               "counter",
+               "Times a watcher's next message waited while a job poured out output (api.watcher_defer).");
+    out.sample("corral_watcher_deferrals_total", static_cast<double>(watch_stats_.deferrals));
     out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");
     out.sample("corral_watchers", static_cast<double>(watch_stats_.watchers));
     out.family("corral_http_requests_total", "counter", "HTTP requests answered, by status.");

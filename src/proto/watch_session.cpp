@@ -185,6 +185,12 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
             co_await (space_.wait() || self->cancelled.wait());
             continue;
         }
+        if (service_.pressure().high() && options_.defer_to_jobs.count() > 0) {
+            co_await defer_to_jobs();
+            if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
+                co_return;
+            }
+        }
         // Always whole max_chunk reads (the queue may pass `buffer` by one), so that watchers at the
         // same cursor ask for the same slice and share its frames.
         auto slice = frames_.read(id, log, cursor, options_.max_chunk, format_);
@@ -209,6 +215,14 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
         }
         co_await (log.wait_for(cursor) || self->cancelled.wait());
     }
+}
+
+// Fan-out is work that can wait and a job's output is not: while a job pours out output, the core's
+// time goes to taking it (jobs::output_pressure). A watcher waits at most defer_to_jobs per message,
+// so even a job that never lets up cannot starve its watchers.
+net::awaitable<void> watch_session::defer_to_jobs() {
+    ++stats_.deferrals;
+    co_await service_.pressure().wait_low(options_.defer_to_jobs);
 }
 
 void watch_session::handle_message(std::string_view text) {
@@ -274,6 +288,12 @@ net::awaitable<void> watch_session::write_queue(Sender& send_one) {
                 co_return;
             }
             continue;
+        }
+        if (service_.pressure().high() && options_.defer_to_jobs.count() > 0) {
+            co_await defer_to_jobs();
+            if (close_reason_ || queue_.empty()) {
+                continue;
+            }
         }
         auto frame = std::move(queue_.front());
         queue_.pop_front();

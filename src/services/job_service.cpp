@@ -70,11 +70,13 @@ job_service::job_service(net::any_io_executor executor,
       launcher_(std::move(launcher)),
       table_(options_.retention),
       runner_(*launcher_, table_),
+      output_pressure_(std::make_shared<jobs::output_pressure>(executor)),
       tasks_(executor),
       scheduler_({.slots = default_concurrency(options_.concurrency),
                   .group_limits = options_.group_limits,
                   .max_queued = options_.max_queued}),
       finished_(executor) {
+    runner_.report_pressure_to(output_pressure_);
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
 }
 

@@ -99,6 +99,43 @@ TEST_F(Watchers, HundredWebSocketWatchersReceiveIdenticalBytes) {
     }
 }
 
+TEST_F(Watchers, WatchersOfAPouringJobDeferToItAndMissNothing) {
+    // 16 MiB in 64 KiB writes: the pipe moves to the reader thread and hands corrald big blocks, so
+    // the watchers' messages wait for the flood to ease (api.watcher_defer) and catch up afterwards.
+    constexpr std::size_t size = 16 << 20;
+    const auto id = submit(R"({"shell": "read go; exec )" + fake_child + " spew " + std::to_string(size) +
+                           R"(", "stdin": "pipe"})");
+    constexpr int watchers = 10;
+    std::vector<std::unique_ptr<ws_client>> clients;
+    for (int i = 0; i < watchers; ++i) {
+        clients.push_back(std::make_unique<ws_client>(web(), "/api/v1/stream"));
+        clients.back()->send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "from": 0})");
+        ASSERT_TRUE(clients.back()->receive().has_value());  // subscribed
+    }
+    ASSERT_EQ(http(web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/stdin?close=true", "go\n").status,
+              200u);
+    std::vector<collected> results(watchers);
+    std::vector<std::thread> readers;
+    for (int i = 0; i < watchers; ++i) {
+        readers.emplace_back([&, i] { results[i] = collect(*clients[i], id, 0); });
+    }
+    for (auto& t : readers)
+        t.join();
+    std::string line(63, 'x');
+    line += '\n';
+    for (int i = 0; i < watchers; ++i) {
+        EXPECT_TRUE(results[i].eof && results[i].finished) << "watcher " << i;
+        EXPECT_FALSE(results[i].gap) << "watcher " << i;
+        ASSERT_EQ(results[i].bytes.size(), size) << "watcher " << i;
+        EXPECT_EQ(results[i].bytes.substr(0, 64), line);
+        EXPECT_EQ(results[i].bytes.find_first_not_of(line), std::string::npos) << "watcher " << i;
+    }
+    const auto metrics = http(web(), "GET", "/metrics").body;
+    const auto at = metrics.find("\ncorral_watcher_deferrals_total ");
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_GT(std::stod(metrics.substr(at + 32)), 0.0) << metrics.substr(at, 60);
+}
+
 TEST_F(Watchers, AWatcherThatReconnectsResumesFromItsCursor) {
     const auto id =
         submit(R"({"shell": "i=0; while [ $i -lt 400 ]; do echo n$i; i=$((i+1)); sleep 0.002; done"})");

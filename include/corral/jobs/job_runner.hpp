@@ -33,6 +33,11 @@ class job_runner {
         : launcher_(launcher), table_(table), options_(o), reader_(o.reading) {}
     job_runner(proc::launcher& launcher, job_table& table) : job_runner(launcher, table, options{}) {}
 
+    /// Chatty pipes report their big blocks to `pressure` (output_pressure), for fan-out to defer to.
+    void report_pressure_to(std::shared_ptr<output_pressure> pressure) {
+        reader_.report_to(std::move(pressure));
+    }
+
     /// Runs one queued job to its end. Never throws for job failures: they are job states.
     net::awaitable<void> run(job& j);
 

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "corral/core/asio.hpp"
+#include "corral/jobs/output_pressure.hpp"
 
 namespace corral::jobs {
 
@@ -52,9 +53,13 @@ class pipe_reader {
     /// Starts reading a duplicate of `fd`, which must be non-blocking; the caller keeps its own.
     /// Blocks come out of the reading on `core`.
     std::unique_ptr<reading> open(int fd, net::any_io_executor core);
+    /// Readings opened from now on tell `pressure` when a block of at least half block_size comes
+    /// out of them (the pipe is pouring: output_pressure).
+    void report_to(std::shared_ptr<output_pressure> pressure) { pressure_ = std::move(pressure); }
 
   private:
     options options_;
+    std::shared_ptr<output_pressure> pressure_;
     net::io_context context_;
     std::vector<std::weak_ptr<shared_state>> open_;
     std::thread thread_;
@@ -63,7 +68,9 @@ class pipe_reader {
 /// One pipe being read. Destroying it abandons the rest.
 class pipe_reader::reading {
   public:
-    explicit reading(std::shared_ptr<shared_state> state);
+    explicit reading(std::shared_ptr<shared_state> state,
+                     std::shared_ptr<output_pressure> pressure = nullptr,
+                     std::size_t big_block = 0);
     ~reading();
     reading(const reading&) = delete;
     reading& operator=(const reading&) = delete;
@@ -76,6 +83,8 @@ class pipe_reader::reading {
 
   private:
     std::shared_ptr<shared_state> state_;
+    std::shared_ptr<output_pressure> pressure_;
+    std::size_t big_block_ = 0;
     std::unique_ptr<block> current_;
     bool ended_ = false;
     int error_ = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -27,11 +28,17 @@ struct watch_options {
     slow_policy on_slow = slow_policy::resume;
     /// Output bytes per message.
     std::size_t max_chunk = 64 * 1024;
+    /// While a job pours out output faster than corrald takes it (jobs::output_pressure), each
+    /// watcher's next message waits up to this long for the pressure to drop, so that fan-out never
+    /// slows the job; watchers catch up from the log afterwards. 0: never wait.
+    std::chrono::milliseconds defer_to_jobs{50};
 };
 
 /// Figures every watcher adds to, for /metrics.
 struct watch_stats {
     std::uint64_t bytes_streamed = 0;
+    /// Times a watcher's next message waited for a job pouring out output (watch_options::defer_to_jobs).
+    std::uint64_t deferrals = 0;
     std::int64_t watchers = 0;
 };
 
@@ -86,6 +93,8 @@ class watch_session {
     void send(output_frames::frame frame);
     void close_slow(std::string reason);
     net::awaitable<void> follow(jobs::job_id id, std::uint64_t from, std::shared_ptr<follower> self);
+    /// Waits (up to defer_to_jobs) while a job pours out output: see watch_options.
+    net::awaitable<void> defer_to_jobs();
     template <class Sender>
     net::awaitable<void> write_queue(Sender& send_one);
 

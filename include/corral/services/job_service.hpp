@@ -167,6 +167,8 @@ class job_service {
     std::vector<jobs::job*> all() { return table_.list(); }
     proc::launcher& launcher() { return *launcher_; }
     net::any_io_executor executor() const { return executor_; }
+    /// High while some job pours out output faster than the core takes it: fan-out waits for it.
+    jobs::output_pressure& pressure() { return *output_pressure_; }
 
     /// Keeps a job from being evicted while an adapter uses it across suspensions.
     class pin {
@@ -210,6 +212,7 @@ class job_service {
     std::unique_ptr<proc::launcher> launcher_;
     jobs::job_table table_;
     jobs::job_runner runner_;
+    std::shared_ptr<jobs::output_pressure> output_pressure_;
     task_group tasks_;
     sched::scheduler scheduler_;
     bool accepting_ = true;

@@ -89,6 +89,29 @@ TEST(PipeReader, DeliversEveryByteInOrderThenTheEnd) {
     EXPECT_TRUE(run_coro(ioc, reading->next()).empty());
 }
 
+TEST(PipeReader, ABigBlockRaisesTheOutputPressureAndSmallOnesDoNot) {
+    net::io_context ioc;
+    pipe_reader reader({.block_size = 128 * 1024, .blocks_per_pipe = 4});
+    auto pressure = std::make_shared<output_pressure>(ioc.get_executor(), std::chrono::hours(1));
+    reader.report_to(pressure);
+    // A few bytes at a time, as an ordinary log comes: no pressure.
+    test_pipe quiet;
+    ASSERT_EQ(::write(quiet.write_end, "a line\n", 7), 7);
+    quiet.close_write();
+    auto calm = reader.open(quiet.read_end, ioc.get_executor());
+    EXPECT_EQ(run_coro(ioc, read_all(*calm)), "a line\n");
+    EXPECT_FALSE(pressure->high());
+    // 256 KiB already waiting in the pipe: the first read takes a whole block, a child pouring out.
+    test_pipe busy;
+    ASSERT_GE(::fcntl(busy.write_end, F_SETPIPE_SZ, 1 << 20), 256 * 1024);
+    const std::string sent = pattern(256 * 1024);
+    ASSERT_EQ(::write(busy.write_end, sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+    busy.close_write();
+    auto pouring = reader.open(busy.read_end, ioc.get_executor());
+    EXPECT_TRUE(run_coro(ioc, read_all(*pouring)) == sent);
+    EXPECT_TRUE(pressure->high());
+}
+
 TEST(PipeReader, ReadsNoFurtherAheadThanItsBlocksWhenTheCoreDoesNotTake) {
     net::io_context ioc;
     pipe_reader reader(pipe_reader::options{.block_size = 4096, .blocks_per_pipe = 2});
