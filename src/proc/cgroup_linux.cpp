@@ -133,6 +133,12 @@ result_info<cgroup_root> cgroup_root::create() {
     return cgroup_root(std::move(path));
 }
 
+void cgroup_root::remove_stale_siblings() const {
+    if (const auto slash = path_.rfind('/'); slash != std::string::npos && slash > 0) {
+        remove_stale_roots(path_.substr(0, slash));
+    }
+}
+
 cgroup_root::cgroup_root(cgroup_root&& o) noexcept : path_(std::exchange(o.path_, {})) {}
 
 cgroup_root& cgroup_root::operator=(cgroup_root&& o) noexcept {

@@ -46,6 +46,9 @@ class cgroup_root {
 
     const std::string& path() const { return path_; }
     result_info<cgroup_leaf> make_leaf(std::uint64_t id) const;
+    /// Removes the directories of earlier corral processes that have exited, where they are empty
+    /// (create() does this too, but a crashed corrald's leftovers may be killed only later).
+    void remove_stale_siblings() const;
 
   private:
     explicit cgroup_root(std::string path) : path_(std::move(path)) {}

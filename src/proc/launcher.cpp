@@ -106,6 +106,12 @@ tree_mode launcher::mechanism() const {
     return state_->mode;
 }
 
+void launcher::remove_stale_cgroups() const {
+    if (state_->cgroup) {
+        state_->cgroup->remove_stale_siblings();
+    }
+}
+
 std::string launcher::describe() const {
     if (state_->mode == tree_mode::cgroup) {
         return fmt::format("cgroup v2, one leaf per job under {}", state_->cgroup->path());

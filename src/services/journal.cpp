@@ -137,6 +137,9 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
         }
     }
     table_.evict();
+    if (report.killed > 0) {
+        tasks_.spawn(remove_stale_cgroups(), "stale cgroups");
+    }
     if (report.resumed + report.lost > 0) {
         audit("corrald",
               "restart",
@@ -146,6 +149,21 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
     }
     start_soon();
     return report;
+}
+
+// The leftovers were killed with SIGKILL a moment ago: their cgroup leaves (kept by the launcher's
+// start-up sweep, which ran while they lived) empty as they die, and then can go.
+net::awaitable<void> job_service::remove_stale_cgroups() {
+    using namespace std::chrono_literals;
+    net::steady_timer timer(executor_);
+    for (const auto wait : {50ms, 250ms, 1000ms}) {
+        timer.expires_after(wait);
+        auto [ec] = co_await timer.async_wait(use_nothrow);
+        if (ec) {
+            co_return;  // stopping
+        }
+        launcher_->remove_stale_cgroups();
+    }
 }
 
 }  // namespace corral::services

@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -223,9 +225,34 @@ TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
     EXPECT_LE(lost, 2u);  // at most the jobs that were running (two slots)
 }
 
+/// The cgroup v2 directory of corrald (`…/corral-PID`) that holds process `pid`'s job leaf, or ""
+/// when trees are not kept in cgroups.
+std::string corrald_cgroup_of(long long pid) {
+    std::string mount;
+    std::ifstream mounts("/proc/self/mountinfo");
+    for (std::string line; std::getline(mounts, line);) {
+        const auto sep = line.find(" - cgroup2 ");
+        if (sep != std::string::npos) {
+            std::istringstream fields(line.substr(0, sep));
+            std::string skip;
+            fields >> skip >> skip >> skip >> skip >> mount;
+            break;
+        }
+    }
+    std::ifstream own("/proc/" + std::to_string(pid) + "/cgroup");
+    for (std::string line; std::getline(own, line);) {
+        const auto leaf = line.rfind("/job-");
+        if (line.starts_with("0::") && leaf != std::string::npos && !mount.empty()) {
+            return mount + line.substr(3, leaf - 3);
+        }
+    }
+    return {};
+}
+
 TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
     long long id = 0;
     long long pid = 0;
+    std::string old_cgroup;
     {
         auto d = start();
         ASSERT_TRUE(d->ready()) << d->log();
@@ -238,6 +265,7 @@ TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
         auto out = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/output?wait=10");
         ASSERT_NE(out.body.find("before the crash"), std::string::npos) << out.body;
         ASSERT_TRUE(alive(static_cast<pid_t>(pid)));
+        old_cgroup = corrald_cgroup_of(pid);
         d->signal(SIGKILL);
         d->wait_exit();
         keep_log(*d);
@@ -256,6 +284,13 @@ TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_FALSE(alive(static_cast<pid_t>(pid)));
+    if (!old_cgroup.empty()) {
+        // In cgroup mode the dead corrald's directory goes too, once its leftovers have died.
+        for (int i = 0; i < 150 && std::filesystem::exists(old_cgroup); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_FALSE(std::filesystem::exists(old_cgroup)) << old_cgroup;
+    }
 }
 
 TEST_F(Restart, RetentionDeletesOldJobsFromTheStoreAndTheirOutputFiles) {

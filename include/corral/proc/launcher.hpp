@@ -66,6 +66,9 @@ class launcher {
     tree_mode mechanism() const;
     /// For logs and `corral exec --verbose`: "cgroup v2 at /sys/fs/cgroup/unified/corral-123".
     std::string describe() const;
+    /// cgroup mode: removes the empty cgroup directories of earlier corral processes that have exited
+    /// (after their leftover processes were killed, for instance). Otherwise nothing.
+    void remove_stale_cgroups() const;
 
   private:
     launcher(net::any_io_executor executor, std::shared_ptr<launcher_state> s);

@@ -206,6 +206,9 @@ class job_service {
     void record(const jobs::job& j);
     /// Whether a shutdown leaves this job queued for the next start (journal.cpp).
     bool survives_restart(const jobs::job& j) const;
+    /// After a restart killed leftovers: removes the dead corrald's cgroup directories once they
+    /// are empty (journal.cpp).
+    net::awaitable<void> remove_stale_cgroups();
 
     net::any_io_executor executor_;
     service_options options_;
