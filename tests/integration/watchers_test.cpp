@@ -64,6 +64,37 @@ class Watchers : public ::testing::Test {
         EXPECT_EQ(r.status, 201u) << r.body;
         return r.json().at("id").as_int64();
     }
+    /// Attaches `watchers` WebSocket watchers to a job that waits for a line on stdin, then sends it
+    /// the line and collects what each watcher receives, each on a thread of its own. Empty when
+    /// a watcher could not attach or the job could not be released.
+    std::vector<collected> watch_from_the_start(std::int64_t id, int watchers) {
+        std::vector<std::unique_ptr<ws_client>> clients;
+        for (int i = 0; i < watchers; ++i) {
+            clients.push_back(std::make_unique<ws_client>(web(), "/api/v1/stream"));
+            clients.back()->send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "from": 0})");
+        }
+        for (auto& c : clients) {
+            if (!c->receive()) {  // subscribed
+                ADD_FAILURE() << "a watcher got no answer to its subscription";
+                return {};
+            }
+        }
+        const auto go =
+            http(web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/stdin?close=true", "go\n");
+        if (go.status != 200u) {
+            ADD_FAILURE() << "stdin: " << go.status << " " << go.body;
+            return {};
+        }
+        std::vector<collected> results(static_cast<std::size_t>(watchers));
+        std::vector<std::thread> readers;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            readers.emplace_back([&, i] { results[i] = collect(*clients[i], id, 0); });
+        }
+        for (auto& t : readers) {
+            t.join();
+        }
+        return results;
+    }
     daemon_process daemon_{daemon_process::default_config()};
 };
 
@@ -72,23 +103,8 @@ TEST_F(Watchers, HundredWebSocketWatchersReceiveIdenticalBytes) {
     const auto id = submit(
         R"({"shell": "read go; i=0; while [ $i -lt 2000 ]; do echo line-$i-abcdefghijklmnopqrstuvwxyz; i=$((i+1)); done", "stdin": "pipe"})");
     constexpr int watchers = 100;
-    std::vector<std::unique_ptr<ws_client>> clients;
-    for (int i = 0; i < watchers; ++i) {
-        clients.push_back(std::make_unique<ws_client>(web(), "/api/v1/stream"));
-        clients.back()->send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "from": 0})");
-    }
-    for (auto& c : clients) {
-        ASSERT_TRUE(c->receive().has_value());  // subscribed
-    }
-    ASSERT_EQ(http(web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/stdin?close=true", "go\n").status,
-              200u);
-    std::vector<collected> results(watchers);
-    std::vector<std::thread> readers;
-    for (int i = 0; i < watchers; ++i) {
-        readers.emplace_back([&, i] { results[i] = collect(*clients[i], id, 0); });
-    }
-    for (auto& t : readers)
-        t.join();
+    const auto results = watch_from_the_start(id, watchers);
+    ASSERT_EQ(results.size(), static_cast<std::size_t>(watchers));
     std::string expected;
     for (int i = 0; i < 2000; ++i)
         expected += "line-" + std::to_string(i) + "-abcdefghijklmnopqrstuvwxyz\n";
@@ -106,21 +122,8 @@ TEST_F(Watchers, WatchersOfAPouringJobDeferToItAndMissNothing) {
     const auto id = submit(R"({"shell": "read go; exec )" + fake_child + " spew " + std::to_string(size) +
                            R"(", "stdin": "pipe"})");
     constexpr int watchers = 10;
-    std::vector<std::unique_ptr<ws_client>> clients;
-    for (int i = 0; i < watchers; ++i) {
-        clients.push_back(std::make_unique<ws_client>(web(), "/api/v1/stream"));
-        clients.back()->send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "from": 0})");
-        ASSERT_TRUE(clients.back()->receive().has_value());  // subscribed
-    }
-    ASSERT_EQ(http(web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/stdin?close=true", "go\n").status,
-              200u);
-    std::vector<collected> results(watchers);
-    std::vector<std::thread> readers;
-    for (int i = 0; i < watchers; ++i) {
-        readers.emplace_back([&, i] { results[i] = collect(*clients[i], id, 0); });
-    }
-    for (auto& t : readers)
-        t.join();
+    const auto results = watch_from_the_start(id, watchers);
+    ASSERT_EQ(results.size(), static_cast<std::size_t>(watchers));
     std::string line(63, 'x');
     line += '\n';
     for (int i = 0; i < watchers; ++i) {
