@@ -25,11 +25,20 @@ constexpr std::string_view cacert_hint =
     " (if corrald's certificate is self-signed or from a private CA, trust it with --cacert FILE "
     "or $CORRAL_CACERT)";
 
+// Beast reads as much as the buffer has room for, but at least 512 bytes: a buffer left at its first
+// size read a 256 MiB output page 512 bytes per recvmsg (half a million calls). With room for 64 KiB,
+// each read takes what the socket holds, up to Beast's 64 KiB cap.
+beast::flat_buffer read_buffer() {
+    beast::flat_buffer b;
+    b.reserve(64 << 10);
+    return b;
+}
+
 }  // namespace
 
 struct api_client::connection {
     std::variant<beast::tcp_stream, unix_stream, tls_stream> stream;
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer = read_buffer();
 };
 
 struct api_client::tls_settings {
@@ -119,7 +128,7 @@ net::awaitable<result_info<void>> api_client::connect() {
         std::tie(ec) =
             co_await s.async_connect(net::local::stream_protocol::endpoint(where_.socket), use_nothrow);
         if (!ec) {
-            connection_ = std::make_unique<connection>(connection{std::move(s), {}});
+            connection_ = std::make_unique<connection>(connection{std::move(s)});
         }
     } else {
         tcp::resolver resolver(executor_);
@@ -131,7 +140,7 @@ net::awaitable<result_info<void>> api_client::connect() {
             if (!ec) {
                 s.socket().set_option(tcp::no_delay(true));
                 if (!https_) {
-                    connection_ = std::make_unique<connection>(connection{std::move(s), {}});
+                    connection_ = std::make_unique<connection>(connection{std::move(s)});
                 } else {
                     co_return co_await handshake(std::move(s));
                 }
@@ -192,7 +201,7 @@ net::awaitable<result_info<void>> api_client::handshake(beast::tcp_stream socket
                                          ec.message(),
                                          tls_error ? cacert_hint : std::string_view{})};
     }
-    connection_ = std::make_unique<connection>(connection{std::move(s), {}});
+    connection_ = std::make_unique<connection>(connection{std::move(s)});
     co_return result_info<void>{};
 }
 
