@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -18,11 +17,27 @@
 namespace corral::proc {
 namespace {
 
+// The whole of a (small, kernel-made) file from its start. Plain read(2), no iostreams: cgroup files
+// are read several times per job, and an ifstream costs more than the read itself.
+std::string read_from_start(int fd) {
+    std::string out;
+    char buf[4096];
+    for (off_t at = 0;;) {
+        const ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return out;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+        at += n;
+    }
+}
+
 std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    return fd ? read_from_start(fd.get()) : std::string();
 }
 
 bool write_file(const std::string& path, std::string_view text) {
@@ -159,23 +174,27 @@ result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
                           fmt::format("cannot create cgroup {}: {}", path, std::strerror(errno))};
     }
     unique_fd procs(::open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-    if (!procs) {
+    // Kept open: populated() is asked at least twice per job, and re-reading an open kernfs file
+    // from offset 0 is cheaper than a path walk each time.
+    unique_fd events(::open((path + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!procs || !events) {
         int err = errno;
         ::rmdir(path.c_str());
         return error_info{make_error_code(errc::spawn_failed),
-                          fmt::format("cannot open {}/cgroup.procs: {}", path, std::strerror(err))};
+                          fmt::format("cannot open the files of cgroup {}: {}", path, std::strerror(err))};
     }
-    return cgroup_leaf(std::move(path), std::move(procs));
+    return cgroup_leaf(std::move(path), std::move(procs), std::move(events));
 }
 
-cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs)
-    : path_(std::move(path)), procs_(std::move(procs)) {}
+cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs, unique_fd events)
+    : path_(std::move(path)), procs_(std::move(procs)), events_(std::move(events)) {}
 
 cgroup_leaf::~cgroup_leaf() {
     if (path_.empty()) {
         return;
     }
     procs_.reset();
+    events_.reset();
     if (::rmdir(path_.c_str()) != 0 && errno == EBUSY) {
         // Still populated: the owner (child) kills the tree before this; make sure nothing survives.
         kill();
@@ -210,8 +229,7 @@ void cgroup_leaf::signal(int signal) {
 }
 
 bool cgroup_leaf::populated() const {
-    std::string events = read_file(path_ + "/cgroup.events");
-    return events.find("populated 1") != std::string::npos;
+    return read_from_start(events_.get()).find("populated 1") != std::string::npos;
 }
 
 std::vector<int> cgroup_leaf::members() const {

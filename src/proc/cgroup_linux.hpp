@@ -12,7 +12,7 @@ namespace corral::proc {
 /// One job's cgroup v2 leaf: the child joins it before exec; killing it takes every descendant.
 class cgroup_leaf {
   public:
-    cgroup_leaf(std::string path, unique_fd procs);
+    cgroup_leaf(std::string path, unique_fd procs, unique_fd events);
     cgroup_leaf(cgroup_leaf&&) noexcept = default;
     cgroup_leaf& operator=(cgroup_leaf&&) noexcept = default;
     ~cgroup_leaf();
@@ -31,6 +31,7 @@ class cgroup_leaf {
   private:
     std::string path_;
     unique_fd procs_;
+    unique_fd events_;  // cgroup.events, for populated()
 };
 
 /// Our own directory in the cgroup v2 hierarchy ("<own cgroup>/corral-<pid>"), parent of all leaves.

@@ -59,8 +59,11 @@ void cgroup_tree::signal(int signal) {
 }
 
 bool cgroup_tree::empty() {
+    if (!leaf_.populated()) {
+        return true;  // no members whose groups to note: skip reading cgroup.procs
+    }
     note_groups();
-    return !leaf_.populated();
+    return false;
 }
 
 void launcher_state::reap_orphans() {
