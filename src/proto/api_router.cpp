@@ -513,7 +513,7 @@ net::awaitable<http::reply> api_router::idle(const target& t) {
         co_return error_reply(http::status::bad_request, "bad_query", error);
     }
     co_await service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
-    const auto running = service_.running();
+    const auto running = service_.running() + service_.running_sequences();
     const auto queued = service_.queued();
     co_return json_reply(http::status::ok,
                          {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});

@@ -378,7 +378,8 @@ net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
 
 net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline, bool count_queued) {
     net::steady_timer timer(executor_, deadline);
-    while ((running() > 0 || (count_queued && queued() > 0)) && steady_clock::now() < deadline) {
+    while ((running() + running_sequences() > 0 || (count_queued && queued() > 0)) &&
+           steady_clock::now() < deadline) {
         co_await (finished_.wait() || timer.async_wait(use_nothrow));
     }
 }

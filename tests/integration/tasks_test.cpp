@@ -275,6 +275,21 @@ TEST_F(Tasks, MultiStepTasksReportProgressAndApplyTheirFailurePolicy) {
 }
 
 // Who may do what, on every surface: REST, SSE, WebSocket, acons's RPC and the CLI socket.
+TEST_F(Tasks, IdleWaitsForAMultiStepJobBetweenItsSteps) {
+    // A multi-step job holds no slot of its own, and for a moment after each step nothing is running
+    // or queued: "idle" (and so `corral wait --all`) must still count the job whose steps go on.
+    for (int round = 0; round < 3; ++round) {
+        const auto id = submit("alice",
+                               R"({"steps": [{"task": "say", "args": ["1"]}, {"task": "say", "args": ["2"]},
+                                   {"task": "say", "args": ["3"]}, {"task": "say", "args": ["4"]},
+                                   {"task": "say", "args": ["5"]}, {"task": "say", "args": ["6"]}]})");
+        auto idle = get("root", "/api/v1/idle?wait=30").json();
+        EXPECT_EQ(idle.at("idle"), true) << json::serialize(idle);
+        auto job = get("alice", "/api/v1/jobs/" + std::to_string(id)).json();
+        EXPECT_EQ(job.at("state"), "succeeded") << "round " << round << ": " << json::serialize(job);
+    }
+}
+
 TEST_F(Tasks, RolesAreEnforcedOnEverySurface) {
     EXPECT_EQ(http(web(), "GET", "/api/v1/jobs", {}, {{"Authorization", "Bearer wrong"}}).status, 401u);
     auto anonymous = http(web(), "POST", "/api/v1/jobs", R"({"task": "work", "args": [1]})");

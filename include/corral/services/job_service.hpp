@@ -150,6 +150,7 @@ class job_service {
     /// and waits for them. Queued jobs are cancelled.
     net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
     /// Returns when no job is running or queued (running only, without `count_queued`), or at `deadline`.
+    /// A multi-step job counts as running from its first step to its end, between steps too.
     net::awaitable<void> wait_idle(std::chrono::steady_clock::time_point deadline, bool count_queued = true);
     /// Kills every job at once (the second signal).
     void force_stop();
@@ -161,6 +162,8 @@ class job_service {
 
     std::size_t running() const { return scheduler_.running(); }
     std::size_t queued() const { return scheduler_.queued(); }
+    /// Multi-step jobs running: they hold no slot themselves, so running() leaves them out.
+    std::size_t running_sequences() const { return current_step_.size(); }
     unsigned concurrency() const { return scheduler_.slots(); }
     const sched::scheduler& scheduler() const { return scheduler_; }
     const service_stats& stats() const { return stats_; }
