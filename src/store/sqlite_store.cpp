@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <unordered_set>
 #include <variant>
 
 #include <fmt/format.h>
@@ -68,7 +69,10 @@ struct sqlite_store::writer {
     void apply(const job_row& row) {
         bind_row(*upsert, row);
         upsert->run();
-        next_id->bind(1, row.id + 1).run();
+        if (row.id >= next_id_saved) {  // most writes update a job the counter already covers
+            next_id->bind(1, row.id + 1).run();
+            next_id_saved = row.id + 1;
+        }
     }
     void apply(const forget_job& f) {
         remove->bind(1, f.id).run();
@@ -88,6 +92,7 @@ struct sqlite_store::writer {
     std::vector<std::string> unlink_after_commit;
     std::vector<const std::function<void(database&)>*> queries;
     std::uint64_t audits = 0;
+    std::int64_t next_id_saved = 0;  // the counter's value in the database
 };
 
 result_info<std::unique_ptr<sqlite_store>> sqlite_store::open(net::any_io_executor executor,
@@ -97,6 +102,7 @@ result_info<std::unique_ptr<sqlite_store>> sqlite_store::open(net::any_io_execut
         s->writer_ = std::make_unique<writer>(s->options_.path, s->options_.full_sync);
         statement next(s->writer_->db.handle(), "SELECT value FROM counters WHERE name = 'next_job_id'");
         s->loaded_.next_id = next.step() ? static_cast<jobs::job_id>(next.integer(0)) : 1;
+        s->writer_->next_id_saved = static_cast<std::int64_t>(s->loaded_.next_id);
         statement rows(s->writer_->db.handle(), select_jobs_sql);
         while (rows.step()) {
             auto j = make_job(read_row(rows), executor);
@@ -212,6 +218,18 @@ net::awaitable<result_info<jobs::audit_page>> sqlite_store::audit_trail(jobs::jo
     co_return std::move(*page);
 }
 
+// A short job's queued, running and finished rows often meet in one batch: only the last is written.
+std::vector<bool> sqlite_store::superseded_rows(const std::vector<op>& batch) {
+    std::vector<bool> skip(batch.size(), false);
+    std::unordered_set<std::int64_t> later;
+    for (std::size_t i = batch.size(); i-- > 0;) {
+        if (const auto* row = std::get_if<job_row>(&batch[i].what)) {
+            skip[i] = !later.insert(row->id).second;
+        }
+    }
+    return skip;
+}
+
 void sqlite_store::writer_loop() {
     auto& w = *writer_;
     for (;;) {
@@ -224,13 +242,16 @@ void sqlite_store::writer_loop() {
             }
             batch.swap(queue_);
         }
+        const auto superseded = superseded_rows(batch);
         for (std::size_t from = 0; from < batch.size(); from += options_.max_batch) {
             const std::size_t to = std::min(batch.size(), from + options_.max_batch);
             std::string failure;
             try {
                 w.db.exec("BEGIN IMMEDIATE");
                 for (std::size_t i = from; i < to; ++i) {
-                    std::visit([&](const auto& what) { w.apply(what); }, batch[i].what);
+                    if (!superseded[i]) {
+                        std::visit([&](const auto& what) { w.apply(what); }, batch[i].what);
+                    }
                 }
                 if (options_.max_audit != 0 && w.audits >= 1000) {
                     w.db.exec(fmt::format("DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - {}",
@@ -247,6 +268,7 @@ void sqlite_store::writer_loop() {
                     // already rolled back by SQLite
                 }
                 w.unlink_after_commit.clear();
+                w.next_id_saved = 0;  // the counter's update may be gone with the rest: redo it
             }
             for (const auto& file : w.unlink_after_commit) {
                 ::unlink(file.c_str());

@@ -89,6 +89,8 @@ class sqlite_store final : public jobs::job_journal {
     sqlite_store(net::any_io_executor executor, store_options options);
     void enqueue(op o);
     void writer_loop();
+    /// Which ops of a batch a later row of the same job replaces (they need not be written).
+    static std::vector<bool> superseded_rows(const std::vector<op>& batch);
 
     net::any_io_executor executor_;
     store_options options_;

@@ -138,6 +138,43 @@ TEST(SqliteStore, FlushReturnsOnceTheRowsAreOnDisk) {
     EXPECT_EQ(s->stats().failures, 0u);
 }
 
+TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJob) {
+    // The writer writes only the last of a job's rows that meet in one batch, and updates the id
+    // counter only when a job's id passes it: the state read back must still be the newest, and the
+    // counter must be past every job saved, in whatever order the ids came.
+    test::temp_dir dir;
+    net::io_context ioc;
+    {
+        auto s = open_store(ioc, dir);
+        jobs::job j;
+        j.id = 5;
+        j.spec.process.argv = {"true"};
+        j.log = std::move(*output::output_log::create(ioc.get_executor()));
+        s->save(j);  // queued
+        s->starting(j);
+        j.state = jobs::job_state::running;
+        j.pid = 99;
+        s->save(j);
+        j.state = jobs::job_state::succeeded;
+        j.exit = proc::exit_status(proc::exited{0});
+        s->save(j);
+        jobs::job older;
+        older.id = 3;
+        older.spec.process.argv = {"true"};
+        older.log = std::move(*output::output_log::create(ioc.get_executor()));
+        s->save(older);
+        flush(ioc, *s);
+    }
+    auto s = open_store(ioc, dir);
+    auto loaded = s->take_loaded();
+    ASSERT_EQ(loaded.jobs.size(), 2u);
+    EXPECT_EQ(loaded.next_id, 6u);
+    const auto& five = loaded.jobs[0]->id == 5 ? *loaded.jobs[0] : *loaded.jobs[1];
+    EXPECT_EQ(five.state, jobs::job_state::succeeded);
+    EXPECT_EQ(five.pid, 99);
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 2);
+}
+
 TEST(SqliteStore, ForgetDeletesTheRowAndTheOutputFile) {
     test::temp_dir dir;
     net::io_context ioc;
