@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "unique_fd.hpp"
 
@@ -48,6 +50,46 @@ std::optional<proc_entry> read_proc_entry(pid_t pid) {
         return std::nullopt;
     }
     return entry;
+}
+
+std::optional<std::vector<pid_t>> own_children() {
+    DIR* dir = ::opendir("/proc/self/task");
+    if (dir == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<pid_t> children;
+    bool readable = true;
+    while (dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char path[96];
+        std::snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+        unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+        if (!fd) {
+            readable = false;  // no such file (CONFIG_PROC_CHILDREN off), or the thread just ended
+            break;
+        }
+        std::string text;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) {
+            text.append(buf, static_cast<std::size_t>(n));
+        }
+        for (const char* p = text.c_str(); *p != '\0';) {
+            char* end = nullptr;
+            const long pid = std::strtol(p, &end, 10);
+            if (end == p) {
+                break;
+            }
+            children.push_back(static_cast<pid_t>(pid));
+            p = end;
+        }
+    }
+    ::closedir(dir);
+    if (!readable) {
+        return std::nullopt;
+    }
+    return children;
 }
 
 std::vector<proc_entry> read_proc_table() {

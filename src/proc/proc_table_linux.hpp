@@ -23,6 +23,10 @@ std::optional<proc_entry> read_proc_entry(pid_t pid);
 /// Every process visible in /proc (racy by nature: processes come and go while it reads).
 std::vector<proc_entry> read_proc_table();
 
+/// This process's children (those of every thread), from /proc/self/task/*/children: a few small
+/// reads, where read_proc_table() reads every process. nullopt where the kernel has no such files.
+std::optional<std::vector<pid_t>> own_children();
+
 /// True when /proc/<pid>/environ contains exactly `entry` ("NAME=value").
 bool environ_contains(pid_t pid, const std::string& entry);
 

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "launcher_state.hpp"
@@ -137,7 +139,21 @@ void pgroup_tree::signal(int signal) {
 
 bool pgroup_tree::empty() {
     state_->reap_orphans();
-    return members().empty();
+    return gone_at_a_glance() || members().empty();
+}
+
+bool pgroup_tree::gone_at_a_glance() const {
+    // Asked once the leader is gone. A process left in its tree is then in its process group, or it
+    // is the topmost live one of its line, whose dead parent made it our child (we are the
+    // subreaper). Neither: the tree is empty, and reading all of /proc (members()) is not needed.
+    // Anything else, even another job's orphan, takes the full look.
+    if (::kill(-leader_, 0) == 0 || errno != ESRCH) {
+        return false;
+    }
+    auto children = own_children();
+    return children && std::all_of(children->begin(), children->end(), [&](pid_t c) {
+               return state_->leaders.contains(c);  // other jobs' leaders, alive
+           });
 }
 
 }  // namespace corral::proc

@@ -61,6 +61,8 @@ class pgroup_tree final : public process_tree {
 
   private:
     std::vector<pid_t> members();
+    /// True when, the leader gone, no process can be left: without reading all of /proc.
+    bool gone_at_a_glance() const;
 
     std::shared_ptr<launcher_state> state_;
     pid_t leader_;

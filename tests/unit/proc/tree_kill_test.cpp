@@ -1,7 +1,11 @@
 // Stopping takes the whole tree, whatever the processes in it do: every scenario must leave no survivor.
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -147,6 +151,63 @@ INSTANTIATE_TEST_SUITE_P(Scenarios,
 
 namespace corral::proc {
 namespace {
+
+TEST(TreeKill, OwnChildrenListsTheChildrenOfEveryThread) {
+    // Process-group mode decides that a tree is gone from our children alone (orphans come to us):
+    // a child made by another thread must be listed too.
+    auto make_child = [] {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            ::pause();
+            ::_exit(0);
+        }
+        return pid;
+    };
+    pid_t from_thread = -1;
+    std::thread([&] { from_thread = make_child(); }).join();
+    const pid_t from_main = make_child();
+    auto children = own_children();
+    ASSERT_TRUE(children) << "no /proc/self/task/*/children here";
+    EXPECT_NE(std::find(children->begin(), children->end(), from_thread), children->end());
+    EXPECT_NE(std::find(children->begin(), children->end(), from_main), children->end());
+    for (pid_t pid : {from_thread, from_main}) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    children = own_children();
+    ASSERT_TRUE(children);
+    EXPECT_EQ(std::find(children->begin(), children->end(), from_main), children->end());
+}
+
+TEST(TreeKill, AProcessGroupTreeIsEmptyOnceItsOrphansEnd) {
+    // The leader starts three helpers and exits: they are orphans, ours (the subreaper), so the
+    // tree is not empty. Once they end, it is, and the next look needs no scan of /proc.
+    net::io_context ioc;
+    auto l = launcher::create(ioc.get_executor(), {tree_mode::process_group});
+    ASSERT_TRUE(l) << l.error().what();
+    test::temp_dir dir;
+    spawn_options o;
+    o.argv = {test::fake_child, "pidfile", dir.file("pids"), "fork", "3", "exit", "0"};
+    auto c = std::move(*(*l)->spawn(o));
+    auto pids = test::wait_for_pids(dir.file("pids"), 4);
+    ASSERT_EQ(pids.size(), 4u);
+    EXPECT_EQ(run_coro(ioc, c.wait()), exit_status(exited{0}));
+    EXPECT_FALSE(c.tree_empty());
+    for (std::size_t i = 1; i < pids.size(); ++i) {
+        ::kill(pids[i], SIGKILL);  // the helpers (pids[0], the leader, is reaped): our zombies now
+    }
+    bool empty = false;
+    for (int i = 0; i < 500 && !empty; ++i) {
+        empty = c.tree_empty();  // the first look that finds only zombies reaps them
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(empty);
+    EXPECT_TRUE(c.tree_empty());
+    for (pid_t pid : pids) {
+        EXPECT_TRUE(test::gone_within(pid)) << "pid " << pid << " lives on";
+    }
+    EXPECT_EQ(our_zombies(), std::vector<pid_t>{});
+}
 
 TEST(TreeKill, CgroupModeReapsItsDeadWhenTheProcessIsASubreaper) {
     // An embedding program (or a container's init) may already be a subreaper: the tree's orphans
