@@ -154,20 +154,55 @@ void cgroup_root::remove_stale_siblings() const {
     }
 }
 
-cgroup_root::cgroup_root(cgroup_root&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+/// Empty leaves kept for the next jobs: making and removing a leaf (mkdir, two opens, rmdir) was a
+/// good part of the core's work per job. A leaf is only taken back with no process in it.
+struct leaf_pool {
+    struct entry {
+        std::string path;
+        unique_fd procs, events;
+    };
+    static constexpr std::size_t max_free = 64;
+    std::vector<entry> free;
+    bool closed = false;  // the root is gone: leaves are removed, not kept
+
+    void drain() {
+        closed = true;
+        for (auto& e : free) {
+            e.procs.reset();
+            e.events.reset();
+            ::rmdir(e.path.c_str());
+        }
+        free.clear();
+    }
+    ~leaf_pool() { drain(); }
+};
+
+cgroup_root::cgroup_root(std::string path) : path_(std::move(path)), pool_(std::make_shared<leaf_pool>()) {}
+
+cgroup_root::cgroup_root(cgroup_root&& o) noexcept
+    : path_(std::exchange(o.path_, {})), pool_(std::move(o.pool_)) {}
 
 cgroup_root& cgroup_root::operator=(cgroup_root&& o) noexcept {
     std::swap(path_, o.path_);
+    std::swap(pool_, o.pool_);
     return *this;
 }
 
 cgroup_root::~cgroup_root() {
+    if (pool_) {
+        pool_->drain();
+    }
     if (!path_.empty()) {
         ::rmdir(path_.c_str());
     }
 }
 
 result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
+    if (!pool_->free.empty()) {
+        auto e = std::move(pool_->free.back());
+        pool_->free.pop_back();
+        return cgroup_leaf(std::move(e.path), std::move(e.procs), std::move(e.events), pool_);
+    }
     std::string path = fmt::format("{}/job-{}", path_, id);
     if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
         return error_info{make_error_code(errc::spawn_failed),
@@ -183,14 +218,18 @@ result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
         return error_info{make_error_code(errc::spawn_failed),
                           fmt::format("cannot open the files of cgroup {}: {}", path, std::strerror(err))};
     }
-    return cgroup_leaf(std::move(path), std::move(procs), std::move(events));
+    return cgroup_leaf(std::move(path), std::move(procs), std::move(events), pool_);
 }
 
-cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs, unique_fd events)
-    : path_(std::move(path)), procs_(std::move(procs)), events_(std::move(events)) {}
+cgroup_leaf::cgroup_leaf(std::string path, unique_fd procs, unique_fd events, std::shared_ptr<leaf_pool> pool)
+    : path_(std::move(path)), procs_(std::move(procs)), events_(std::move(events)), pool_(std::move(pool)) {}
 
 cgroup_leaf::~cgroup_leaf() {
     if (path_.empty()) {
+        return;
+    }
+    if (pool_ && !pool_->closed && pool_->free.size() < leaf_pool::max_free && !populated()) {
+        pool_->free.push_back({std::move(path_), std::move(procs_), std::move(events_)});
         return;
     }
     procs_.reset();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,12 @@
 
 namespace corral::proc {
 
+struct leaf_pool;
+
 /// One job's cgroup v2 leaf: the child joins it before exec; killing it takes every descendant.
 class cgroup_leaf {
   public:
-    cgroup_leaf(std::string path, unique_fd procs, unique_fd events);
+    cgroup_leaf(std::string path, unique_fd procs, unique_fd events, std::shared_ptr<leaf_pool> pool = {});
     cgroup_leaf(cgroup_leaf&&) noexcept = default;
     cgroup_leaf& operator=(cgroup_leaf&&) noexcept = default;
     ~cgroup_leaf();
@@ -31,7 +34,8 @@ class cgroup_leaf {
   private:
     std::string path_;
     unique_fd procs_;
-    unique_fd events_;  // cgroup.events, for populated()
+    unique_fd events_;                 // cgroup.events, for populated()
+    std::shared_ptr<leaf_pool> pool_;  // where an empty leaf goes back for the next job
 };
 
 /// Our own directory in the cgroup v2 hierarchy ("<own cgroup>/corral-<pid>"), parent of all leaves.
@@ -52,8 +56,9 @@ class cgroup_root {
     void remove_stale_siblings() const;
 
   private:
-    explicit cgroup_root(std::string path) : path_(std::move(path)) {}
+    explicit cgroup_root(std::string path);
     std::string path_;
+    std::shared_ptr<leaf_pool> pool_;
 };
 
 /// Exposed for tests: the cgroup2 mount point from a mountinfo text, or "" when there is none.

@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include "helpers/test_support.hpp"
+#include "proc/cgroup_linux.hpp"
 
 namespace corral::proc {
 namespace {
@@ -262,6 +265,58 @@ TEST_P(LauncherTest, ReportsItsMechanism) {
     EXPECT_EQ(launcher_->mechanism(),
               GetParam() == tree_mode::cgroup ? tree_mode::cgroup : tree_mode::process_group);
     EXPECT_FALSE(launcher_->describe().empty());
+}
+
+TEST(CgroupLeaves, AreReusedOnceEmptyAndAllRemovedWithTheLauncher) {
+    net::io_context ioc;
+    auto made = launcher::create(ioc.get_executor(), {tree_mode::cgroup});
+    if (!made) {
+        GTEST_SKIP() << "cgroup v2 unavailable here: " << made.error().what();
+    }
+    auto l = std::move(*made);
+    spawn_options o;
+    o.argv = {"/bin/cat", "/proc/self/cgroup"};
+    auto cgroup_of_a_job = [&] {
+        auto c = l->spawn(o);
+        EXPECT_TRUE(c) << c.error().what();
+        auto text = run_coro(ioc, collect(std::move(*c))).out;
+        const auto at = text.find("0::");
+        return at == std::string::npos ? std::string() : text.substr(at + 3, text.find('\n', at) - at - 3);
+    };
+    const auto first = cgroup_of_a_job();
+    ASSERT_NE(first.find("/job-"), std::string::npos) << first;
+    EXPECT_EQ(cgroup_of_a_job(), first);  // the empty leaf went back to the pool and came out again
+
+    {
+        // Two at once need two leaves.
+        spawn_options sleeper;
+        sleeper.argv = {fake_child, "sleep", "100000"};
+        auto a = l->spawn(sleeper);
+        auto b = l->spawn(sleeper);
+        ASSERT_TRUE(a && b);
+        auto leaf_of = [](pid_t pid) {
+            std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+            std::string line;
+            while (std::getline(in, line) && !line.starts_with("0::")) {
+            }
+            return line;
+        };
+        EXPECT_NE(leaf_of(a->pid()), leaf_of(b->pid()));
+        a->signal_tree(SIGKILL);
+        b->signal_tree(SIGKILL);
+        run_coro(ioc, a->wait());
+        run_coro(ioc, b->wait());
+    }  // both leaves back in the pool
+
+    std::string mount;
+    {
+        std::ifstream in("/proc/self/mountinfo");
+        mount = find_cgroup2_mount({std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+    }
+    const auto root = mount + first.substr(0, first.rfind('/'));
+    ASSERT_TRUE(std::filesystem::exists(root)) << root;
+    l.reset();
+    EXPECT_FALSE(std::filesystem::exists(root)) << root << " outlived its launcher";
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms,
