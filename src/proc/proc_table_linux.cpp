@@ -63,9 +63,8 @@ std::optional<std::vector<pid_t>> own_children() {
         if (e->d_name[0] == '.') {
             continue;
         }
-        char path[96];
-        std::snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-        unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+        const std::string path = std::string("/proc/self/task/") + e->d_name + "/children";
+        unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) {
             readable = false;  // no such file (CONFIG_PROC_CHILDREN off), or the thread just ended
             break;
