@@ -139,6 +139,11 @@ net::awaitable<void> shutdown(Stream& stream) {
     }
 }
 
+// Room for one read of a request body (Beast's own cap per read is 64 KiB), made for bodies larger
+// than a typical submission.
+constexpr std::size_t body_read_room = 64 * 1024;
+constexpr std::uint64_t small_body = 16 * 1024;
+
 /// Reads requests until the client closes, an error, or a response that ends the connection.
 template <class Stream>
 net::awaitable<void> serve(Stream stream, peer who, session_config c) {
@@ -148,7 +153,19 @@ net::awaitable<void> serve(Stream stream, peer who, session_config c) {
         parser.body_limit(c.options.max_body);
         parser.header_limit(c.options.max_header);
         beast::get_lowest_layer(stream).expires_after(c.options.idle_timeout);
-        auto [ec, n] = co_await beast::http::async_read(stream, buffer, parser, use_nothrow);
+        auto [ec, n] = co_await beast::http::async_read_header(stream, buffer, parser, use_nothrow);
+        if (!ec && !parser.is_done()) {
+            // Beast reads as many bytes as the buffer has room for, but at least 512: without room a
+            // 1 MiB body took 2048 reads. The room is made for the body only and given back below,
+            // so that idle keep-alive connections stay small.
+            if (const auto length = parser.content_length(); !length || *length > small_body) {
+                buffer.reserve(buffer.size() + body_read_room);
+            }
+            std::tie(ec, n) = co_await beast::http::async_read(stream, buffer, parser, use_nothrow);
+        }
+        if (buffer.capacity() >= body_read_room) {
+            buffer.shrink_to_fit();
+        }
         if (ec) {
             if (auto res = read_failure_response(ec, c.options)) {
                 bool ok = false;
