@@ -118,15 +118,21 @@ TEST(SqliteStore, AJobReadsBackWithEveryFieldAndItsOutput) {
     EXPECT_EQ(out.records[1].bytes, "oops\n");
 }
 
+/// A queued `true` job with an empty log.
+jobs::job queued_job(net::io_context& ioc, jobs::job_id id) {
+    jobs::job j;
+    j.id = id;
+    j.spec.process.argv = {"true"};
+    j.log = std::move(*output::output_log::create(ioc.get_executor()));
+    return j;
+}
+
 TEST(SqliteStore, FlushReturnsOnceTheRowsAreOnDisk) {
     test::temp_dir dir;
     net::io_context ioc;
     auto s = open_store(ioc, dir);
     for (jobs::job_id id = 1; id <= 500; ++id) {
-        jobs::job j;
-        j.id = id;
-        j.spec.process.argv = {"true"};
-        j.log = std::move(*output::output_log::create(ioc.get_executor()));
+        auto j = queued_job(ioc, id);
         s->save(j);
         s->audit({jobs::clock::now(), "alice", "submit", id, "true"});
     }
@@ -146,10 +152,7 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
     net::io_context ioc;
     {
         auto s = open_store(ioc, dir);
-        jobs::job j;
-        j.id = 5;
-        j.spec.process.argv = {"true"};
-        j.log = std::move(*output::output_log::create(ioc.get_executor()));
+        auto j = queued_job(ioc, 5);
         s->save(j);  // queued
         s->starting(j);
         j.state = jobs::job_state::running;
@@ -158,11 +161,7 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
         j.state = jobs::job_state::succeeded;
         j.exit = proc::exit_status(proc::exited{0});
         s->save(j);
-        jobs::job older;
-        older.id = 3;
-        older.spec.process.argv = {"true"};
-        older.log = std::move(*output::output_log::create(ioc.get_executor()));
-        s->save(older);
+        s->save(queued_job(ioc, 3));
         flush(ioc, *s);
     }
     auto s = open_store(ioc, dir);
