@@ -66,6 +66,34 @@ void corral_spawn(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 
+// start(): the exec is awaited through the reactor instead of blocking in clone(CLONE_VFORK).
+void corral_start(benchmark::State& state) {
+    ballast b(state.range(0));
+    net::io_context ioc;
+    auto launcher = std::move(*proc::launcher::create(ioc.get_executor()));
+    proc::spawn_options options;
+    options.argv = {"/bin/true"};
+    bool failed = false;
+    auto once = [&]() -> net::awaitable<void> {
+        auto child = co_await launcher->start(options);
+        if (!child) {
+            failed = true;
+            co_return;
+        }
+        co_await child->wait();
+    };
+    for (auto _ : state) {
+        net::co_spawn(ioc, once(), net::detached);
+        ioc.restart();
+        ioc.run();
+        if (failed) {
+            state.SkipWithError("start failed");
+            break;
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 // The whole job path: spawn, pump output into the log, reap, record.
 void corral_job(benchmark::State& state) {
     ballast b(state.range(0));
@@ -87,6 +115,13 @@ void corral_job(benchmark::State& state) {
 BENCHMARK(raw)->Name("spawn/raw")->Arg(0)->Arg(1024)->ArgName("parent_mib")->MinTime(1.0)->UseRealTime();
 BENCHMARK(corral_spawn)
     ->Name("spawn/corral")
+    ->Arg(0)
+    ->Arg(1024)
+    ->ArgName("parent_mib")
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(corral_start)
+    ->Name("spawn/corral_start")
     ->Arg(0)
     ->Arg(1024)
     ->ArgName("parent_mib")
@@ -114,6 +149,12 @@ int main(int argc, char** argv) {
                                           {"spawn->reap, 1 GiB parent",
                                            "spawn/raw/parent_mib:1024/min_time:1.000/real_time",
                                            "spawn/corral/parent_mib:1024/min_time:1.000/real_time",
+                                           "items_per_second",
+                                           true,
+                                           0.8},
+                                          {"start() (exec awaited), small parent",
+                                           "spawn/raw/parent_mib:0/min_time:1.000/real_time",
+                                           "spawn/corral_start/parent_mib:0/min_time:1.000/real_time",
                                            "items_per_second",
                                            true,
                                            0.8},

@@ -44,7 +44,14 @@ net::awaitable<void> job_runner::run(job& j) {
     if (j.state != job_state::queued) {
         co_return;
     }
-    auto spawned = launcher_.spawn(j.spec.process);
+    auto spawned = co_await launcher_.start(j.spec.process);
+    if (j.state != job_state::queued) {  // cancelled while its process was being started
+        if (spawned) {
+            spawned->signal_tree(SIGKILL);
+            co_await spawned->wait();
+        }
+        co_return;
+    }
     if (!spawned) {
         j.state = job_state::failed;
         j.reason = spawned.error().what();

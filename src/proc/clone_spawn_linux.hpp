@@ -28,6 +28,7 @@ struct child_setup {
     };
     std::array<limit, 4> limits{};
     int limit_count = 0;
+    int exec_watch_fd = -1;  ///< clone_started(): kept open (CLOEXEC) until the exec; -1 otherwise
 
     // Written by the child when a stage fails (shared memory: CLONE_VM).
     int error = 0;
@@ -45,6 +46,32 @@ struct spawned {
  * child has already exited and is reaped here. Returns false on failure (errno-style in setup.error).
  */
 bool clone_and_exec(child_setup& setup, spawned& out);
+
+/// A mapped stack for one child in flight (64 KiB), unmapped on destruction.
+class child_stack {
+  public:
+    static child_stack make();  ///< empty (!*this) when mmap fails; errno says why
+    child_stack() = default;
+    child_stack(child_stack&& o) noexcept;
+    child_stack& operator=(child_stack&& o) noexcept;
+    ~child_stack();
+    explicit operator bool() const { return base_ != nullptr; }
+    char* top() const;
+
+  private:
+    char* base_ = nullptr;
+};
+
+/**
+ * clone(CLONE_VM | CLONE_PIDFD) without CLONE_VFORK: returns as soon as the child exists, and the
+ * calling thread goes on while the child sets itself up and execs. Until then the child still runs in
+ * our memory: `setup` and `stack` must stay as they are until `setup.exec_watch_fd`'s read end reports
+ * end-of-file (the child holds the only other copy of the write end, which closes when it execs or
+ * exits; the caller closes its own right after this returns). A failure in the child is then in
+ * setup.failed_stage, and the child has exited with 127. Only where has_raw_syscall (the child must not
+ * touch our errno); returns false when clone itself fails (setup.error).
+ */
+bool clone_started(child_setup& setup, const child_stack& stack, spawned& out);
 
 const char* stage_name(spawn_stage stage);
 

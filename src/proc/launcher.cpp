@@ -1,6 +1,10 @@
 #include "corral/proc/launcher.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +16,9 @@
 #include "child_impl.hpp"
 #include "clone_spawn_linux.hpp"
 #include "launcher_state.hpp"
+#include "pidfd_linux.hpp"
 #include "process_tree.hpp"
+#include "raw_syscall_linux.hpp"
 #include "spawn_prep.hpp"
 
 namespace corral::proc {
@@ -122,63 +128,173 @@ std::string launcher::describe() const {
                              state_->fallback_reason);
 }
 
-result_info<child> launcher::spawn(const spawn_options& options) {
+// Everything prepared in the parent for one spawn. The child reads it until it execs, so while a
+// spawn is in flight it stays where it is (on the heap).
+struct launcher::spawn_plan {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string program;
+    std::string tag;  // process-group mode: CORRAL_TREE=<pid>.<id>
+    std::vector<char*> argv_ptrs;
+    std::vector<char*> env_ptrs;
+    stdio_fds io;
+    std::optional<cgroup_leaf> leaf;
+    child_setup setup;
+};
+
+result_info<std::unique_ptr<launcher::spawn_plan>> launcher::prepare(const spawn_options& options) {
+    auto plan = std::make_unique<spawn_plan>();
     auto argv = build_argv(options);
     if (!argv) {
         return argv.error();
     }
+    plan->argv = std::move(*argv);
     const std::uint64_t id = state_->next_id++;
     environment env = options.env;
-    std::string tag;
     if (state_->mode == tree_mode::process_group) {
-        tag = fmt::format("CORRAL_TREE={}.{}", ::getpid(), id);
-        env.set("CORRAL_TREE", tag.substr(12));
+        plan->tag = fmt::format("CORRAL_TREE={}.{}", ::getpid(), id);
+        env.set("CORRAL_TREE", plan->tag.substr(12));
     }
-    auto env_strings = build_environment(env);
-    auto program = find_program(argv->front(), env_strings, options.cwd);
+    plan->env = build_environment(env);
+    auto program = find_program(plan->argv.front(), plan->env, options.cwd);
     if (!program) {
         return program.error();
     }
+    plan->program = std::move(*program);
     auto io = make_stdio(options);
     if (!io) {
         return io.error();
     }
-    std::optional<cgroup_leaf> leaf;
+    plan->io = std::move(*io);
     if (state_->cgroup) {
         auto l = state_->cgroup->make_leaf(id);
         if (!l) {
             return l.error();
         }
-        leaf.emplace(std::move(*l));
+        plan->leaf.emplace(std::move(*l));
     }
 
-    auto argv_ptrs = pointers(*argv);
-    auto env_ptrs = pointers(env_strings);
-    child_setup setup;
-    setup.path = program->c_str();
-    setup.argv = argv_ptrs.data();
-    setup.envp = env_ptrs.data();
+    plan->argv_ptrs = pointers(plan->argv);
+    plan->env_ptrs = pointers(plan->env);
+    auto& setup = plan->setup;
+    setup.path = plan->program.c_str();
+    setup.argv = plan->argv_ptrs.data();
+    setup.envp = plan->env_ptrs.data();
     setup.cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
-    setup.stdio = io->child;
-    setup.cgroup_procs_fd = leaf ? leaf->procs_fd() : -1;
-    setup.controlling_terminal = io->pty;
+    setup.stdio = plan->io.child;
+    setup.cgroup_procs_fd = plan->leaf ? plan->leaf->procs_fd() : -1;
+    setup.controlling_terminal = plan->io.pty;
     add_limits(options.limits, setup);
+    return plan;
+}
 
-    spawned sp;
-    if (!clone_and_exec(setup, sp)) {
-        return describe_failure(setup, options);
-    }
-    io->child_owned.clear();  // the child has its copies; ours would hold pipes open forever
-
+child launcher::adopt(spawn_plan& plan, spawned& sp) {
     std::unique_ptr<process_tree> tree;
-    if (leaf) {
-        tree = std::make_unique<cgroup_tree>(std::move(*leaf), sp.pid);
+    if (plan.leaf) {
+        tree = std::make_unique<cgroup_tree>(std::move(*plan.leaf), sp.pid);
     } else {
         state_->leaders.insert(sp.pid);
-        tree = std::make_unique<pgroup_tree>(state_, sp.pid, tag);
+        tree = std::make_unique<pgroup_tree>(state_, sp.pid, plan.tag);
     }
     return child(std::make_unique<child::impl>(
-        executor_, sp.pid, std::move(sp.pidfd), std::move(tree), state_, std::move(*io)));
+        executor_, sp.pid, std::move(sp.pidfd), std::move(tree), state_, std::move(plan.io)));
+}
+
+result_info<child> launcher::spawn(const spawn_options& options) {
+    auto plan = prepare(options);
+    if (!plan) {
+        return plan.error();
+    }
+    spawned sp;
+    if (!clone_and_exec((*plan)->setup, sp)) {
+        return describe_failure((*plan)->setup, options);
+    }
+    (*plan)->io.child_owned.clear();  // the child has its copies; ours would hold pipes open forever
+    return adopt(**plan, sp);
+}
+
+namespace {
+
+void reap(const spawned& sp) {
+    siginfo_t info{};
+    while (::waitid(P_PIDFD, static_cast<id_t>(sp.pidfd.get()), &info, WEXITED) < 0 && errno == EINTR) {
+    }
+}
+
+// A child started by clone_started() that may still run in our memory. If the coroutine that waits
+// for its exec ends early (cancelled, or destroyed at shutdown), this kills and reaps the child, and
+// first waits, here, until it has let go of our memory, so the plan and stack are not freed under it.
+class in_flight {
+  public:
+    in_flight(const spawned& sp, int watch) : child_(sp), watch_(watch) {}
+    in_flight(const in_flight&) = delete;
+    in_flight& operator=(const in_flight&) = delete;
+    ~in_flight() {
+        if (armed_) {
+            send_signal(child_.pidfd.get(), SIGKILL);
+            wait_until_released();
+            reap(child_);
+        }
+    }
+    /// Blocks until the child has exec'd or exited: the watch then reads end-of-file.
+    void wait_until_released() const {
+        pollfd p{watch_, POLLIN, 0};
+        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
+    }
+    void disarm() { armed_ = false; }
+
+  private:
+    const spawned& child_;
+    int watch_;
+    bool armed_ = true;
+};
+
+}  // namespace
+
+net::awaitable<result_info<child>> launcher::start(spawn_options options) {
+    if (!has_raw_syscall) {
+        co_return spawn(options);
+    }
+    auto plan_or = prepare(options);
+    if (!plan_or) {
+        co_return plan_or.error();
+    }
+    auto plan = std::move(*plan_or);
+    int watch_fds[2];
+    if (::pipe2(watch_fds, O_CLOEXEC) != 0) {
+        co_return error_info{make_error_code(errc::spawn_failed),
+                             fmt::format("cannot make a pipe to watch the exec: {}", std::strerror(errno))};
+    }
+    unique_fd watch_write(watch_fds[1]);
+    child::pipe watch(executor_, watch_fds[0]);
+    plan->setup.exec_watch_fd = watch_write.get();
+    child_stack stack = state_->take_stack();
+    if (!stack) {
+        co_return error_info{make_error_code(errc::spawn_failed),
+                             fmt::format("cannot map a stack for the child: {}", std::strerror(errno))};
+    }
+    spawned sp;
+    if (!clone_started(plan->setup, stack, sp)) {
+        co_return describe_failure(plan->setup, options);
+    }
+    in_flight guard(sp, watch.native_handle());
+    watch_write.reset();           // the child's copy is now the only one: it closes at its exec
+    plan->io.child_owned.clear();  // and it has its own copies of these
+
+    auto [ec] = co_await watch.async_wait(child::pipe::wait_read, use_nothrow);
+    if (ec) {
+        co_return error_info{make_error_code(errc::spawn_failed),
+                             fmt::format("the spawn was cancelled: {}", ec.message())};  // the guard kills it
+    }
+    guard.wait_until_released();  // readable means end-of-file: nothing else is ever written
+    guard.disarm();
+    state_->give_back_stack(std::move(stack));
+    if (plan->setup.failed_stage != spawn_stage::none) {
+        reap(sp);
+        co_return describe_failure(plan->setup, options);
+    }
+    co_return adopt(*plan, sp);
 }
 
 }  // namespace corral::proc

@@ -7,8 +7,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cgroup_linux.hpp"
+#include "clone_spawn_linux.hpp"
 #include "corral/proc/launcher.hpp"
 #include "unique_fd.hpp"
 
@@ -26,6 +28,24 @@ struct launcher_state {
     std::set<pid_t> leaders;
     std::map<pid_t, unique_fd> orphans;
     std::string fallback_reason;  // why cgroup v2 is not used, for describe()
+
+    // Stacks of finished spawns (launcher::start), kept for the next ones: unmapping after every spawn
+    // costs a TLB shootdown. At most max_free_stacks; one per spawn in flight is made as needed.
+    static constexpr std::size_t max_free_stacks = 8;
+    std::vector<child_stack> free_stacks;
+    child_stack take_stack() {
+        if (free_stacks.empty()) {
+            return child_stack::make();
+        }
+        child_stack s = std::move(free_stacks.back());
+        free_stacks.pop_back();
+        return s;
+    }
+    void give_back_stack(child_stack s) {
+        if (free_stacks.size() < max_free_stacks) {
+            free_stacks.push_back(std::move(s));
+        }
+    }
 
     /// Reaps adopted orphans that have exited. Never blocks.
     void reap_orphans();

@@ -63,8 +63,10 @@ result_info<unique_fd> open_stdin_source(const spawn_options& options) {
     if (options.input == input_mode::file && options.stdin_file.empty()) {
         return error_info{make_error_code(errc::invalid_spec), "stdin mode 'file' needs a file name"};
     }
-    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) {
+    // O_NONBLOCK: opening a FIFO with no writer (or a terminal device) would otherwise block the
+    // thread that serves every client. The job gets a blocking descriptor, as it would expect.
+    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd || ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0) {
         return spawn_error(fmt::format("cannot open stdin file '{}': {}", path, std::strerror(errno)));
     }
     return fd;

@@ -405,6 +405,12 @@ http::reply api_router::kill(const http::request& req, jobs::job& j, const ident
 net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
     const bool close = t.param("close") == "true" || t.param("close") == "1";
     auto* j = service_.find(id);
+    services::job_service::pin keep(service_, *j);
+    if (j->state == jobs::job_state::queued && j->spec.process.input == proc::input_mode::pipe) {
+        // Not started yet (waiting for a slot, or its process is starting): the write waits for it.
+        co_await service_.wait_started(id, options_.max_wait);
+        j = &keep.get();
+    }
     if (j->state != jobs::job_state::running || j->spec.process.input != proc::input_mode::pipe) {
         co_return error_reply(
             http::status::conflict,
@@ -412,7 +418,6 @@ net::awaitable<http::reply> api_router::write_stdin(http::request& req, const ta
             fmt::format("job {} has no open stdin: it must be running and submitted with \"stdin\": \"pipe\"",
                         id));
     }
-    services::job_service::pin keep(service_, *j);
     const auto n = req.body().size();
     if (n > 0) {
         auto written = co_await service_.write_stdin(keep.get(), std::move(req.body()));

@@ -75,6 +75,7 @@ job_service::job_service(net::any_io_executor executor,
       scheduler_({.slots = default_concurrency(options_.concurrency),
                   .group_limits = options_.group_limits,
                   .max_queued = options_.max_queued}),
+      started_(executor),
       finished_(executor) {
     runner_.report_pressure_to(output_pressure_);
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
@@ -243,6 +244,21 @@ result<void> job_service::close_stdin(jobs::job& j) {
     return runner_.close_stdin(j);
 }
 
+net::awaitable<bool> job_service::wait_started(jobs::job_id id, std::chrono::milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    net::steady_timer timer(executor_, deadline);
+    for (;;) {
+        auto* j = table_.find(id);
+        if (!j || j->state != jobs::job_state::queued) {
+            co_return true;
+        }
+        if (steady_clock::now() >= deadline) {
+            co_return false;
+        }
+        co_await (started_.wait() || timer.async_wait(use_nothrow));
+    }
+}
+
 net::awaitable<bool> job_service::wait_finished(jobs::job_id id, std::chrono::milliseconds timeout) {
     const auto deadline = steady_clock::now() + timeout;
     net::steady_timer timer(executor_, deadline);
@@ -291,6 +307,9 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         make_result(*table_.find(j.id));
         ++stats_.finished[j.state];
         finished_.notify_all();
+    }
+    if (e != jobs::job_event::queued) {
+        started_.notify_all();
     }
     if (e != jobs::job_event::queued) {  // a queued job is recorded by submit(), once it has its place
         record(j);

@@ -192,6 +192,25 @@ TEST_F(DaemonApi, StdinIsWrittenAndClosed) {
     EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", "late").status, 409u);
 }
 
+TEST_F(DaemonApi, StdinWrittenBeforeTheJobStartsWaitsForIt) {
+    // Both slots are busy for 300 ms: the job is queued when its stdin arrives, and the write waits.
+    submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    auto job = submit(R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe"})");
+    const auto id = std::to_string(job.at("id").as_int64());
+    EXPECT_EQ(job.at("state"), "queued");
+    auto w = http(web(), "POST", "/api/v1/jobs/" + id + "/stdin?close=true", "early\n");
+    EXPECT_EQ(w.status, 200u) << w.body;
+    EXPECT_EQ(wait_done(std::stoull(id)).at("state"), "succeeded");
+    EXPECT_EQ(output_of(std::stoull(id), web()), "early\n");
+
+    auto no_pipe = submit(R"({"command": [")" + fake_child + R"(", "sleep", "300"]})");
+    EXPECT_EQ(
+        http(web(), "POST", "/api/v1/jobs/" + std::to_string(no_pipe.at("id").as_int64()) + "/stdin", "x")
+            .status,
+        409u);  // no "stdin": "pipe": nothing to wait for
+}
+
 TEST_F(DaemonApi, LongPollWaitsForNewOutput) {
     auto job = submit(R"({"shell": "sleep 0.3; echo late"})");
     const auto id = std::to_string(job.at("id").as_int64());

@@ -13,6 +13,7 @@
 namespace corral::proc {
 
 struct launcher_state;
+struct spawned;
 
 /// How the launcher finds and kills a child's whole process tree.
 enum class tree_mode {
@@ -36,12 +37,14 @@ struct launcher_options {
  * (found through /proc/self/mountinfo, so hybrid v1+v2 hosts work) and otherwise becomes the
  * subreaper for its descendants.
  *
- * Spawning is our own small vfork-style spawner (clone with CLONE_VM|CLONE_VFORK|CLONE_PIDFD), so its
- * cost does not grow with the parent's size; the child starts its own session, joins its cgroup leaf,
- * sets up stdio, cwd and rlimits, closes every other descriptor and execs. See docs/architecture.md.
+ * Spawning is our own small posix_spawn-style spawner (clone with CLONE_VM|CLONE_PIDFD), so its cost
+ * does not grow with the parent's size; the child starts its own session, joins its cgroup leaf,
+ * sets up stdio, cwd and rlimits, closes every other descriptor and execs. spawn() blocks until the
+ * exec (CLONE_VFORK); start() awaits it without blocking the thread. See docs/architecture.md and
+ * docs/adr/0002-start-without-vfork.md.
  *
  * @par Thread safety
- * Use from one executor (the core's); spawn() is synchronous and fast.
+ * Use from one executor (the core's).
  */
 class launcher {
   public:
@@ -62,6 +65,16 @@ class launcher {
      */
     result_info<child> spawn(const spawn_options& options);
 
+    /**
+     * Starts a child like spawn(), without blocking the thread while the child sets itself up and
+     * execs: clone without CLONE_VFORK, then an asynchronous wait until the child has exec'd (or
+     * failed, with the same errors as spawn()). The thread serves other work meanwhile, and the
+     * child runs on whichever CPU is free. Falls back to spawn() where the child cannot run beside
+     * us safely (no raw system calls on this architecture). If the coroutine is cancelled or
+     * destroyed before the exec, the child is killed and reaped.
+     */
+    net::awaitable<result_info<child>> start(spawn_options options);
+
     /// The mechanism in use: tree_mode::cgroup or tree_mode::process_group.
     tree_mode mechanism() const;
     /// For logs and `corral exec --verbose`: "cgroup v2 at /sys/fs/cgroup/unified/corral-123".
@@ -71,6 +84,10 @@ class launcher {
     void remove_stale_cgroups() const;
 
   private:
+    struct spawn_plan;
+    result_info<std::unique_ptr<spawn_plan>> prepare(const spawn_options& options);
+    child adopt(spawn_plan& plan, spawned& sp);
+
     launcher(net::any_io_executor executor, std::shared_ptr<launcher_state> s);
     net::any_io_executor executor_;
     std::shared_ptr<launcher_state> state_;

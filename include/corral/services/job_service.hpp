@@ -105,6 +105,9 @@ class job_service {
     net::awaitable<result<void>> write_stdin(jobs::job& j, std::string data);
     result<void> close_stdin(jobs::job& j);
 
+    /// Returns when the job is no longer queued (it started, or ended without starting), or `timeout`
+    /// passed; false on timeout.
+    net::awaitable<bool> wait_started(jobs::job_id id, std::chrono::milliseconds timeout);
     /// Returns when the job has finished, or `timeout` passed; false on timeout.
     net::awaitable<bool> wait_finished(jobs::job_id id, std::chrono::milliseconds timeout);
     /// Returns when the job's log has output past `offset`, is closed, or `timeout` passed.
@@ -232,6 +235,7 @@ class job_service {
     std::unordered_map<jobs::job_id, jobs::job_id> current_step_;
     std::map<int, listener> listeners_;
     int next_listener_ = 1;
+    async_event started_;  ///< a job started or ended: wakes wait_started()
     async_event finished_;
     service_stats stats_;
     jobs::job_journal* journal_ = nullptr;

@@ -1,5 +1,6 @@
 #include "corral/jobs/job_runner.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include "corral/core/log_exceptions.hpp"
 #include "helpers/test_support.hpp"
+#include "proc/proc_table_linux.hpp"
 
 namespace corral::jobs {
 namespace {
@@ -184,6 +186,32 @@ TEST_P(JobRunnerTest, QueuedJobCanBeCancelled) {
     run(j);  // does nothing now
     EXPECT_EQ(j.state, job_state::killed);
     EXPECT_EQ(j.pid, 0);
+}
+
+TEST_P(JobRunnerTest, AJobCancelledWhileItsProcessStartsNeverCountsAsStarted) {
+    std::vector<job_event> events;
+    table_.subscribe([&](const job&, job_event e) { events.push_back(e); });
+    auto& j = add({"sleep", "100000"});
+    bool done = false;
+    const auto before = *proc::own_children();
+    net::co_spawn(ioc_, runner_.run(j), [&](std::exception_ptr) { done = true; });
+    ioc_.run_one();  // run() is now waiting for the exec of its process
+    ASSERT_FALSE(done);
+    auto after = *proc::own_children();
+    std::erase_if(after, [&](pid_t p) { return std::find(before.begin(), before.end(), p) != before.end(); });
+    ASSERT_EQ(after.size(), 1U);
+    ASSERT_EQ(j.state, job_state::queued);
+    EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+    EXPECT_EQ(j.state, job_state::killed);
+    for (int i = 0; i < 200 && !done; ++i) {
+        ioc_.run_one_for(50ms);
+    }
+    ASSERT_TRUE(done);
+    EXPECT_EQ(j.state, job_state::killed);
+    EXPECT_EQ(j.reason, "cancelled before it started");
+    EXPECT_EQ(j.pid, 0);
+    EXPECT_EQ(events, (std::vector<job_event>{job_event::queued, job_event::finished}));
+    EXPECT_EQ(::kill(after.front(), 0), -1) << "its process was left running or unreaped";
 }
 
 TEST_P(JobRunnerTest, ChattyPipesArriveWholeAndInOrder) {

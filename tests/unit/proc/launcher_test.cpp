@@ -2,19 +2,24 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include <gtest/gtest.h>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "helpers/test_support.hpp"
 #include "proc/cgroup_linux.hpp"
+#include "proc/proc_table_linux.hpp"
 
 namespace corral::proc {
 namespace {
@@ -63,8 +68,18 @@ class LauncherTest : public ::testing::TestWithParam<tree_mode> {
         launcher_ = std::move(*l);
     }
 
+    // The daemon's way: start() (the thread goes on while the child execs). spawn(), which blocks
+    // until the exec, has its own test below.
+    result_info<child> spawn(const spawn_options& o) {
+        auto started = [&]() -> net::awaitable<std::optional<result_info<child>>> {
+            co_return co_await launcher_->start(
+                o);  // (optional: co_spawn needs a default-constructible result)
+        };
+        return std::move(*run_coro(ioc_, started()));
+    }
+
     outcome run(spawn_options o) {
-        auto c = launcher_->spawn(o);
+        auto c = spawn(o);
         if (!c) {
             throw std::runtime_error(c.error().what());
         }
@@ -155,10 +170,22 @@ TEST_P(LauncherTest, StdinFromAFile) {
     EXPECT_EQ(run(opts).out, "file contents\n");
 }
 
+TEST_P(LauncherTest, AFifoAsStdinFileDoesNotBlockTheSpawn) {
+    // Opening a FIFO that has no writer blocks; the spawn must not (it runs on the core's thread).
+    test::temp_dir dir;
+    ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+    auto opts = fake({"echo", "print", "eof-seen"});
+    opts.input = input_mode::file;
+    opts.stdin_file = dir.file("fifo");
+    auto o = run(opts);
+    EXPECT_EQ(o.out, "eof-seen\n");  // no writer: the job reads end-of-file
+    EXPECT_EQ(o.status, exit_status(exited{0}));
+}
+
 TEST_P(LauncherTest, StdinPipeCanBeWrittenAndClosedLater) {
     auto opts = fake({"echo", "print", "eof-seen"});
     opts.input = input_mode::pipe;
-    auto c = launcher_->spawn(opts);
+    auto c = spawn(opts);
     ASSERT_TRUE(c) << c.error().what();
     auto talk = [](child ch) -> net::awaitable<std::string> {
         std::string hello = "hello through stdin\n";
@@ -208,13 +235,13 @@ TEST_P(LauncherTest, FindsProgramsInPathOfTheChildEnvironment) {
 TEST_P(LauncherTest, MissingProgramIsAClearErrorBeforeStart) {
     spawn_options o;
     o.argv = {"no-such-program-corral"};
-    auto c = launcher_->spawn(o);
+    auto c = spawn(o);
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, make_error_code(errc::executable_not_found));
     EXPECT_NE(c.error().message.find("no-such-program-corral"), std::string::npos);
 
     o.argv = {"/nonexistent/prog"};
-    c = launcher_->spawn(o);
+    c = spawn(o);
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, make_error_code(errc::executable_not_found));
     EXPECT_NE(c.error().message.find("No such file or directory"), std::string::npos) << c.error().message;
@@ -223,7 +250,7 @@ TEST_P(LauncherTest, MissingProgramIsAClearErrorBeforeStart) {
 TEST_P(LauncherTest, BadCwdAndUnexecutableFilesAreClearErrors) {
     auto opts = fake({});
     opts.cwd = "/nonexistent-dir";
-    auto c = launcher_->spawn(opts);
+    auto c = spawn(opts);
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, make_error_code(errc::spawn_failed));
     EXPECT_NE(c.error().message.find("cannot change directory to '/nonexistent-dir'"), std::string::npos)
@@ -233,18 +260,18 @@ TEST_P(LauncherTest, BadCwdAndUnexecutableFilesAreClearErrors) {
     std::ofstream(dir.file("script")) << "echo hi\n";  // not executable
     spawn_options o;
     o.argv = {dir.file("script")};
-    c = launcher_->spawn(o);
+    c = spawn(o);
     ASSERT_FALSE(c);
     EXPECT_NE(c.error().message.find("Permission denied"), std::string::npos) << c.error().message;
 
     opts = fake({});
     opts.input = input_mode::file;
     opts.stdin_file = "/nonexistent-input";
-    c = launcher_->spawn(opts);
+    c = spawn(opts);
     ASSERT_FALSE(c);
     EXPECT_NE(c.error().message.find("/nonexistent-input"), std::string::npos);
 
-    c = launcher_->spawn(spawn_options{});
+    c = spawn(spawn_options{});
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, make_error_code(errc::invalid_spec));
 }
@@ -252,13 +279,81 @@ TEST_P(LauncherTest, BadCwdAndUnexecutableFilesAreClearErrors) {
 TEST_P(LauncherTest, ChildLeadsItsOwnSession) {
     auto o = run(fake({"print", "x"}));  // warm-up: spawning works
     auto opts = fake({"sleep", "10000"});
-    auto c = launcher_->spawn(opts);
+    auto c = spawn(opts);
     ASSERT_TRUE(c);
     EXPECT_EQ(::getsid(c->pid()), c->pid());
     EXPECT_EQ(::getpgid(c->pid()), c->pid());
     c->signal_tree(SIGKILL);
     auto status = run_coro(ioc_, c->wait());
     EXPECT_EQ(status, exit_status(signaled{SIGKILL}));
+}
+
+TEST_P(LauncherTest, BlockingSpawnReportsLikeStart) {
+    auto c = launcher_->spawn(fake({"print", "blocking", "exit", "4"}));
+    ASSERT_TRUE(c) << c.error().what();
+    auto o = run_coro(ioc_, collect(std::move(*c)));
+    EXPECT_EQ(o.out, "blocking\n");
+    EXPECT_EQ(o.status, exit_status(exited{4}));
+
+    auto opts = fake({});
+    opts.cwd = "/nonexistent-dir";
+    c = launcher_->spawn(opts);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::spawn_failed));
+    EXPECT_NE(c.error().message.find("cannot change directory to '/nonexistent-dir'"), std::string::npos);
+}
+
+TEST_P(LauncherTest, ManyStartsInFlightAtOnceEachGetTheirOwnChild) {
+    // Every start() suspends until its child has exec'd; 16 at once share the thread, each with its
+    // own stack and plan, and each child prints its own argument.
+    auto one = [this](int i) -> net::awaitable<std::string> {
+        auto options = fake({"print", std::to_string(i)});  // g++ 12: no braced list inside co_await
+        auto c = co_await launcher_->start(options);
+        if (!c) {
+            co_return "error: " + c.error().what();
+        }
+        co_return (co_await collect(std::move(*c))).out;
+    };
+    std::vector<std::string> outs(16);
+    int done = 0;
+    for (int i = 0; i < 16; ++i) {
+        net::co_spawn(ioc_, one(i), [&outs, &done, i](std::exception_ptr, std::string out) {
+            outs[static_cast<std::size_t>(i)] = std::move(out);
+            ++done;
+        });
+    }
+    for (int i = 0; i < 600 && done < 16; ++i) {
+        ioc_.run_one_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(done, 16);
+    for (int i = 0; i < 16; ++i) {
+        EXPECT_EQ(outs[static_cast<std::size_t>(i)], std::to_string(i) + "\n");
+    }
+}
+
+TEST_P(LauncherTest, AStartAbandonedBeforeTheExecKillsAndReapsItsChild) {
+    auto ioc = std::make_unique<net::io_context>();
+    auto made = launcher::create(ioc->get_executor(), {GetParam()});
+    ASSERT_TRUE(made) << made.error().what();
+    auto l = std::move(*made);
+    bool completed = false;
+    auto start_and_note = [&](spawn_options o) -> net::awaitable<void> {
+        auto c = co_await l->start(o);
+        completed = true;
+    };
+    net::co_spawn(*ioc, start_and_note(fake({"sleep", "100000"})), net::detached);
+    const auto before = *own_children();
+    ioc->run_one();  // start() runs up to its wait for the exec
+    ASSERT_FALSE(completed);
+    auto children = *own_children();
+    std::erase_if(children,
+                  [&](pid_t p) { return std::find(before.begin(), before.end(), p) != before.end(); });
+    ASSERT_EQ(children.size(), 1U);
+    const pid_t pid = children.front();
+
+    ioc.reset();  // destroys the suspended coroutine, as a shutdown would
+    EXPECT_FALSE(completed);
+    EXPECT_EQ(::kill(pid, 0), -1) << "the child was left running or unreaped";
 }
 
 TEST_P(LauncherTest, ReportsItsMechanism) {
