@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <boost/asio/post.hpp>
 
 #include "corral/core/async_event.hpp"
@@ -54,7 +55,23 @@ struct sqlite_store::commit_state {
 /// The writer thread's connection and statements.
 struct sqlite_store::writer {
     writer(const std::string& path, bool full_sync) : db(path) {
-        db.exec("PRAGMA journal_mode = WAL");
+        // One connection, ours, for the daemon's life: its locks are taken once, not per transaction
+        // (a dozen fcntl calls per job; one CLI call per job got 13 % faster), the WAL index lives in our
+        // memory, and a second corrald on the same state directory cannot open the database (it would resume
+        // and run the same jobs again).
+        db.exec("PRAGMA locking_mode = EXCLUSIVE");
+        sqlite3_busy_timeout(db.handle(), 1000);  // a corrald that is just exiting lets go of it
+        try {
+            db.exec("PRAGMA journal_mode = WAL");
+        } catch (const sqlite_error&) {
+            if ((sqlite3_errcode(db.handle()) & 0xff) == SQLITE_BUSY) {
+                throw sqlite_error(
+                    "the database is locked: another corrald is using this state directory (corrald "
+                    "holds its database for as long as it runs; copy corral.db and corral.db-wal to "
+                    "inspect it meanwhile)");
+            }
+            throw;
+        }
         db.exec(full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         migrate(db);
         upsert = std::make_unique<statement>(db.handle(), upsert_job_sql);

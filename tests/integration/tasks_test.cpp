@@ -7,8 +7,8 @@
 #include <iostream>
 #include <set>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "corral/auth/authority.hpp"
 #include "helpers/daemon_process.hpp"

@@ -32,10 +32,16 @@ void flush(net::io_context& ioc, sqlite_store& s) {
     ASSERT_TRUE(r) << r.error().what();
 }
 
-/// Counts rows with a connection of its own: what another process would see on disk.
+/// Counts rows in a copy of the files as they are on disk now: what a restart after a crash would find.
+/// (A copy, because the store holds its database exclusively while it is open.)
 std::int64_t count_rows(const std::string& db, const std::string& table) {
+    test::temp_dir copy;
+    std::filesystem::copy_file(db, copy.file("copy.db"));
+    if (std::filesystem::exists(db + "-wal")) {
+        std::filesystem::copy_file(db + "-wal", copy.file("copy.db-wal"));
+    }
     sqlite3* h = nullptr;
-    sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_open_v2(copy.file("copy.db").c_str(), &h, SQLITE_OPEN_READWRITE, nullptr);
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(h, ("SELECT count(*) FROM " + table).c_str(), -1, &s, nullptr);
     std::int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
@@ -210,6 +216,20 @@ TEST(SqliteStore, TheAuditTrailPagesNewestFirstAndFiltersByJob) {
     auto job2 = run_coro(ioc, s->audit_trail(2, 10, 0));
     ASSERT_TRUE(job2);
     EXPECT_EQ(job2->entries.size(), 3u);  // u1, u3, u5
+}
+
+TEST(SqliteStore, ASecondStoreOnTheSameDatabaseIsRefusedWithAClearError) {
+    // Two corralds on one state directory would both resume the same queued jobs.
+    test::temp_dir dir;
+    net::io_context ioc;
+    auto first = open_store(ioc, dir);
+    auto second = sqlite_store::open(ioc.get_executor(), {.path = dir.file("corral.db")});
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, make_error_code(errc::store_failed));
+    EXPECT_NE(second.error().message.find("another corrald is using this state directory"), std::string::npos)
+        << second.error().message;
+    first.reset();
+    EXPECT_TRUE(sqlite_store::open(ioc.get_executor(), {.path = dir.file("corral.db")}));  // let go at close
 }
 
 TEST(SqliteStore, ADatabaseFromANewerCorralIsRefusedWithAClearError) {
