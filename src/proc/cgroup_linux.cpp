@@ -31,6 +31,9 @@ std::string read_from_start(int fd) {
             return out;
         }
         out.append(buf, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof buf) {
+            return out;  // the kernel fills the buffer unless the file ends: no read just to see EOF
+        }
         at += n;
     }
 }

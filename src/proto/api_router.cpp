@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -67,13 +70,28 @@ std::optional<std::string> local_user(const http::peer& who) {
     if (!who.uid) {
         return std::nullopt;
     }
+    // Remembered for a minute: a lookup reads /etc/nsswitch.conf and /etc/passwd, and the CLI makes
+    // a connection per command. A renamed user shows under the new name a minute later at most.
+    struct known {
+        std::string name;
+        std::chrono::steady_clock::time_point until;
+    };
+    thread_local std::unordered_map<uid_t, known> names;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = names.find(*who.uid); it != names.end() && now < it->second.until) {
+        return it->second.name;
+    }
     passwd pw{};
     passwd* found = nullptr;
     char buffer[1024];
-    if (::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found) {
-        return std::string(found->pw_name);
+    std::string name = ::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found
+                           ? std::string(found->pw_name)
+                           : fmt::format("uid:{}", *who.uid);
+    if (names.size() >= 1024) {  // bounded: uids are few, but a host could have many
+        names.clear();
     }
-    return fmt::format("uid:{}", *who.uid);
+    names[*who.uid] = {name, now + std::chrono::minutes(1)};
+    return name;
 }
 
 api_router::api_router(services::job_service& service,
