@@ -43,7 +43,9 @@ child::impl::impl(net::any_io_executor ex,
       in(adopt(ex, std::move(io.stdin_write))),
       out(adopt(ex, std::move(io.stdout_read))),
       err(adopt(ex, std::move(io.stderr_read))),
-      pty(io.pty) {}
+      pty(io.pty) {
+    ++state->busy;
+}
 
 child::impl::~impl() {
     if (!status) {
@@ -59,6 +61,7 @@ child::impl::~impl() {
         tree->signal(SIGKILL);
     }
     state->reap_orphans();
+    --state->busy;
 }
 
 bool child::impl::leader_gone() {

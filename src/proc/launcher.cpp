@@ -224,31 +224,43 @@ void reap(const spawned& sp) {
 // A child started by clone_started() that may still run in our memory. If the coroutine that waits
 // for its exec ends early (cancelled, or destroyed at shutdown), this kills and reaps the child, and
 // first waits, here, until it has let go of our memory, so the plan and stack are not freed under it.
+// It counts as one of the launcher's busy children meanwhile.
 class in_flight {
   public:
-    in_flight(const spawned& sp, int watch) : child_(sp), watch_(watch) {}
+    in_flight(launcher_state& state, const spawned& sp, int watch)
+        : state_(state), child_(sp), watch_(watch) {
+        ++state_.busy;
+    }
     in_flight(const in_flight&) = delete;
     in_flight& operator=(const in_flight&) = delete;
     ~in_flight() {
         if (armed_) {
             send_signal(child_.pidfd.get(), SIGKILL);
-            wait_until_released();
+            wait_until_released(-1);
             reap(child_);
         }
+        --state_.busy;
     }
-    /// Blocks until the child has exec'd or exited: the watch then reads end-of-file.
-    void wait_until_released() const {
+    /// True once the child has exec'd or exited (the watch reads end-of-file); waits up to
+    /// `timeout_ms` for it (-1: for as long as it takes).
+    bool wait_until_released(int timeout_ms) const {
         pollfd p{watch_, POLLIN, 0};
-        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+        int r;
+        while ((r = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
         }
+        return r > 0;
     }
     void disarm() { armed_ = false; }
 
   private:
+    launcher_state& state_;
     const spawned& child_;
     int watch_;
     bool armed_ = true;
 };
+
+// How long an idle launcher waits for the exec on the spot (see start()).
+constexpr int idle_exec_wait_ms = 2;
 
 }  // namespace
 
@@ -278,16 +290,24 @@ net::awaitable<result_info<child>> launcher::start(spawn_options options) {
     if (!clone_started(plan->setup, stack, sp)) {
         co_return describe_failure(plan->setup, options);
     }
-    in_flight guard(sp, watch.native_handle());
+    const bool alone = state_->busy == 0;
+    in_flight guard(*state_, sp, watch.native_handle());
     watch_write.reset();           // the child's copy is now the only one: it closes at its exec
     plan->io.child_owned.clear();  // and it has its own copies of these
 
-    auto [ec] = co_await watch.async_wait(child::pipe::wait_read, use_nothrow);
-    if (ec) {
-        co_return error_info{make_error_code(errc::spawn_failed),
-                             fmt::format("the spawn was cancelled: {}", ec.message())};  // the guard kills it
+    // With no other child to look after, the thread waits for the exec right here, a little: asleep,
+    // it leaves its CPU to the child at once (as CLONE_VFORK did), and a lone job's first output
+    // comes sooner than through the reactor. A slow exec still ends up waited for asynchronously.
+    bool released = alone && guard.wait_until_released(idle_exec_wait_ms);
+    if (!released) {
+        auto [ec] = co_await watch.async_wait(child::pipe::wait_read, use_nothrow);
+        if (ec) {
+            co_return error_info{
+                make_error_code(errc::spawn_failed),
+                fmt::format("the spawn was cancelled: {}", ec.message())};  // the guard kills it
+        }
+        guard.wait_until_released(-1);  // readable means end-of-file: nothing else is ever written
     }
-    guard.wait_until_released();  // readable means end-of-file: nothing else is ever written
     guard.disarm();
     state_->give_back_stack(std::move(stack));
     if (plan->setup.failed_stage != spawn_stage::none) {

@@ -21,6 +21,8 @@ struct launcher_state {
     tree_mode mode = tree_mode::process_group;
     std::optional<cgroup_root> cgroup;
     std::uint64_t next_id = 1;
+    /// Children alive (spawned and not yet released by their owner) and spawns in flight.
+    std::size_t busy = 0;
 
     // process-group mode only: our leaders, and orphans adopted as subreaper (pid -> pidfd), which we
     // must reap ourselves. Only processes seen alive with a tree tag are adopted, so we never reap a

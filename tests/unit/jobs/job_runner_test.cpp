@@ -191,6 +191,11 @@ TEST_P(JobRunnerTest, QueuedJobCanBeCancelled) {
 TEST_P(JobRunnerTest, AJobCancelledWhileItsProcessStartsNeverCountsAsStarted) {
     std::vector<job_event> events;
     table_.subscribe([&](const job&, job_event e) { events.push_back(e); });
+    // Another child alive: an idle launcher would wait for the exec on the spot, not suspend.
+    proc::spawn_options sleeper;
+    sleeper.argv = {test::fake_child, "sleep", "100000"};
+    auto other = launcher_->spawn(sleeper);
+    ASSERT_TRUE(other) << other.error().what();
     auto& j = add({"sleep", "100000"});
     bool done = false;
     const auto before = *proc::own_children();
@@ -212,6 +217,8 @@ TEST_P(JobRunnerTest, AJobCancelledWhileItsProcessStartsNeverCountsAsStarted) {
     EXPECT_EQ(j.pid, 0);
     EXPECT_EQ(events, (std::vector<job_event>{job_event::queued, job_event::finished}));
     EXPECT_EQ(::kill(after.front(), 0), -1) << "its process was left running or unreaped";
+    other->signal_tree(SIGKILL);
+    run_coro(ioc_, other->wait());
 }
 
 TEST_P(JobRunnerTest, ChattyPipesArriveWholeAndInOrder) {

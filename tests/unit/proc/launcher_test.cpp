@@ -336,6 +336,10 @@ TEST_P(LauncherTest, AStartAbandonedBeforeTheExecKillsAndReapsItsChild) {
     auto made = launcher::create(ioc->get_executor(), {GetParam()});
     ASSERT_TRUE(made) << made.error().what();
     auto l = std::move(*made);
+    // Another child alive: an idle launcher would wait for the exec on the spot, not suspend.
+    auto spawned = l->spawn(fake({"sleep", "100000"}));
+    ASSERT_TRUE(spawned) << spawned.error().what();
+    std::optional<child> other(std::move(*spawned));
     bool completed = false;
     auto start_and_note = [&](spawn_options o) -> net::awaitable<void> {
         auto c = co_await l->start(o);
@@ -351,7 +355,8 @@ TEST_P(LauncherTest, AStartAbandonedBeforeTheExecKillsAndReapsItsChild) {
     ASSERT_EQ(children.size(), 1U);
     const pid_t pid = children.front();
 
-    ioc.reset();  // destroys the suspended coroutine, as a shutdown would
+    other.reset();  // (killed and reaped: it must not outlive its io_context)
+    ioc.reset();    // destroys the suspended coroutine, as a shutdown would
     EXPECT_FALSE(completed);
     EXPECT_EQ(::kill(pid, 0), -1) << "the child was left running or unreaped";
 }

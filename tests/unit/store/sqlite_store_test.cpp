@@ -159,6 +159,8 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
     {
         auto s = open_store(ioc, dir);
         auto j = queued_job(ioc, 5);
+        j.spec.process.argv = {"sleep", "5"};
+        j.spec.priority = 2;
         s->save(j);  // queued
         s->starting(j);
         j.state = jobs::job_state::running;
@@ -177,6 +179,9 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
     const auto& five = loaded.jobs[0]->id == 5 ? *loaded.jobs[0] : *loaded.jobs[1];
     EXPECT_EQ(five.state, jobs::job_state::succeeded);
     EXPECT_EQ(five.pid, 99);
+    // The spec reads back as it was saved.
+    EXPECT_EQ(five.spec.process.argv, (std::vector<std::string>{"sleep", "5"}));
+    EXPECT_EQ(five.spec.priority, 2);
     EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 2);
 }
 
