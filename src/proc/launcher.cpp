@@ -230,6 +230,11 @@ class in_flight {
     in_flight(launcher_state& state, const spawned& sp, int watch)
         : state_(state), child_(sp), watch_(watch) {
         ++state_.busy;
+        if (state_.mode == tree_mode::process_group) {
+            // A leader from now on, so that other trees' checks do not take it for a stray process of
+            // theirs (and scan all of /proc to be sure) while it execs.
+            state_.leaders.insert(child_.pid);
+        }
     }
     in_flight(const in_flight&) = delete;
     in_flight& operator=(const in_flight&) = delete;
@@ -238,6 +243,7 @@ class in_flight {
             send_signal(child_.pidfd.get(), SIGKILL);
             wait_until_released(-1);
             reap(child_);
+            state_.leaders.erase(child_.pid);
         }
         --state_.busy;
     }
@@ -312,6 +318,7 @@ net::awaitable<result_info<child>> launcher::start(spawn_options options) {
     state_->give_back_stack(std::move(stack));
     if (plan->setup.failed_stage != spawn_stage::none) {
         reap(sp);
+        state_->leaders.erase(sp.pid);
         co_return describe_failure(plan->setup, options);
     }
     co_return adopt(*plan, sp);
