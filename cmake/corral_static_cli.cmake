@@ -19,9 +19,10 @@ if(CORRAL_STATIC_CLI)
     # OpenSSL's archives (libssl-dev) for https:// URLs.
     find_library(CORRAL_OPENSSL_SSL_A NAMES libssl.a)
     find_library(CORRAL_OPENSSL_CRYPTO_A NAMES libcrypto.a)
+    find_library(CORRAL_RE2_A NAMES libre2.a)
     if(NOT CORRAL_BOOST_JSON_A OR NOT CORRAL_BOOST_CONTAINER_A OR NOT CORRAL_BOOST_PROGRAM_OPTIONS_A
-       OR NOT CORRAL_OPENSSL_SSL_A OR NOT CORRAL_OPENSSL_CRYPTO_A)
-        message(WARNING "corral: Boost's or OpenSSL's static archives are missing, so the CLI is linked dynamically")
+       OR NOT CORRAL_OPENSSL_SSL_A OR NOT CORRAL_OPENSSL_CRYPTO_A OR NOT CORRAL_RE2_A)
+        message(WARNING "corral: Boost's, OpenSSL's or RE2's static archives are missing, so the CLI is linked dynamically")
         set(CORRAL_STATIC_CLI OFF)
     endif()
 endif()

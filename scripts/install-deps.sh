@@ -10,9 +10,11 @@ packages=(
     libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
     libfmt-dev libspdlog-dev
     libboost-url1.81-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
+    libre2-dev pkgconf
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     curl openssl            # real HTTP/TLS clients and certificates in the integration tests
+    chromium                # a real browser for the cross-origin and rebinding tests
     task-spooler parallel   # peers in the shared benchmark harness (bench/peers.sh)
 )
 

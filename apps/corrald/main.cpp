@@ -1,5 +1,7 @@
 // corrald: the daemon. Parses its arguments, loads the config, builds the pod and runs it.
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "corral/pod/components.hpp"
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
+#include "net/endpoint.hpp"
 #include "corral/proto/api_router.hpp"
 
 namespace {
@@ -25,11 +28,17 @@ using namespace corral;
 
 constexpr std::string_view usage = R"(usage: corrald run [-c FILE]     run the daemon
        corrald check [-c FILE]   validate a configuration and print what it would serve
+       corrald token [-c FILE] [--rotate]
+                                 print the admin token (made at first start); --rotate replaces it,
+                                 and the old one stops working at once, even in a running corrald
        corrald hash-token        read a token on stdin, print the sha256:HEX a tokens file holds
        corrald --version
 
 With no configuration corrald serves HTTP on 127.0.0.1:8470 and the CLI's Unix socket in its state
 directory ($XDG_STATE_HOME/corral, ~/.local/state/corral, or /var/lib/corral for root).
+Over TCP every request needs a token (Authorization: Bearer TOKEN): the admin token in
+<state dir>/admin.token, or one from auth.tokens_file. On a terminal corrald prints the web page's
+address with the admin token in it. The Unix socket trusts its peer's user id instead.
 Jobs, task runs and an audit trail are kept in corral.db there, each job's output in output/<id>.out:
 a restart resumes queued jobs in order ([store] in docs/config.md).
 Any key can be overridden from the environment: CORRAL_<SECTION>__<KEY>=value, for example
@@ -58,16 +67,84 @@ void print_plan(const pod::daemon_config& c) {
                id++,
                c.jobs.concurrency ? std::to_string(c.jobs.concurrency) : "= cores",
                c.stop_wait.count());
-    fmt::print("  tasks: {}; auth: {}\n",
+    const auto& a = c.authority.options();
+    fmt::print("  tasks: {}; auth: admin token in {}{}{}\n",
                c.catalog.all().size(),
-               c.authority.enabled() ? "tokens" : "none (loopback and the Unix socket only)");
+               auth::admin_token_path(c.state_dir),
+               a.tokens_file.empty() ? "" : fmt::format(", tokens from {}", a.tokens_file),
+               a.anonymous_role.empty() ? ", TCP without a token: refused"
+                                        : fmt::format(", TCP without a token: role {}", a.anonymous_role));
     for (const auto& h : c.http) {
         fmt::print(
             "{} {}: {}{}\n", id++, h.label, h.listener.endpoint, h.listener.tls_cert.empty() ? "" : " (TLS)");
     }
 }
 
-int run(const pod::daemon_config& c) {
+std::string own_user_name() {
+    passwd pw{};
+    passwd* found = nullptr;
+    char buffer[1024];
+    if (::getpwuid_r(::geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found) {
+        return found->pw_name;
+    }
+    return fmt::format("uid:{}", ::geteuid());
+}
+
+/// A TCP listener's address as a browser should use it (a wildcard becomes loopback).
+std::optional<std::string> page_address(const pod::http_component& h) {
+    const auto& o = h.options();
+    if (o.endpoint.starts_with("unix:")) {
+        return std::nullopt;
+    }
+    auto host = o.endpoint.substr(0, o.endpoint.rfind(':'));
+    if (host == "0.0.0.0") {
+        host = "127.0.0.1";
+    } else if (host == "[::]") {
+        host = "[::1]";
+    }
+    return fmt::format("{}://{}:{}", o.tls_cert.empty() ? "http" : "https", host, h.port());
+}
+
+/// Warnings about choices that expose more than the defaults do.
+void warn_about_exposure(const pod::daemon_config& c) {
+    for (const auto& h : c.http) {
+        auto ep = http::parse_endpoint(h.listener.endpoint);
+        const auto* tcp = ep ? std::get_if<boost::asio::ip::tcp::endpoint>(&*ep) : nullptr;
+        if (!tcp || tcp->address().is_loopback()) {
+            continue;
+        }
+        if (!c.authority.options().anonymous_role.empty()) {
+            spdlog::warn("{} ({}) is reachable from other hosts and auth.anonymous_role = '{}' lets anyone "
+                         "there act without a token",
+                         h.label,
+                         h.listener.endpoint,
+                         c.authority.options().anonymous_role);
+        }
+        if (h.listener.tls_cert.empty()) {
+            spdlog::warn("{} ({}) is reachable from other hosts without TLS: tokens cross the network in "
+                         "clear text (set tls_cert and tls_key)",
+                         h.label,
+                         h.listener.endpoint);
+        }
+    }
+}
+
+/// The admin token, made on first start, accepted from now on as the daemon's own user.
+bool set_up_admin_token(pod::daemon_config& c) {
+    const auto path = auth::admin_token_path(c.state_dir);
+    auto token = auth::ensure_admin_token(path);
+    if (!token) {
+        spdlog::error("{}", token.error().what());
+        return false;
+    }
+    if (auto used = c.authority.use_admin_token(path, own_user_name()); !used) {
+        spdlog::error("{}", used.error().what());
+        return false;
+    }
+    return true;
+}
+
+int run(pod::daemon_config& c) {
     setup_logging(c.log_level);
     std::signal(SIGPIPE, SIG_IGN);
     std::error_code ec;
@@ -77,6 +154,10 @@ int run(const pod::daemon_config& c) {
         return 1;
     }
     ::chmod(c.state_dir.c_str(), 0700);
+    if (!set_up_admin_token(c)) {
+        return 1;
+    }
+    warn_about_exposure(c);
     if (auto spill = output::output_log::check_spill_dir(c.jobs.output.spill_dir); !spill) {
         spdlog::error("{}", spill.error().what());
         return 1;
@@ -102,10 +183,45 @@ int run(const pod::daemon_config& c) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
     }
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
+    std::vector<const pod::http_component*> listeners;
     for (const auto& h : c.http) {
-        p.add(h.label, std::make_unique<pod::http_component>(h.listener, router, router, **service));
+        auto component = std::make_unique<pod::http_component>(h.listener, router, router, **service);
+        listeners.push_back(component.get());
+        p.add(h.label, std::move(component));
     }
+    p.on_ready([&] {
+        // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
+        // It is printed only to a terminal, so that a service manager's journal does not keep it.
+        for (const auto* h : listeners) {
+            if (auto address = page_address(*h)) {
+                if (::isatty(STDOUT_FILENO)) {
+                    auto token = auth::ensure_admin_token(auth::admin_token_path(c.state_dir));
+                    fmt::print("\nWeb page: {}/#token={}\n\n", *address, token ? *token : "?");
+                } else {
+                    fmt::print("Web page: {}/ (its token: corrald token)\n", *address);
+                }
+                std::fflush(stdout);
+                break;
+            }
+        }
+    });
     return p.run();
+}
+
+int print_token(const pod::daemon_config& c, bool rotate) {
+    std::error_code ec;
+    std::filesystem::create_directories(c.state_dir, ec);
+    ::chmod(c.state_dir.c_str(), 0700);
+    auto token = auth::ensure_admin_token(auth::admin_token_path(c.state_dir), rotate);
+    if (!token) {
+        std::cerr << "corrald: " << token.error().what() << "\n";
+        return 1;
+    }
+    std::cout << *token << "\n";
+    if (rotate) {
+        std::cerr << "corrald: the admin token was replaced; the old one no longer works\n";
+    }
+    return 0;
 }
 
 }  // namespace
@@ -113,7 +229,8 @@ int run(const pod::daemon_config& c) {
 int main(int argc, char** argv, char** envp) {
     po::options_description options("options");
     options.add_options()("help,h", "show this help")("version", "print the version")(
-        "config,c", po::value<std::string>(), "the TOML configuration file (docs/config.md)");
+        "config,c", po::value<std::string>(), "the TOML configuration file (docs/config.md)")(
+        "rotate", "with token: replace the admin token with a new one");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::string>());
     po::options_description all;
@@ -145,8 +262,8 @@ int main(int argc, char** argv, char** envp) {
         std::cout << auth::hash_token(token) << "\n";
         return 0;
     }
-    if (command != "run" && command != "check") {
-        std::cerr << (command.empty() ? "corrald: give a command: run, check or hash-token"
+    if (command != "run" && command != "check" && command != "token") {
+        std::cerr << (command.empty() ? "corrald: give a command: run, check, token or hash-token"
                                       : "corrald: unknown command '" + command + "'")
                   << "\n(see corrald --help)\n";
         return 2;
@@ -160,6 +277,9 @@ int main(int argc, char** argv, char** envp) {
     if (command == "check") {
         print_plan(*config);
         return 0;
+    }
+    if (command == "token") {
+        return print_token(*config, vm.count("rotate") > 0);
     }
     return run(*config);
 }

@@ -1,8 +1,15 @@
 #include "corral/auth/authority.hpp"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -22,6 +29,32 @@ std::map<std::string, role_policy, std::less<>> builtin_roles() {
                       .admin = true};
     roles["user"] = {.name = "user", .priority = 4, .tasks = {"*"}, .commands = true};
     return roles;
+}
+
+/// What the admin token holds: every right, whatever roles the config defines.
+const role_policy& admin_policy() {
+    static const role_policy admin{.name = "admin",
+                                   .priority = 2,
+                                   .set_priority = true,
+                                   .tasks = {"*"},
+                                   .commands = true,
+                                   .see_all = true,
+                                   .kill_all = true,
+                                   .admin = true};
+    return admin;
+}
+
+error_info system_error(std::string_view what, const std::string& path) {
+    const int e = errno;
+    return {boost::system::error_code(e, boost::system::system_category()),
+            fmt::format("{} '{}': {}", what, path, std::strerror(e))};
+}
+
+std::array<std::int64_t, 4> file_identity(const struct stat& st) {
+    return {static_cast<std::int64_t>(st.st_dev),
+            static_cast<std::int64_t>(st.st_ino),
+            static_cast<std::int64_t>(st.st_size),
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 std::string_view trim(std::string_view s) {
@@ -51,8 +84,79 @@ std::string hash_token(std::string_view token) {
     return out;
 }
 
+std::string admin_token_path(const std::string& state_dir) {
+    return state_dir + "/admin.token";
+}
+
+result_info<std::string> ensure_admin_token(const std::string& path, bool rotate) {
+    if (!rotate) {
+        std::ifstream in(path);
+        std::string token;
+        if (in && std::getline(in, token) && !trim(token).empty()) {
+            return std::string(trim(token));
+        }
+        if (::access(path.c_str(), F_OK) == 0 && !in) {
+            return system_error("cannot read the admin token", path);
+        }
+    }
+    unsigned char bytes[32];
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+        return system_error("no randomness for the admin token", path);
+    }
+    std::string token;
+    for (unsigned char b : bytes) {
+        token += fmt::format("{:02x}", b);
+    }
+    // Written whole under another name and renamed: a reader sees the old token or the new one.
+    const auto temp = path + ".new";
+    ::unlink(temp.c_str());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return system_error("cannot write the admin token", temp);
+    }
+    const auto line = token + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                         ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
+        auto e = system_error("cannot write the admin token", path);
+        ::unlink(temp.c_str());
+        return e;
+    }
+    return token;
+}
+
 authority::authority() {
     options_.roles = builtin_roles();
+}
+
+result_info<void> authority::use_admin_token(std::string path, std::string user) {
+    admin_ = {std::move(path), std::move(user), {}, {}};
+    refresh_admin_token();
+    if (admin_.digest.empty()) {
+        return error_info{errc::invalid_argument,
+                          fmt::format("the admin token file '{}' holds no token", admin_.path)};
+    }
+    return {};
+}
+
+void authority::refresh_admin_token() const {
+    struct stat st {};
+    if (::stat(admin_.path.c_str(), &st) != 0) {
+        admin_.digest.clear();  // removed: the admin token is no longer accepted
+        admin_.seen = {};
+        return;
+    }
+    if (file_identity(st) == admin_.seen) {
+        return;
+    }
+    std::ifstream in(admin_.path);
+    std::string token;
+    admin_.digest.clear();
+    if (in && std::getline(in, token) && !trim(token).empty()) {
+        admin_.digest = hash_token(trim(token));
+    }
+    admin_.seen = file_identity(st);
 }
 
 result_info<authority> authority::create(auth_options options) {
@@ -67,10 +171,13 @@ result_info<authority> authority::create(auth_options options) {
             problems.push_back(fmt::format("{}: no role named '{}'", what, name));
         }
     };
+    if (a.options_.local_role.empty()) {
+        problems.push_back(
+            "auth.local_role: must name a role (the Unix socket's peers get it; \"admin\" by default)");
+    }
     need_role("auth.local_role", a.options_.local_role);
     need_role("auth.anonymous_role", a.options_.anonymous_role);
     if (!a.options_.tokens_file.empty()) {
-        a.enabled_ = true;
         std::ifstream in(a.options_.tokens_file);
         if (!in) {
             return error_info{errc::invalid_argument,
@@ -113,32 +220,36 @@ const role_policy* authority::role(std::string_view name) const {
 
 result_info<identity> authority::identify(std::optional<std::string_view> token,
                                           const std::optional<std::string>& local_user) const {
-    if (!enabled_) {
-        static const role_policy local{.name = "local",
-                                       .priority = 4,
-                                       .set_priority = true,
-                                       .tasks = {"*"},
-                                       .commands = true,
-                                       .see_all = true,
-                                       .kill_all = true,
-                                       .admin = true};
-        return identity{local_user.value_or("anonymous"), &local};
-    }
+    // A role that is not there (create() refuses such configs) is a refusal, never a null role.
+    auto as = [](std::string user, const role_policy* r) -> result_info<identity> {
+        if (!r) {
+            return error_info{errc::unauthenticated, "the caller's role is not defined"};
+        }
+        return identity{std::move(user), r};
+    };
     if (token) {
-        auto it = by_digest_.find(hash_token(*token));
+        const auto digest = hash_token(*token);
+        if (!admin_.path.empty()) {
+            refresh_admin_token();
+            if (!admin_.digest.empty() && digest == admin_.digest) {
+                return identity{admin_.user, &admin_policy()};
+            }
+        }
+        auto it = by_digest_.find(digest);
         if (it == by_digest_.end()) {
             return error_info{errc::unauthenticated, "the token is not valid"};
         }
-        return identity{it->second.user, role(it->second.role)};
+        return as(it->second.user, role(it->second.role));
     }
     if (local_user) {
-        return identity{*local_user, role(options_.local_role)};
+        return as(*local_user, role(options_.local_role));
     }
     if (!options_.anonymous_role.empty()) {
-        return identity{"anonymous", role(options_.anonymous_role)};
+        return as("anonymous", role(options_.anonymous_role));
     }
     return error_info{errc::unauthenticated,
-                      "authentication required: send Authorization: Bearer TOKEN (or ?token=TOKEN)"};
+                      "authentication required: send Authorization: Bearer TOKEN (or ?token=TOKEN); "
+                      "`corrald token` prints the admin token"};
 }
 
 }  // namespace corral::auth

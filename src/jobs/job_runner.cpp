@@ -75,8 +75,40 @@ net::awaitable<void> job_runner::run(job& j) {
             co_await pump(j, *p.stdout_pipe(), output::stream::out);
         }
     };
-    co_await ((drain() && supervise_exit(j)) || control(j));
+    bool exited = false;
+    async_event exit_seen(co_await net::this_coro::executor);
+    auto exit = [&]() -> net::awaitable<void> {
+        co_await supervise_exit(j);
+        exited = true;
+        exit_seen.notify_all();
+    };
+    auto bounded_drain = [&]() -> net::awaitable<void> {
+        co_await (drain() || abandon_output_after_exit(j, exited, exit_seen));
+    };
+    co_await ((bounded_drain() && exit()) || control(j));
     finish(j);
+}
+
+net::awaitable<void> job_runner::abandon_output_after_exit(job& j, const bool& exited, async_event& exit_seen) {
+    auto cancelled = [&]() -> net::awaitable<bool> {
+        co_return (co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none;
+    };
+    while (!exited) {
+        co_await exit_seen.wait();
+        if (co_await cancelled()) {
+            co_return;  // the pipes closed first, as they nearly always do
+        }
+    }
+    net::steady_timer grace(co_await net::this_coro::executor, options_.drain_output);
+    co_await grace.async_wait(use_nothrow);
+    if (co_await cancelled()) {
+        co_return;
+    }
+    j.output_abandoned = true;
+    spdlog::warn("job {}: its processes have ended but its output is still open {} later, held by a process "
+                 "corral cannot see; it is no longer read",
+                 j.id,
+                 format_duration(options_.drain_output));
 }
 
 net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::stream source) {
@@ -204,12 +236,43 @@ result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_
     return {};
 }
 
-net::awaitable<result<void>> job_runner::write_stdin(job& j, std::string data) {
+void job_runner::fail_unstarted(job& j, std::string reason) {
+    if (j.state != job_state::queued) {
+        return;
+    }
+    j.state = job_state::failed;
+    j.reason = std::move(reason);
+    j.start_error = make_error_code(errc::store_failed);
+    finish(j);
+}
+
+net::awaitable<result<void>> job_runner::write_stdin(job& j, std::string data, std::chrono::milliseconds limit) {
+    auto executor = co_await net::this_coro::executor;
+    if (!j.stdin_turn_changed) {
+        j.stdin_turn_changed = std::make_unique<async_event>(executor);
+    }
+    const auto ticket = j.stdin_tickets++;
+    struct turn_guard {  // whatever happens to this write, the next one gets its turn
+        job& j;
+        ~turn_guard() {
+            ++j.stdin_turn;
+            j.stdin_turn_changed->notify_all();
+        }
+    };
+    while (j.stdin_turn != ticket) {
+        co_await j.stdin_turn_changed->wait();
+    }
+    turn_guard next{j};
     if (j.state != job_state::running || !j.process || !j.process->stdin_pipe()) {
         co_return make_error_code(errc::invalid_state);
     }
-    auto [ec, n] = co_await net::async_write(*j.process->stdin_pipe(), net::buffer(data), use_nothrow);
-    if (ec) {
+    net::steady_timer deadline(executor, limit);
+    auto done = co_await (net::async_write(*j.process->stdin_pipe(), net::buffer(data), use_nothrow) ||
+                          deadline.async_wait(use_nothrow));
+    if (done.index() == 1) {
+        co_return make_error_code(net::error::timed_out);
+    }
+    if (auto [ec, n] = std::get<0>(done); ec) {
         co_return ec;
     }
     co_return result<void>{};
@@ -235,6 +298,10 @@ void job_runner::finish(job& j) {
             j.state = job_state::failed;
             j.reason = j.exit ? j.exit->describe() : "ended without an exit status";
         }
+    }
+    if (j.output_abandoned) {
+        j.reason += "; its output pipe stayed open after its processes ended (held by a process that left "
+                    "the job's session and cleared its environment), so reading stopped";
     }
     j.finished = clock::now();
     j.log->close();

@@ -75,6 +75,11 @@ peer tcp_peer(tcp::socket& s) {
     boost::system::error_code ec;
     auto remote = s.remote_endpoint(ec);
     p.address = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    auto local = s.local_endpoint(ec).address();
+    if (!ec && local.is_v6() && local.to_v6().is_v4_mapped()) {
+        local = net::ip::make_address_v4(net::ip::v4_mapped, local.to_v6());
+    }
+    p.local_ip = ec ? std::string() : local.to_string();
     return p;
 }
 
@@ -233,10 +238,17 @@ result_info<std::unique_ptr<http_listener>> http_listener::create(net::any_io_ex
             return r.error();
         }
         unix_socket::acceptor acceptor(executor);
-        if (auto r = bind_and_listen(acceptor, *unix_ep, options.endpoint); !r) {
-            return r.error();
+        // Made owner-only from the start (a chmod after bind leaves a moment in which anyone could
+        // connect); a wider configured mode is applied after.
+        const auto old_mask = ::umask(0177);
+        auto bound = bind_and_listen(acceptor, *unix_ep, options.endpoint);
+        ::umask(old_mask);
+        if (!bound) {
+            return bound.error();
         }
-        ::chmod(path.c_str(), options.socket_mode);
+        if ((options.socket_mode & 0777) != 0600) {
+            ::chmod(path.c_str(), options.socket_mode);
+        }
         return std::unique_ptr<http_listener>(new listener_impl<unix_socket>(
             executor, std::move(options), h, counter, std::move(acceptor), nullptr));
     }

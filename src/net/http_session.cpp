@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -12,6 +14,7 @@ namespace corral::http {
 namespace {
 
 namespace websocket = beast::websocket;
+using namespace boost::asio::experimental::awaitable_operators;
 using unix_stream = beast::basic_stream<net::local::stream_protocol>;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -49,10 +52,20 @@ std::optional<response> read_failure_response(boost::system::error_code ec, cons
     return std::nullopt;
 }
 
+/// Runs `write` with a deadline on the connection's socket: a client that stops reading fails the
+/// write with a timeout (which ends the connection) instead of holding it, and what it pins, for ever.
+template <class Stream, class Write>
+auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write) -> decltype(write()) {
+    beast::get_lowest_layer(stream).expires_after(limit);
+    auto result = co_await write();
+    beast::get_lowest_layer(stream).expires_never();
+    co_return result;
+}
+
 template <class WebSocket>
 class ws_channel final : public message_channel {
   public:
-    explicit ws_channel(WebSocket& ws) : ws_(ws) {}
+    ws_channel(WebSocket& ws, std::chrono::milliseconds write_timeout) : ws_(ws), write_timeout_(write_timeout) {}
 
     net::awaitable<std::optional<std::string>> receive() override {
         buffer_.clear();
@@ -65,8 +78,11 @@ class ws_channel final : public message_channel {
 
     net::awaitable<bool> send(std::string_view text) override {
         ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow);
-        co_return !ec;
+        // The WebSocket's own timeouts watch the peer's silence, not our writes: a timer does.
+        net::steady_timer deadline(ws_.get_executor(), write_timeout_);
+        auto done = co_await (ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow) ||
+                              deadline.async_wait(use_nothrow));
+        co_return done.index() == 0 && !std::get<0>(std::get<0>(done));
     }
 
     net::awaitable<void> close(std::string_view reason, bool policy) override {
@@ -78,20 +94,24 @@ class ws_channel final : public message_channel {
 
   private:
     WebSocket& ws_;
+    std::chrono::milliseconds write_timeout_;
     beast::flat_buffer buffer_;
 };
 
 template <class Stream>
 class sse_writer final : public event_stream {
   public:
-    explicit sse_writer(Stream& s) : stream_(s) {}
+    sse_writer(Stream& s, std::chrono::milliseconds write_timeout) : stream_(s), write_timeout_(write_timeout) {}
     net::awaitable<bool> send(std::string_view text) override {
-        auto [ec, n] = co_await net::async_write(stream_, net::buffer(text.data(), text.size()), use_nothrow);
+        auto [ec, n] = co_await with_deadline(stream_, write_timeout_, [&] {
+            return net::async_write(stream_, net::buffer(text.data(), text.size()), use_nothrow);
+        });
         co_return !ec;
     }
 
   private:
     Stream& stream_;
+    std::chrono::milliseconds write_timeout_;
 };
 
 template <class Stream>
@@ -104,7 +124,7 @@ net::awaitable<void> serve_websocket(Stream stream, request& req, reply& r, cons
     if (ec) {
         co_return;
     }
-    ws_channel channel(ws);
+    ws_channel channel(ws, c.options.write_timeout);
     co_await r.websocket(channel);
 }
 
@@ -113,7 +133,8 @@ net::awaitable<void> write_response(Stream& stream, response& res, const session
     if (c.counter) {
         c.counter->count(res.result_int());
     }
-    auto [ec, n] = co_await beast::http::async_write(stream, res, use_nothrow);
+    auto [ec, n] = co_await with_deadline(
+        stream, c.options.write_timeout, [&] { return beast::http::async_write(stream, res, use_nothrow); });
     ok = !ec;
 }
 
@@ -190,9 +211,11 @@ net::awaitable<void> serve(Stream stream, peer who, session_config c) {
             }
             r.head.keep_alive(false);
             beast::http::response_serializer<beast::http::string_body> head(r.head);
-            auto [hec, hn] = co_await beast::http::async_write_header(stream, head, use_nothrow);
+            auto [hec, hn] = co_await with_deadline(stream, c.options.write_timeout, [&] {
+                return beast::http::async_write_header(stream, head, use_nothrow);
+            });
             if (!hec) {
-                sse_writer<Stream> writer(stream);
+                sse_writer<Stream> writer(stream, c.options.write_timeout);
                 co_await r.events(writer);
             }
             co_return;

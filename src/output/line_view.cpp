@@ -1,5 +1,7 @@
 #include "corral/output/line_view.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "corral/output/ansi.hpp"
@@ -20,10 +22,14 @@ void line_view::add(std::vector<std::string>& out, std::string line) const {
     out.push_back(options_.strip_ansi ? strip_ansi(line) : std::move(line));
 }
 
-std::vector<std::string> line_view::take() {
+std::vector<std::string> line_view::take(std::size_t max_bytes) {
     std::vector<std::string> lines;
-    while (cursor_ < log_->end_offset() || cursor_ < log_->first_offset()) {
-        auto r = log_->read(cursor_);
+    std::size_t budget = std::max<std::size_t>(max_bytes, 1);
+    while (budget > 0 && (cursor_ < log_->end_offset() || cursor_ < log_->first_offset())) {
+        auto r = log_->read(cursor_, std::min<std::size_t>(budget, 1 << 20));
+        for (const auto& rec : r.records) {
+            budget -= std::min(budget, rec.bytes.size());
+        }
         if (r.lost > 0) {
             for (auto& p : partial_) {
                 if (!p.empty()) {

@@ -355,7 +355,15 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
         fd = ::open(options_.spill_file.c_str(), O_RDONLY | O_CLOEXEC);
     }
     for (std::size_t budget = max_bytes; it != chunks_.end() && budget > 0; ++it) {
-        read_chunk(*it, fd, budget, r);
+        if (!read_chunk(*it, fd, budget, r)) {
+            if (!r.records.empty()) {
+                break;  // this read ends before the unreadable chunk; the next one reports it lost
+            }
+            // Unreadable (the file was cut short, or an I/O error): its bytes are lost, and say so.
+            const auto chunk_end = std::next(it) != chunks_.end() ? std::next(it)->start : end_;
+            r.lost += chunk_end - r.next;
+            r.next = chunk_end;
+        }
     }
     if (fd >= 0 && fd != file_) {
         ::close(fd);
@@ -363,13 +371,13 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
     return r;
 }
 
-void output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const {
+bool output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const {
     std::unique_ptr<char[]> loaded;
     const char* data = c.data.get();
     if (data == nullptr) {
         loaded.reset(new char[c.used]);
         if (fd < 0 || ::pread(fd, loaded.get(), c.used, c.file_pos) != static_cast<ssize_t>(c.used)) {
-            return;
+            return false;
         }
         data = loaded.get();
     }
@@ -389,6 +397,7 @@ void output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_re
         offset = rec_end;
         pos += header_size + h.length;
     }
+    return true;
 }
 
 net::awaitable<void> output_log::wait_for(std::uint64_t offset) {

@@ -51,6 +51,18 @@ inline std::string_view type_name(const toml::node& n) {
     }
 }
 
+/// An array of strings into `out`; the problem when `n` is something else.
+inline std::string read_string_list(const toml::node& n, std::vector<std::string>& out) {
+    const auto* a = n.as_array();
+    if (!a || (!a->empty() && !a->is_homogeneous(toml::node_type::string)))
+        return fmt::format("expected an array of strings, got {}", type_name(n));
+    out.clear();
+    for (const auto& item : *a) {
+        out.push_back(*item.value<std::string>());
+    }
+    return {};
+}
+
 /// Reads typed keys from one table and remembers which it used, so the rest are reported unknown.
 class section {
   public:

@@ -9,6 +9,7 @@
 #include "corral/core/parse.hpp"
 #include "corral/core/state_dir.hpp"
 #include "corral/proc/stop_plan.hpp"
+#include "corral/proto/request_guard.hpp"
 #include "net/endpoint.hpp"
 #include "pod/config_section.hpp"
 #include "pod/task_config.hpp"
@@ -138,6 +139,7 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
     }
     s.size("max_output_kept", j.retention.max_output_bytes);
     s.size("memory_per_job", j.output.memory_limit);
+    s.duration("drain_output", j.drain_output);
     s.size("output_cap", c.api.job_defaults.output.cap);
     s.choice("output_policy",
              c.api.job_defaults.output.policy,
@@ -159,9 +161,34 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
 
 void read_api(toml::table& root, daemon_config& c, problems& p) {
     section s(root["api"].as_table(), "api", p);
-    s.string("cors_origin", c.api.cors_origin);
+    s.read("cors_origin", [](const toml::node&) -> std::string {
+        return "replaced by cors_origins, a list of the web origins allowed to call corrald "
+               "(\"*\" is no longer accepted): cors_origins = [\"http://127.0.0.1:5200\"]";
+    });
+    s.read("cors_origins", [&](const toml::node& n) -> std::string {
+        if (auto bad = read_string_list(n, c.api.guard.cors_origins); !bad.empty())
+            return bad;
+        std::vector<std::string> problems;
+        for (const auto& origin : c.api.guard.cors_origins) {
+            if (auto why = proto::check_cors_origin(origin); !why.empty())
+                problems.push_back(why);
+        }
+        return fmt::format("{}", fmt::join(problems, "; "));
+    });
+    s.read("server_names", [&](const toml::node& n) -> std::string {
+        if (auto bad = read_string_list(n, c.api.guard.server_names); !bad.empty())
+            return bad;
+        for (const auto& name : c.api.guard.server_names) {
+            if (!proto::parse_host(name, "http") || name.find(':') != std::string::npos)
+                return fmt::format("'{}' is not a host name (give names without a port or scheme)", name);
+        }
+        return {};
+    });
     s.boolean("acons", c.api.acons);
+    s.size("acons_max_output", c.api.acons_max_output);
+    s.size("acons_max_flush", c.api.acons_max_flush);
     s.duration("max_wait", c.api.max_wait);
+    s.duration("stdin_timeout", c.api.stdin_timeout);
     s.size("watcher_buffer", c.api.watch.buffer);
     s.choice("slow_watchers",
              c.api.watch.on_slow,
@@ -207,6 +234,7 @@ void read_http(toml::table& root, daemon_config& c, problems& p) {
         s.size("max_header", h.listener.max_header);
         s.size("max_websocket_message", h.listener.max_websocket_message);
         s.duration("idle_timeout", h.listener.idle_timeout);
+        s.duration("write_timeout", h.listener.write_timeout);
         s.integer("max_connections", h.listener.max_connections, 1, 1'000'000);
         s.integer("socket_mode", h.listener.socket_mode, 0, 0777);
         s.finish();
@@ -288,19 +316,6 @@ result_info<daemon_config> load_config(const std::string& path,
     c.store.output_dir = c.jobs.output.spill_dir;
     if (!p.empty()) {
         return error_info{errc::invalid_argument, p.text()};
-    }
-    if (auth_options.tokens_file.empty()) {
-        for (std::size_t i = 0; i < c.http.size(); ++i) {
-            auto ep = http::parse_endpoint(c.http[i].listener.endpoint);
-            const auto* tcp = ep ? std::get_if<boost::asio::ip::tcp::endpoint>(&*ep) : nullptr;
-            if (tcp && !tcp->address().is_loopback()) {
-                p.add({},
-                      fmt::format("http[{}].listen", i + 1),
-                      fmt::format("{} is reachable from other hosts: set auth.tokens_file first (without "
-                                  "tokens corrald serves only loopback and its Unix socket)",
-                                  c.http[i].listener.endpoint));
-            }
-        }
     }
     auto catalog = tasks::task_catalog::create(std::move(task_defs));
     if (!catalog) {

@@ -65,6 +65,9 @@ net::awaitable<void> pod::lifecycle() {
     }
     if (failure_.empty()) {
         spdlog::info("corrald is ready (pid {})", ::getpid());
+        if (on_ready_) {
+            on_ready_();
+        }
         auto woken = co_await (signals_.async_wait(use_nothrow) || failed_.wait());
         if (woken.index() == 0) {
             spdlog::info("received signal {}", std::get<1>(std::get<0>(woken)));

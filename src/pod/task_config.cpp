@@ -28,24 +28,6 @@ boost::json::object json_table(const toml::table& t) {
     return o;
 }
 
-std::vector<std::string> strings(const toml::node& n) {
-    std::vector<std::string> out;
-    if (const auto* a = n.as_array()) {
-        for (const auto& item : *a) {
-            if (item.is_string())
-                out.push_back(*item.value<std::string>());
-        }
-    }
-    return out;
-}
-
-std::string read_strings(const toml::node& n, std::vector<std::string>& out) {
-    const auto* a = n.as_array();
-    if (!a || (!a->empty() && !a->is_homogeneous(toml::node_type::string)))
-        return fmt::format("expected an array of strings, got {}", type_name(n));
-    out = strings(n);
-    return {};
-}
 
 tasks::arg_def read_arg(const toml::table* t, const std::string& path, problems& p) {
     tasks::arg_def a;
@@ -74,7 +56,7 @@ tasks::arg_def read_arg(const toml::table* t, const std::string& path, problems&
         a.default_value = json_of(n);
         return {};
     });
-    s.read("choices", [&](const toml::node& n) { return read_strings(n, a.choices); });
+    s.read("choices", [&](const toml::node& n) { return read_string_list(n, a.choices); });
     s.string("pattern", a.pattern);
     s.read("min", [&](const toml::node& n) -> std::string {
         if (!n.is_number())
@@ -102,10 +84,10 @@ tasks::arg_def read_arg(const toml::table* t, const std::string& path, problems&
     if (a.type == arg_type::choice && a.choices.empty())
         p.add(where, path + ".choices", "required for type = \"enum\"");
     if (a.type == arg_type::pattern) {
-        try {
-            a.compiled = std::make_shared<const std::regex>(a.pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            p.add(where, path + ".pattern", fmt::format("not a valid regular expression: {}", e.what()));
+        if (auto compiled = tasks::pattern::compile(a.pattern)) {
+            a.compiled = *compiled;
+        } else {
+            p.add(where, path + ".pattern", compiled.error().what());
         }
     }
     return a;
@@ -121,14 +103,12 @@ void read_result(
               {"regex", tasks::result_kind::regex},
               {"table", tasks::result_kind::table}});
     s.string("result_pattern", t.result.pattern);
-    s.read("result_fields", [&](const toml::node& n) { return read_strings(n, t.result.fields); });
+    s.read("result_fields", [&](const toml::node& n) { return read_string_list(n, t.result.fields); });
     if (t.result.kind == tasks::result_kind::regex) {
-        try {
-            t.result.compiled = std::make_shared<const std::regex>(t.result.pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            p.add(table->source(),
-                  path + ".result_pattern",
-                  fmt::format("not a valid regular expression: {}", e.what()));
+        if (auto compiled = tasks::pattern::compile(t.result.pattern)) {
+            t.result.compiled = *compiled;
+        } else {
+            p.add(table->source(), path + ".result_pattern", compiled.error().what());
         }
     }
 }
@@ -138,7 +118,7 @@ tasks::task_def read_task(const toml::table* table, const std::string& path, pro
     section s(table, path, p);
     s.string("name", t.name);
     s.string("description", t.description);
-    s.read("command", [&](const toml::node& n) { return read_strings(n, t.command); });
+    s.read("command", [&](const toml::node& n) { return read_string_list(n, t.command); });
     s.read("args", [&](const toml::node& n) -> std::string {
         const auto* list = n.as_array();
         if (!list)
@@ -222,7 +202,7 @@ auth::auth_options read_auth(toml::table& root, const std::string& config_dir, p
             section rs(node.as_table(), "auth.roles." + r.name, p);
             rs.integer("priority", r.priority, 0, 9);
             rs.boolean("set_priority", r.set_priority);
-            rs.read("tasks", [&](const toml::node& t) { return read_strings(t, r.tasks); });
+            rs.read("tasks", [&](const toml::node& t) { return read_string_list(t, r.tasks); });
             rs.boolean("commands", r.commands);
             rs.boolean("see_all", r.see_all);
             rs.boolean("kill_all", r.kill_all);

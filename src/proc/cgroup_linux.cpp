@@ -166,7 +166,15 @@ struct leaf_pool {
     };
     static constexpr std::size_t max_free = 64;
     std::vector<entry> free;
+    /// Leaves whose processes were just killed and have not all exited: removed later, when empty,
+    /// rather than waited for on the core's thread.
+    std::vector<std::string> dying;
     bool closed = false;  // the root is gone: leaves are removed, not kept
+
+    /// Removes the dying leaves that have emptied (never waits).
+    void sweep() {
+        std::erase_if(dying, [](const std::string& path) { return ::rmdir(path.c_str()) == 0 || errno != EBUSY; });
+    }
 
     void drain() {
         closed = true;
@@ -176,6 +184,13 @@ struct leaf_pool {
             ::rmdir(e.path.c_str());
         }
         free.clear();
+        // At shutdown a moment's wait is fine: killed processes take a little while to be gone.
+        for (int i = 0; i < 200 && !dying.empty(); ++i) {
+            sweep();
+            if (!dying.empty()) {
+                ::usleep(1000);
+            }
+        }
     }
     ~leaf_pool() { drain(); }
 };
@@ -201,6 +216,9 @@ cgroup_root::~cgroup_root() {
 }
 
 result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
+    if (!pool_->dying.empty()) {
+        pool_->sweep();
+    }
     if (!pool_->free.empty()) {
         auto e = std::move(pool_->free.back());
         pool_->free.pop_back();
@@ -239,9 +257,11 @@ cgroup_leaf::~cgroup_leaf() {
     events_.reset();
     if (::rmdir(path_.c_str()) != 0 && errno == EBUSY) {
         // Still populated: the owner (child) kills the tree before this; make sure nothing survives.
+        // The killed processes take a moment to go; the directory is removed once they have, by a
+        // later make_leaf() or the root, so the core's thread never sleeps here.
         kill();
-        for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {
-            ::usleep(1000);
+        if (pool_ && ::rmdir(path_.c_str()) != 0 && errno == EBUSY) {
+            pool_->dying.push_back(std::move(path_));
         }
     }
 }

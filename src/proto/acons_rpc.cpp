@@ -138,8 +138,8 @@ struct acons_rpc::tracked {
         : pin(s, j), lines(*j.log, output::line_view::options{.strip_ansi = true}) {}
 };
 
-acons_rpc::acons_rpc(services::job_service& service, jobs::job_spec defaults)
-    : service_(service), defaults_(std::move(defaults)) {}
+acons_rpc::acons_rpc(services::job_service& service, jobs::job_spec defaults, limits l)
+    : service_(service), defaults_(std::move(defaults)), limits_(l) {}
 
 acons_rpc::~acons_rpc() = default;
 
@@ -226,8 +226,18 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     if (done.start_error) {
         throw rpc_error(done.reason);
     }
+    // The reply carries the last limits_.output bytes: acons put the whole output in one string,
+    // which for a chatty job is unbounded memory on the daemon's thread.
     std::string text;
-    for (std::uint64_t from = done.log->first_offset(); from < done.log->end_offset();) {
+    const auto end = done.log->end_offset();
+    const auto start = std::max(done.log->first_offset(), end > limits_.output ? end - limits_.output : 0);
+    if (start > 0) {
+        text = fmt::format("[corral: the first {} bytes of output are not in this reply; "
+                           "GET /api/v1/jobs/{}/output has them while the job is kept]\n",
+                           start,
+                           done.id);
+    }
+    for (std::uint64_t from = start; from < end;) {
         auto slice = done.log->read(from);
         for (const auto& r : slice.records) {
             text += r.bytes;
@@ -261,7 +271,7 @@ acons_rpc::tracked* acons_rpc::find(const auth::identity& me, const json::value&
 json::value acons_rpc::flush_lines(const auth::identity& me, const json::value& client_id) {
     json::array lines;
     if (auto* t = find(me, client_id)) {
-        for (auto& line : t->lines.take()) {
+        for (auto& line : t->lines.take(limits_.flush)) {
             lines.emplace_back(utf8_only(line));
         }
     }

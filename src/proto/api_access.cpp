@@ -104,11 +104,11 @@ std::optional<std::uint64_t> number_param(const target& t,
     return n;
 }
 
-net::awaitable<http::reply> api_router::durable(http::reply r) {
+net::awaitable<http::reply> api_router::durable(http::reply r, std::vector<jobs::job_id> ids) {
     if (r.head.result_int() / 100 != 2) {
         co_return r;
     }
-    auto flushed = co_await service_.flush();
+    auto flushed = co_await service_.committed(std::move(ids));
     if (!flushed) {
         co_return error_reply(
             http::status::service_unavailable,

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "corral/auth/access.hpp"
+#include "corral/core/parse.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proc/signals.hpp"
 #include "corral/proto/acons_rpc.hpp"
@@ -64,6 +65,30 @@ std::optional<http::reply> require_method(const http::request& req,
     return r;
 }
 
+/// 415 unless the body is `type`. A web page's form or no-cors fetch cannot send application/json, and
+/// a JSON body is never taken for text or the other way round.
+std::optional<http::reply> require_body_type(const http::request& req,
+                                             std::initializer_list<std::string_view> types) {
+    for (auto type : types) {
+        if (has_content_type(req, type)) {
+            return std::nullopt;
+        }
+    }
+    const auto given = req[field::field::content_type];
+    return error_reply(http::status::unsupported_media_type,
+                       "unsupported_media_type",
+                       fmt::format("{} {} takes a body of type {}, not '{}': send Content-Type: {}",
+                                   std::string_view(req.method_string()),
+                                   std::string_view(req.target()),
+                                   fmt::join(types, " or "),
+                                   std::string_view(given.empty() ? "none" : given),
+                                   *types.begin()));
+}
+
+std::optional<http::reply> require_json(const http::request& req) {
+    return require_body_type(req, {"application/json"});
+}
+
 }  // namespace
 
 std::optional<std::string> local_user(const http::peer& who) {
@@ -102,41 +127,66 @@ api_router::api_router(services::job_service& service,
       options_(std::move(options)),
       auth_(auth),
       catalog_(catalog),
-      acons_(std::make_unique<acons_rpc>(service, options_.job_defaults)) {}
+      acons_(std::make_unique<acons_rpc>(
+          service,
+          options_.job_defaults,
+          acons_rpc::limits{.output = options_.acons_max_output, .flush = options_.acons_max_flush})) {}
 
 api_router::~api_router() = default;
 
 net::awaitable<http::reply> api_router::handle(http::request& req, const http::peer& who) {
-    std::string error;
-    auto t = parse_target(req.target(), error);
-    // No co_await inside ?: — g++ 12 miscompiles the temporaries of a conditional with co_await.
+    // Before anything else, and before any credential is looked at: a page on another site or behind
+    // a rebound DNS name gets nothing done, whatever the browser attaches (docs/security.md).
+    if (auto refused = guard_request(req, who, options_.guard)) {
+        co_return std::move(*refused);
+    }
+    const bool cross_origin = allowed_cross_origin(req, options_.guard);
     http::reply r;
-    auto me = t ? identify(req, who, *t, auth_) : result_info<identity>(identity{});
-    if (t && !me && !(t->segments.size() == 1 && t->segments[0] == "healthz")) {
-        r = error_reply(http::status::unauthorized, "unauthenticated", me.error().what());
-        r.head.set(field::field::www_authenticate, "Bearer");
-    } else if (t) {
-        // Named first: g++ 12 miscompiles a conditional's temporary inside a co_await expression.
-        const identity caller = me ? *me : identity{};
-        r = co_await route(req, caller, *t);
+    if (req.method() == http::verb::options) {
+        // A CORS preflight carries no credentials: answered for the allowed origins without them.
+        r = text_reply(http::status::no_content, "", "text/plain");
+        r.head.set(field::field::allow, "GET, POST, OPTIONS");
+        if (cross_origin) {
+            r.head.set(field::field::access_control_allow_methods, "GET, POST, OPTIONS");
+            r.head.set(field::field::access_control_allow_headers, "Content-Type, Authorization, Last-Event-ID");
+            r.head.set(field::field::access_control_max_age, "600");
+        }
     } else {
-        r = error_reply(http::status::bad_request, "bad_target", error);
+        std::string error;
+        auto t = parse_target(req.target(), error);
+        if (t) {
+            r = co_await authenticated(req, who, *t);
+        } else {
+            r = error_reply(http::status::bad_request, "bad_target", error);
+        }
     }
-    if (!options_.cors_origin.empty()) {
-        r.head.set(field::field::access_control_allow_origin, options_.cors_origin);
+    if (cross_origin) {
+        r.head.set(field::field::access_control_allow_origin, req[field::field::origin]);
+        r.head.set(field::field::vary, "Origin");
+        r.head.set(field::field::access_control_expose_headers,
+                   "Location, X-Corral-Next, X-Corral-Lost, X-Corral-Eof, X-Corral-State, X-Corral-Stream");
     }
+    co_return r;
+}
+
+net::awaitable<http::reply> api_router::authenticated(http::request& req,
+                                                      const http::peer& who,
+                                                      const target& t) {
+    const auto me = identify(req, who, t, auth_);
+    const bool health = t.segments.size() == 1 && t.segments[0] == "healthz";  // needs no caller
+    if (!me && !health) {
+        auto r = error_reply(http::status::unauthorized, "unauthenticated", me.error().what());
+        r.head.set(field::field::www_authenticate, "Bearer");
+        co_return r;
+    }
+    // Named first, no temporaries: g++ 12 miscompiles temporaries inside a co_await expression.
+    const identity caller = me ? *me : identity{};
+    auto r = co_await route(req, caller, t);
     co_return r;
 }
 
 net::awaitable<http::reply> api_router::route(http::request& req, const identity& me, const target& t) {
     const auto& s = t.segments;
-    const auto method = req.method();
-    if (method == http::verb::options && !options_.cors_origin.empty()) {
-        auto r = text_reply(http::status::no_content, "", "text/plain");
-        r.head.set(field::field::access_control_allow_methods, "GET, POST, OPTIONS");
-        r.head.set(field::field::access_control_allow_headers, "Content-Type, Authorization");
-        co_return r;
-    }
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 1 && s[0] == "healthz") {
         if (auto bad = only(http::verb::get))
@@ -175,8 +225,9 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 3 && s[2] == "jobs") {
         if (method == http::verb::post) {
-            auto submitted = submit(req, me);
-            co_return co_await durable(std::move(submitted));
+            std::vector<jobs::job_id> ids;
+            auto submitted = submit(req, me, ids);
+            co_return co_await durable(std::move(submitted), std::move(ids));
         }
         if (auto bad = only(http::verb::get))
             co_return *bad;
@@ -185,8 +236,9 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
         if (auto bad = only(http::verb::post))
             co_return *bad;
-        auto submitted = submit_batch(req, me);
-        co_return co_await durable(std::move(submitted));
+        std::vector<jobs::job_id> ids;
+        auto submitted = submit_batch(req, me, ids);
+        co_return co_await durable(std::move(submitted), std::move(ids));
     }
     if (s.size() == 3 && s[2] == "tasks") {
         if (auto bad = only(http::verb::get))
@@ -276,7 +328,10 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
 }
 
-http::reply api_router::submit(const http::request& req, const identity& me) {
+http::reply api_router::submit(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids) {
+    if (auto bad = require_json(req)) {
+        return *bad;
+    }
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
@@ -292,12 +347,18 @@ http::reply api_router::submit(const http::request& req, const identity& me) {
         return submit_error_reply(j.error());
     }
     const bool created = service_.stats().submitted != before;
+    ids.push_back((*j)->id);
     auto r = job_reply(created ? http::status::created : http::status::ok, **j);
     r.head.set(field::field::location, fmt::format("/api/v1/jobs/{}", (*j)->id));
     return r;
 }
 
-http::reply api_router::submit_batch(const http::request& req, const identity& me) {
+http::reply api_router::submit_batch(const http::request& req,
+                                     const identity& me,
+                                     std::vector<jobs::job_id>& ids) {
+    if (auto bad = require_json(req)) {
+        return *bad;
+    }
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
@@ -322,15 +383,16 @@ http::reply api_router::submit_batch(const http::request& req, const identity& m
         }
         requests.push_back(std::move(*request));
     }
-    json::array ids;
-    for (auto& request : requests) {
-        auto j = service_.submit(std::move(request));
-        if (!j) {
-            return submit_error_reply(j.error());
-        }
-        ids.emplace_back((*j)->id);
+    auto jobs = service_.submit_all(std::move(requests));
+    if (!jobs) {
+        return submit_error_reply(jobs.error());
     }
-    return json_reply(http::status::created, {{"ids", std::move(ids)}});
+    json::array list_of_ids;
+    for (const auto* j : *jobs) {
+        list_of_ids.emplace_back(j->id);
+        ids.push_back(j->id);
+    }
+    return json_reply(http::status::created, {{"ids", std::move(list_of_ids)}});
 }
 
 http::reply api_router::list(const target& t, const identity& me) {
@@ -374,6 +436,9 @@ http::reply api_router::kill(const http::request& req, jobs::job& j, const ident
     std::optional<int> signal;
     std::optional<proc::stop_plan> plan;
     if (!req.body().empty()) {
+        if (auto bad = require_json(req)) {
+            return *bad;
+        }
         http::reply error;
         auto body = parse_json(req.body(), error);
         if (!body) {
@@ -422,6 +487,11 @@ http::reply api_router::kill(const http::request& req, jobs::job& j, const ident
 
 net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
     const bool close = t.param("close") == "true" || t.param("close") == "1";
+    if (!req.body().empty()) {
+        if (auto bad = require_body_type(req, {"application/octet-stream", "text/plain"})) {
+            co_return *bad;
+        }
+    }
     auto* j = service_.find(id);
     services::job_service::pin keep(service_, *j);
     if (j->state == jobs::job_state::queued && j->spec.process.input == proc::input_mode::pipe) {
@@ -438,7 +508,15 @@ net::awaitable<http::reply> api_router::write_stdin(http::request& req, const ta
     }
     const auto n = req.body().size();
     if (n > 0) {
-        auto written = co_await service_.write_stdin(keep.get(), std::move(req.body()));
+        auto written = co_await service_.write_stdin(keep.get(), std::move(req.body()), options_.stdin_timeout);
+        if (written.error() == net::error::timed_out) {
+            co_return error_reply(http::status::service_unavailable,
+                                  "stdin_timeout",
+                                  fmt::format("job {} did not read its stdin within {} (api.stdin_timeout): the "
+                                              "write was abandoned, and the job may have read part of it",
+                                              id,
+                                              format_duration(options_.stdin_timeout)));
+        }
         if (!written) {
             co_return error_reply(
                 http::status::conflict,
@@ -632,6 +710,9 @@ http::reply api_router::websocket(const http::request& req, const target& t, con
 }
 
 net::awaitable<http::reply> api_router::rpc(const http::request& req, const identity& me) {
+    if (auto bad = require_json(req)) {
+        co_return *bad;
+    }
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
@@ -683,6 +764,8 @@ std::string api_router::metrics_text() const {
                "counter",
                "Times a watcher's next message waited while a job poured out output (api.watcher_defer).");
     out.sample("corral_watcher_deferrals_total", static_cast<double>(watch_stats_.deferrals));
+    out.family("corral_idempotency_keys", "gauge", "Idempotency keys remembered (they go with their jobs).");
+    out.sample("corral_idempotency_keys", static_cast<double>(service_.idempotency_keys()));
     out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");
     out.sample("corral_watchers", static_cast<double>(watch_stats_.watchers));
     out.family("corral_http_requests_total", "counter", "HTTP requests answered, by status.");

@@ -69,7 +69,7 @@ job_service::job_service(net::any_io_executor executor,
       options_(std::move(options)),
       launcher_(std::move(launcher)),
       table_(options_.retention),
-      runner_(*launcher_, table_),
+      runner_(*launcher_, table_, jobs::job_runner::options{.drain_output = options_.drain_output}),
       output_pressure_(std::make_shared<jobs::output_pressure>(executor)),
       tasks_(executor),
       scheduler_({.slots = default_concurrency(options_.concurrency),
@@ -79,6 +79,22 @@ job_service::job_service(net::any_io_executor executor,
       finished_(executor) {
     runner_.report_pressure_to(output_pressure_);
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
+    table_.on_evict([this](const jobs::job& j) { let_go(j); });
+}
+
+void job_service::let_go(const jobs::job& j) {
+    // What the service keeps per job goes with it: idempotency keys, its last record's number.
+    if (!j.idempotency_key.empty()) {
+        auto it = idempotency_.find({j.owner, j.idempotency_key});
+        if (it != idempotency_.end() && it->second == j.id) {
+            idempotency_.erase(it);
+        }
+    }
+    records_.erase(j.id);
+    task_of_.erase(j.id);
+    if (journal_) {
+        journal_->forget(j);
+    }
 }
 
 job_service::~job_service() = default;
@@ -132,6 +148,33 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     record(j);
     start_soon();
     return &j;
+}
+
+result_info<std::vector<jobs::job*>> job_service::submit_all(std::vector<submit_request> requests) {
+    std::size_t queueing = 0;  // a multi-step job queues its steps later, one at a time
+    for (const auto& r : requests) {
+        const bool repeat = !r.idempotency_key.empty() && idempotency_.count({r.owner, r.idempotency_key});
+        queueing += r.steps.empty() && !repeat ? 1 : 0;
+    }
+    if (queueing > scheduler_.room()) {
+        return error_info{errc::queue_full,
+                          fmt::format("the queue has room for {} more job(s), not the {} of this batch (the "
+                                      "limit is jobs.max_queued): none was queued",
+                                      scheduler_.room(),
+                                      queueing)};
+    }
+    std::vector<jobs::job*> jobs;
+    for (auto& r : requests) {
+        auto j = submit(std::move(r));
+        if (!j) {
+            for (auto* queued : jobs) {
+                (void)kill(*queued, std::nullopt, std::nullopt, "corrald");
+            }
+            return j.error();
+        }
+        jobs.push_back(*j);
+    }
+    return jobs;
 }
 
 jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output::output_log> log) {
@@ -236,8 +279,10 @@ result<void> job_service::kill(jobs::job& j,
     return runner_.stop(j, jobs::stop_reason::request, std::move(plan));
 }
 
-net::awaitable<result<void>> job_service::write_stdin(jobs::job& j, std::string data) {
-    return runner_.write_stdin(j, std::move(data));
+net::awaitable<result<void>> job_service::write_stdin(jobs::job& j,
+                                                      std::string data,
+                                                      std::chrono::milliseconds limit) {
+    return runner_.write_stdin(j, std::move(data), limit);
 }
 
 result<void> job_service::close_stdin(jobs::job& j) {
@@ -357,10 +402,17 @@ net::awaitable<void> job_service::run(jobs::job& j) {
     if (journal_) {
         // At most once: the store knows the job was dispatched before its process can exist, so a
         // crash in between leaves it `lost` after the restart, not queued to run a second time.
-        journal_->starting(j);
-        auto recorded = co_await journal_->flush();
+        const auto seq = journal_->starting(j);
+        records_[j.id] = seq;
+        auto recorded = co_await journal_->flush(seq);
         if (!recorded) {
-            spdlog::error("job {} starts unrecorded: {}", j.id, recorded.error().what());
+            // Started unrecorded, a crash before its end would leave it queued in the store, to run
+            // a second time after the restart: it does not start at all.
+            spdlog::error("job {} is not started: its start could not be recorded: {}",
+                          j.id,
+                          recorded.error().what());
+            runner_.fail_unstarted(
+                j, fmt::format("not started: the store could not record its start ({})", recorded.error().what()));
         }
     }
     co_await runner_.run(j);

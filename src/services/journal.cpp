@@ -18,7 +18,7 @@ bool is_multi_step_parent(const jobs::job& j) {
 }
 
 std::optional<jobs::job_id> parent_of(const jobs::job& j) {
-    auto it = j.spec.labels.find("parent");
+    auto it = j.spec.labels.find(std::string(jobs::parent_label));
     if (it == j.spec.labels.end()) {
         return std::nullopt;
     }
@@ -33,16 +33,11 @@ std::optional<jobs::job_id> parent_of(const jobs::job& j) {
 
 void job_service::set_journal(jobs::job_journal* journal) {
     journal_ = journal;
-    if (journal_) {
-        table_.on_evict([this](const jobs::job& j) { journal_->forget(j); });
-    } else {
-        table_.on_evict({});
-    }
 }
 
 void job_service::record(const jobs::job& j) {
     if (journal_) {
-        journal_->save(j);
+        records_[j.id] = journal_->save(j);
     }
 }
 
@@ -56,6 +51,23 @@ net::awaitable<result_info<void>> job_service::flush() {
         co_return result_info<void>{};
     }
     co_return co_await journal_->flush();
+}
+
+net::awaitable<result_info<void>> job_service::committed(std::vector<jobs::job_id> ids) {
+    for (const auto id : ids) {
+        if (!journal_) {
+            break;
+        }
+        auto it = records_.find(id);
+        if (it == records_.end()) {
+            continue;  // an idempotent repeat of a job recorded long ago, or one already let go
+        }
+        auto durable = co_await journal_->flush(it->second);
+        if (!durable) {
+            co_return error_info{durable.error().code, fmt::format("job {}: {}", id, durable.error().what())};
+        }
+    }
+    co_return result_info<void>{};
 }
 
 void job_service::audit(std::string_view actor,

@@ -29,7 +29,7 @@ net::awaitable<void> job_service::run_steps(jobs::job& parent,
         const auto name = step_name(step, i, steps.size());
         step.owner = parent.owner;
         step.spec.priority = parent.spec.priority;
-        step.spec.labels["parent"] = std::to_string(parent.id);
+        step.spec.labels[std::string(jobs::parent_label)] = std::to_string(parent.id);
         auto submitted = submit(std::move(step));
         if (!submitted) {
             failure = fmt::format("{}: {}", name, submitted.error().what());

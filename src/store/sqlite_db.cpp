@@ -60,8 +60,15 @@ bool statement::step() {
             return true;
         case SQLITE_DONE:
             return false;
-        default:
-            fail(db_, fmt::format("'{}'", std::string_view(sqlite3_sql(stmt_)).substr(0, 60)));
+        default: {
+            // Reset before throwing: a statement left mid-step refuses every later bind ("bad parameter
+            // or other API misuse"), and one failed commit then failed every commit after it.
+            sqlite_error error(fmt::format(
+                "'{}': {}", std::string_view(sqlite3_sql(stmt_)).substr(0, 60), sqlite3_errmsg(db_)));
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+            throw error;
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <map>
 #include <unordered_set>
 #include <variant>
 
@@ -46,8 +47,18 @@ struct sqlite_store::op {
 struct sqlite_store::commit_state {
     explicit commit_state(net::any_io_executor e) : committed(std::move(e)) {}
     std::uint64_t done = 0;  // every op up to this one has been tried
-    std::uint64_t failed_first = 0, failed_last = 0;
-    std::string failure;
+    /// Every batch whose commit failed, first seq → (last seq, why). A record is durable only if no
+    /// failed batch held it, however many batches failed after it.
+    std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> failed;
+    /// The reason when op `seq` was in a failed batch.
+    const std::string* failure_of(std::uint64_t seq) const {
+        auto it = failed.upper_bound(seq);
+        if (it == failed.begin()) {
+            return nullptr;
+        }
+        --it;
+        return seq <= it->second.first ? &it->second.second : nullptr;
+    }
     async_event committed;
     store_stats* stats = nullptr;
 };
@@ -154,23 +165,25 @@ sqlite_store::~sqlite_store() {
     commits_->stats = nullptr;
 }
 
-void sqlite_store::enqueue(op o) {
+std::uint64_t sqlite_store::enqueue(op o) {
     o.seq = ++queued_seq_;
+    const auto seq = o.seq;
     {
         std::lock_guard lock(mutex_);
         queue_.push_back(std::move(o));
     }
     wake_.notify_one();
+    return seq;
 }
 
-void sqlite_store::save(const jobs::job& j) {
-    enqueue({0, to_row(j, output_file(j.id))});
+std::uint64_t sqlite_store::save(const jobs::job& j) {
+    return enqueue({0, to_row(j, output_file(j.id))});
 }
 
-void sqlite_store::starting(const jobs::job& j) {
+std::uint64_t sqlite_store::starting(const jobs::job& j) {
     auto row = to_row(j, output_file(j.id));
     row.state = std::string(jobs::to_string(jobs::job_state::running));
-    enqueue({0, std::move(row)});
+    return enqueue({0, std::move(row)});
 }
 
 void sqlite_store::forget(const jobs::job& j) {
@@ -186,17 +199,19 @@ std::string sqlite_store::output_file(jobs::job_id id) const {
     return options_.output_dir.empty() ? std::string() : fmt::format("{}/{}.out", options_.output_dir, id);
 }
 
-net::awaitable<result_info<void>> sqlite_store::flush() {
-    const auto target = queued_seq_;
+net::awaitable<result_info<void>> sqlite_store::flush(std::uint64_t seq) {
     auto state = commits_;
-    while (state->done < target) {
+    while (state->done < seq) {
         co_await state->committed.wait();
     }
-    if (target != 0 && target >= state->failed_first && target <= state->failed_last) {
-        co_return error_info{errc::store_failed,
-                             fmt::format("the store could not commit: {}", state->failure)};
+    if (const auto* why = state->failure_of(seq)) {
+        co_return error_info{errc::store_failed, fmt::format("the store could not commit: {}", *why)};
     }
     co_return result_info<void>{};
+}
+
+net::awaitable<result_info<void>> sqlite_store::flush() {
+    co_return co_await flush(queued_seq_);
 }
 
 net::awaitable<result_info<jobs::audit_page>> sqlite_store::audit_trail(jobs::job_id job,
@@ -303,9 +318,12 @@ void sqlite_store::writer_loop() {
                        failure = std::move(failure)] {
                           state->done = last;
                           if (!failure.empty()) {
-                              state->failed_first = first;
-                              state->failed_last = last;
-                              state->failure = failure;
+                              // Bounded: a disk that keeps failing must not grow this without end. Waiters
+                              // for records that old are long gone.
+                              if (state->failed.size() >= 4096) {
+                                  state->failed.erase(state->failed.begin());
+                              }
+                              state->failed.emplace(first, std::make_pair(last, failure));
                           }
                           if (state->stats) {
                               ++state->stats->batches;

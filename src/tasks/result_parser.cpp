@@ -22,22 +22,24 @@ std::string_view strip(std::string_view s) {
 }
 
 result_info<json::value> regex_result(const result_parser& parser, std::string_view text) {
-    std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_search(text.begin(), text.end(), m, *parser.compiled)) {
+    auto m = parser.compiled->search(text);
+    if (!m) {
         return error_info{errc::invalid_argument,
                           fmt::format("result: the pattern '{}' did not match the output", parser.pattern)};
     }
+    auto value = [](const std::optional<std::string>& group) {
+        return group ? json::value(*group) : json::value(nullptr);
+    };
     if (parser.fields.empty()) {
         json::array captures;
-        for (std::size_t i = 1; i < m.size(); ++i) {
-            captures.emplace_back(m[i].matched ? json::value(m[i].str()) : json::value(nullptr));
+        for (const auto& group : *m) {
+            captures.emplace_back(value(group));
         }
         return json::value(std::move(captures));
     }
     json::object named;
     for (std::size_t i = 0; i < parser.fields.size(); ++i) {
-        const bool matched = i + 1 < m.size() && m[i + 1].matched;
-        named[parser.fields[i]] = matched ? json::value(m[i + 1].str()) : json::value(nullptr);
+        named[parser.fields[i]] = i < m->size() ? value((*m)[i]) : json::value(nullptr);
     }
     return json::value(std::move(named));
 }

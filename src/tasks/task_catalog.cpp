@@ -123,7 +123,7 @@ checked check_text(const arg_def& a, const json::value& v) {
     if (a.type == arg_type::choice && std::find(a.choices.begin(), a.choices.end(), s) == a.choices.end()) {
         return fmt::format("must be one of {}, not '{}'", fmt::join(a.choices, ", "), s);
     }
-    if (a.type == arg_type::pattern && !std::regex_match(s, *a.compiled)) {
+    if (a.type == arg_type::pattern && !a.compiled->full_match(s)) {
         return fmt::format("'{}' does not match {}", s, a.pattern);
     }
     if (a.type == arg_type::path) {

@@ -175,6 +175,14 @@ void daemon_process::read_log(int fd) {
     changed_.notify_all();
 }
 
+std::string daemon_process::admin_token() const {
+    auto token = slurp(state_dir_ + "/admin.token");
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+        token.pop_back();
+    }
+    return token;
+}
+
 std::string daemon_process::log() const {
     std::lock_guard lock(mutex_);
     return log_;

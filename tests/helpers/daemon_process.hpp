@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "helpers/http_client.hpp"
+
 namespace corral::test {
 
 /// What a program run to its end printed and how it ended.
@@ -43,6 +45,12 @@ class daemon_process {
 
     bool ready() const { return ready_; }
     unsigned short port() const { return port_; }
+    /// The admin token corrald made in its state directory.
+    std::string admin_token() const;
+    /// The TCP listener, with the admin token.
+    address web() const { return {port_, {}, admin_token()}; }
+    /// The CLI's Unix socket (no token: the peer's uid is who we are).
+    address local() const { return {0, socket_, {}}; }
     const std::string& socket_path() const { return socket_; }
     const std::string& state_dir() const { return state_dir_; }
     pid_t pid() const { return pid_; }

@@ -11,6 +11,9 @@
 //   ignore-term         ignore SIGTERM (inherited by processes forked later)
 //   fork N              fork N children that each sleep forever (their pids go to the pid file)
 //   daemonize           double-fork a grandchild that calls setsid and sleeps forever
+//   vanish MS           like daemonize, but the grandchild also clears its environment (it re-executes
+//                       itself with none) and sleeps MS ms, keeping stdout and stderr open: a process
+//                       that process-group mode cannot find
 //   pidfile PATH        append this and every later process's pid to PATH, one per line
 //   env NAME            print the value of NAME, or <unset>
 //   cwd                 print the working directory
@@ -118,6 +121,34 @@ void daemonize() {
     sleep_forever();
 }
 
+void vanish(const std::string& ms) {
+    // The caller goes on only once the grandchild has exec'd without an environment (the pipe's
+    // write end closes at that exec): until then process-group mode could still find it by its tag.
+    int exec_watch[2];
+    if (::pipe2(exec_watch, O_CLOEXEC) != 0) {
+        std::_Exit(125);
+    }
+    if (::fork() != 0) {
+        ::close(exec_watch[1]);
+        char c;
+        while (::read(exec_watch[0], &c, 1) > 0) {
+        }
+        ::close(exec_watch[0]);
+        return;
+    }
+    ::close(exec_watch[0]);
+    if (::fork() != 0) {
+        std::_Exit(0);
+    }
+    ::setsid();
+    record_pid();
+    std::string self = "fake_child", sleep = "sleep", time = ms;
+    char* argv[] = {self.data(), sleep.data(), time.data(), nullptr};
+    char* envp[] = {nullptr};
+    ::execve("/proc/self/exe", argv, envp);
+    std::_Exit(127);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +187,8 @@ int main(int argc, char** argv) {
             }
         } else if (a == "daemonize") {
             daemonize();
+        } else if (a == "vanish") {
+            vanish(next());
         } else if (a == "pidfile") {
             pid_file = next();
             record_pid();

@@ -61,6 +61,13 @@ http_reply http(const address& where,
     set_receive_timeout(socket.native_handle(), std::chrono::seconds(60));
     beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
     req.set(beast::http::field::host, "localhost");
+    if (!where.token.empty()) {
+        req.set(beast::http::field::authorization, "Bearer " + where.token);
+    }
+    if (!body.empty()) {
+        const bool raw = target.find("/stdin") != std::string::npos;
+        req.set(beast::http::field::content_type, raw ? "application/octet-stream" : "application/json");
+    }
     for (const auto& [k, v] : headers) {
         req.set(k, v);
     }
@@ -121,8 +128,20 @@ struct ws_client::impl {
     explicit impl(const address& where) : ws(open_socket(io, where)) {}
 };
 
-ws_client::ws_client(const address& where, const std::string& target) : impl_(std::make_unique<impl>(where)) {
+ws_client::ws_client(const address& where,
+                     const std::string& target,
+                     const std::map<std::string, std::string>& headers)
+    : impl_(std::make_unique<impl>(where)) {
     impl_->ws.read_message_max(64 << 20);
+    auto extra = headers;
+    if (!where.token.empty() && target.find("token=") == std::string::npos && !extra.count("Authorization")) {
+        extra["Authorization"] = "Bearer " + where.token;
+    }
+    impl_->ws.set_option(beast::websocket::stream_base::decorator([extra](beast::websocket::request_type& req) {
+        for (const auto& [k, v] : extra) {
+            req.set(k, v);
+        }
+    }));
     impl_->ws.handshake("localhost", target);
 }
 

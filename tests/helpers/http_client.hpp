@@ -11,10 +11,12 @@
 
 namespace corral::test {
 
-/// Where the server is: a TCP port on 127.0.0.1, or a Unix socket path.
+/// Where the server is: a TCP port on 127.0.0.1, or a Unix socket path; and the token to show
+/// (sent as `Authorization: Bearer` unless a request sets its own).
 struct address {
     unsigned short port = 0;
     std::string unix_path;
+    std::string token;
 };
 
 struct http_reply {
@@ -24,7 +26,8 @@ struct http_reply {
     boost::json::value json() const;
 };
 
-/// One request on a fresh connection. `headers` are added as given.
+/// One request on a fresh connection. `headers` are added as given; a body goes as JSON unless they
+/// say otherwise (as raw bytes to a job's stdin).
 http_reply http(const address& where,
                 const std::string& method,
                 const std::string& target,
@@ -43,7 +46,10 @@ std::string raw_exchange(const address& where,
 /// A WebSocket client for the stream endpoint.
 class ws_client {
   public:
-    ws_client(const address& where, const std::string& target);
+    /// Connects and upgrades; throws when the server refuses. `headers` go with the upgrade request.
+    ws_client(const address& where,
+              const std::string& target,
+              const std::map<std::string, std::string>& headers = {});
     ~ws_client();
     void send(const std::string& text);
     /// The next message, or nullopt when the connection closed or `limit` passed.

@@ -62,12 +62,28 @@ TEST_F(Cli, ConnectionOptionsMayComeBeforeTheCommand) {
         run_program({cli, "--socket", daemon_.socket_path(), "submit", "--", fake_child, "exit", "3"});
     ASSERT_EQ(before.status, 0) << before.err;
     const auto id = before.out.substr(0, before.out.find('\n'));
-    auto after =
-        run_program({cli, "wait", id, "--url", "http://127.0.0.1:" + std::to_string(daemon_.port())});
+    const auto token_file = daemon_.state_dir() + "/admin.token";
+    auto after = run_program({cli,
+                              "wait",
+                              id,
+                              "--url",
+                              "http://127.0.0.1:" + std::to_string(daemon_.port()),
+                              "--token-file",
+                              token_file});
     EXPECT_EQ(after.status, 3) << after.err;
-    auto joined = run_program(
-        {cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id, "--field", "state"});
+    auto joined = run_program({cli,
+                               "--url=http://127.0.0.1:" + std::to_string(daemon_.port()),
+                               "--token-file=" + token_file,
+                               "show",
+                               id,
+                               "--field",
+                               "state"});
     EXPECT_EQ(joined.out, "failed\n") << joined.err;
+    // Over TCP without a token the CLI says what is missing.
+    auto refused = run_program(
+        {cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id}, {{"CORRAL_TOKEN", ""}});
+    EXPECT_EQ(refused.status, 125);
+    EXPECT_NE(refused.err.find("corrald token"), std::string::npos) << refused.err;
 }
 
 TEST_F(Cli, TailFollowsAndKillStopsTheTree) {
@@ -113,8 +129,8 @@ TEST_F(Cli, ClearErrors) {
 }
 
 TEST_F(Cli, WorksOverHttpWithUrl) {
-    auto r = run_program(
-        {cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"});
+    auto r = run_program({cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"},
+                         {{"CORRAL_TOKEN", daemon_.admin_token()}});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "via-tcp\n");
 }
@@ -149,7 +165,8 @@ TEST_F(CliTasks, TasksRunByNameAndTheQueueDrainsAndResumes) {
     ASSERT_EQ(submitted.status, 0) << submitted.err;
     const auto id = submitted.out.substr(0, submitted.out.find('\n'));
     auto queue = corral({"queue"});
-    EXPECT_NE(queue.out.find(id + "    4"), std::string::npos) << queue.out;  // its id, then priority 4
+    // Its id, then priority 2: the socket's peer has the admin role (auth.local_role), whose jobs run at 2.
+    EXPECT_NE(queue.out.find(id + "    2"), std::string::npos) << queue.out;
     EXPECT_NE(queue.out.find("say"), std::string::npos) << queue.out;
     EXPECT_EQ(corral({"queue", "--resume"}).status, 0);
     EXPECT_EQ(corral({"wait", id}).status, 0);

@@ -1,4 +1,7 @@
 // The native API against a real corrald on loopback and its Unix socket (docs/protocol.md).
+#include <pwd.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -15,6 +18,11 @@
 namespace corral::test {
 namespace {
 
+std::string own_user() {
+    const passwd* pw = ::getpwuid(::geteuid());
+    return pw ? pw->pw_name : "uid:" + std::to_string(::geteuid());
+}
+
 namespace json = boost::json;
 
 class DaemonApi : public ::testing::Test {
@@ -24,8 +32,8 @@ class DaemonApi : public ::testing::Test {
         if (HasFailure())
             std::cerr << "corrald's log:\n" << daemon_.log();
     }
-    address web() const { return {daemon_.port(), {}}; }
-    address local() const { return {0, daemon_.socket_path()}; }
+    address web() const { return daemon_.web(); }
+    address local() const { return daemon_.local(); }
 
     json::object submit(const std::string& body) {
         auto r = http(web(), "POST", "/api/v1/jobs", body);
@@ -72,7 +80,8 @@ TEST_F(DaemonApi, SubmittedJobRunsAndReportsItsExit) {
     auto done = wait_done(static_cast<std::uint64_t>(id));
     EXPECT_EQ(done.at("state"), "failed");
     EXPECT_EQ(done.at("exit").at("code"), 3);
-    EXPECT_EQ(done.at("owner"), "anonymous");
+    EXPECT_EQ(std::string(done.at("owner").as_string()), own_user())
+        << "the admin token stands for corrald's own user";
     auto out = http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/output").json().as_object();
     EXPECT_TRUE(out.at("eof").as_bool());
     std::string stdout_text, stderr_text;
@@ -100,6 +109,12 @@ TEST_F(DaemonApi, ShellCwdEnvAndLabelsAreApplied) {
     ASSERT_EQ(list.at("jobs").as_array().size(), 1u);
     EXPECT_EQ(list.at("jobs").as_array()[0].at("id"), job.at("id"));
     EXPECT_EQ(http(web(), "GET", "/api/v1/jobs?label=team=b").json().at("jobs").as_array().size(), 0u);
+    // Labels corral trusts (a step's parent after a restart) cannot be set by a request.
+    auto reserved = http(web(), "POST", "/api/v1/jobs", R"({"shell": "true", "labels": {"corral.parent": "1"}})");
+    EXPECT_EQ(reserved.status, 400u) << reserved.body;
+    EXPECT_NE(reserved.body.find("labels.corral.parent: labels beginning with 'corral.' are corral's own"),
+              std::string::npos)
+        << reserved.body;
 }
 
 TEST_F(DaemonApi, ListPagesWithACursorAndFiltersByState) {
@@ -142,6 +157,27 @@ TEST_F(DaemonApi, BatchSubmitIsAllOrNothing) {
                      R"({"jobs": [{"shell": "true"}, {"shell": "true"}, {"shell": "true"}]})");
     EXPECT_EQ(good.status, 201u);
     EXPECT_EQ(good.json().at("ids").as_array().size(), 3u);
+}
+
+TEST(DaemonLimits, ABatchThatDoesNotFitTheQueueQueuesNothing) {
+    daemon_process d(daemon_process::default_config("[jobs]\nconcurrency = 1\nmax_queued = 3\n"));
+    ASSERT_TRUE(d.ready()) << d.log();
+    const auto sleeper = R"({"command": [")" + fake_child + R"(", "sleep", "300000"]})";
+    auto running = http(d.web(), "POST", "/api/v1/jobs", sleeper);
+    ASSERT_EQ(running.status, 201u) << running.body;
+    const std::string four = "{\"jobs\": [" + sleeper + "," + sleeper + "," + sleeper + "," + sleeper + "]}";
+    auto full = http(d.web(), "POST", "/api/v1/jobs/batch", four);
+    EXPECT_EQ(full.status, 429u) << full.body;
+    EXPECT_NE(full.body.find("none was queued"), std::string::npos) << full.body;
+    EXPECT_EQ(http(d.web(), "GET", "/api/v1/jobs").json().at("jobs").as_array().size(), 1u)
+        << "the first items of a refused batch must not stay queued";
+    const std::string three = "{\"jobs\": [" + sleeper + "," + sleeper + "," + sleeper + "]}";
+    auto fits = http(d.web(), "POST", "/api/v1/jobs/batch", three);
+    EXPECT_EQ(fits.status, 201u) << fits.body;
+    EXPECT_EQ(fits.json().at("ids").as_array().size(), 3u);
+    for (long long id = 1; id <= 4; ++id) {
+        http(d.web(), "POST", "/api/v1/jobs/" + std::to_string(id) + "/kill", R"({"signal": "KILL"})");
+    }
 }
 
 TEST_F(DaemonApi, ConcurrencyLimitQueuesJobsInOrder) {
@@ -190,6 +226,53 @@ TEST_F(DaemonApi, StdinIsWrittenAndClosed) {
     EXPECT_EQ(wait_done(std::stoull(id)).at("state"), "succeeded");
     EXPECT_EQ(output_of(std::stoull(id), web()), "line one\nline two\n");
     EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", "late").status, 409u);
+}
+
+TEST_F(DaemonApi, ConcurrentStdinWritesTakeTurnsWhole) {
+    auto job = submit(R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe", "output_cap": "64MiB"})");
+    const auto id = std::to_string(job.at("id").as_int64());
+    // Each is many pipe buffers long: written at once on one pipe, their bytes would interleave.
+    const std::string a(768 << 10, 'a'), b(768 << 10, 'b');
+    std::thread other([&] { EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", a).status, 200u); });
+    EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", b).status, 200u);
+    other.join();
+    EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin?close=true").status, 200u);
+    EXPECT_EQ(wait_done(std::stoull(id)).at("state"), "succeeded");
+    const auto out = output_of(std::stoull(id), web());
+    ASSERT_EQ(out.size(), a.size() + b.size());
+    EXPECT_TRUE(out == a + b || out == b + a) << "the two writes were interleaved";
+}
+
+TEST(DaemonLimits, IdempotencyKeysGoWithTheirJobs) {
+    daemon_process d(daemon_process::default_config("[jobs]\nmax_finished = 2\n"));
+    ASSERT_TRUE(d.ready()) << d.log();
+    for (int i = 0; i < 6; ++i) {
+        auto r = http(d.web(), "POST", "/api/v1/jobs", R"({"shell": "true", "idempotency_key": "k)" + std::to_string(i) + "\"}");
+        ASSERT_EQ(r.status, 201u) << r.body;
+        http(d.web(), "GET", "/api/v1/jobs/" + std::to_string(r.json().at("id").as_int64()) + "/wait?timeout=20");
+    }
+    auto r = http(d.web(), "POST", "/api/v1/jobs", R"({"shell": "true"})");  // evicts by count as it finishes
+    http(d.web(), "GET", "/api/v1/jobs/" + std::to_string(r.json().at("id").as_int64()) + "/wait?timeout=20");
+    const auto metrics = http(d.web(), "GET", "/metrics").body;
+    const auto at = metrics.find("\ncorral_idempotency_keys ");
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_LE(std::stod(metrics.substr(at + 25)), 2.0) << "keys of evicted jobs are forgotten";
+}
+
+TEST(DaemonLimits, AStdinWriteTheJobNeverReadsFailsClearlyAndOthersGoOn) {
+    daemon_process d(daemon_process::default_config("[api]\nstdin_timeout = \"500ms\"\n"));
+    ASSERT_TRUE(d.ready()) << d.log();
+    auto job = http(d.web(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "sleep", "300000"], "stdin": "pipe"})");
+    ASSERT_EQ(job.status, 201u) << job.body;
+    const auto id = std::to_string(job.json().at("id").as_int64());
+    // The job's pipe holds 1 MiB: the first write fits, the second cannot be taken.
+    EXPECT_EQ(http(d.web(), "POST", "/api/v1/jobs/" + id + "/stdin", std::string(768 << 10, 'x')).status, 200u);
+    auto stuck = http(d.web(), "POST", "/api/v1/jobs/" + id + "/stdin", std::string(768 << 10, 'y'));
+    EXPECT_EQ(stuck.status, 503u) << stuck.body;
+    EXPECT_EQ(stuck.json().at("error").at("code"), "stdin_timeout") << stuck.body;
+    EXPECT_NE(stuck.body.find("did not read its stdin"), std::string::npos) << stuck.body;
+    EXPECT_EQ(http(d.web(), "GET", "/healthz").status, 200u) << "the daemon serves others meanwhile";
+    http(d.web(), "POST", "/api/v1/jobs/" + id + "/kill", R"({"signal": "KILL"})");
 }
 
 TEST_F(DaemonApi, StdinWrittenBeforeTheJobStartsWaitsForIt) {

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -225,7 +226,14 @@ TEST_P(ExecInterruptTest, SecondCtrlCKillsAtOnce) {
     auto pids = test::wait_for_pids(dir_.file("pids"), 4);
     ASSERT_EQ(pids.size(), 4u);
     ::kill(corral, SIGTERM);
-    ::usleep(100'000);
+    // The second signal only once the first has been taken (corral says so), not after a guess.
+    bool first_taken = false;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         !first_taken && std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(std::chrono::milliseconds(5))) {
+        first_taken = slurp(dir_.file("err")).find("stopping the job's process tree") != std::string::npos;
+    }
+    ASSERT_TRUE(first_taken) << "corral did not act on SIGTERM within 20 s: " << slurp(dir_.file("err"));
     ::kill(corral, SIGINT);
     auto r = finish(corral);  // without the escalation this would wait ten minutes
     EXPECT_EQ(r.status, 128 + SIGKILL);

@@ -74,7 +74,7 @@ TEST(Pod, FailsWithNonZeroStatusWhenAListenerCannotStart) {
 TEST(Pod, SigtermLetsRunningJobsFinishWithinStopWait) {
     daemon_process d(daemon_process::default_config());
     ASSERT_TRUE(d.ready());
-    address web{d.port(), {}};
+    address web = d.web();
     auto job = http(web,
                     "POST",
                     "/api/v1/jobs",
@@ -91,7 +91,7 @@ TEST(Pod, StopWaitEndsWithStopPlansAndASecondSignalForces) {
         "[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"300ms\"\n[[http]]\nlabel = \"web\"\nlisten = "
         "\"127.0.0.1:0\"\n");
     ASSERT_TRUE(d.ready());
-    address web{d.port(), {}};
+    address web = d.web();
     auto job = http(web,
                     "POST",
                     "/api/v1/jobs",

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <filesystem>
@@ -85,7 +86,7 @@ TEST_F(Restart, QueuedJobsResumeInTheirOrderAfterARestart) {
     {
         auto d = start();
         ASSERT_TRUE(d->ready()) << d->log();
-        address web{d->port(), {}};
+        address web = d->web();
         auto blocker = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}));
         ASSERT_EQ(blocker.status, 201) << blocker.body;
         ASSERT_GT(started_pid(web, blocker.json().at("id").as_int64()), 0);
@@ -109,7 +110,7 @@ TEST_F(Restart, QueuedJobsResumeInTheirOrderAfterARestart) {
     ASSERT_TRUE(d->ready()) << d->log();
     keep_log(*d);
     EXPECT_NE(d->log().find("5 queued job(s) resume, 0 lost"), std::string::npos) << d->log();
-    address web{d->port(), {}};
+    address web = d->web();
     ASSERT_TRUE(wait_idle(web));
     std::vector<std::pair<std::string, long long>> by_start;
     for (auto id : queued) {
@@ -143,7 +144,7 @@ TEST_F(Restart, AStopLetsRunningJobsFinishAndKeepsTheQueueForTheNextStart) {
     {
         auto d = start("concurrency = 1", "20s");
         ASSERT_TRUE(d->ready()) << d->log();
-        address web{d->port(), {}};
+        address web = d->web();
         running = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "300"})).json().at("id").as_int64();
         ASSERT_GT(started_pid(web, running), 0);
         for (int i = 0; i < 2; ++i) {
@@ -157,7 +158,7 @@ TEST_F(Restart, AStopLetsRunningJobsFinishAndKeepsTheQueueForTheNextStart) {
     auto d = start();
     ASSERT_TRUE(d->ready()) << d->log();
     keep_log(*d);
-    address web{d->port(), {}};
+    address web = d->web();
     EXPECT_EQ(state_of(web, running), "succeeded");
     EXPECT_NE(d->log().find("2 queued job(s) resume"), std::string::npos) << d->log();
     ASSERT_TRUE(wait_idle(web));
@@ -174,7 +175,7 @@ TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
     {
         auto d = start(config);
         ASSERT_TRUE(d->ready()) << d->log();
-        address web{d->port(), {}};
+        address web = d->web();
         std::atomic<bool> stop{false};
         std::mutex m;
         // Four clients submit as fast as they can; a job counts once its 201 has arrived.
@@ -211,7 +212,7 @@ TEST_F(Restart, KillNineMidLoadLosesNoAcknowledgedJob) {
     }
     auto d = start(config);
     ASSERT_TRUE(d->ready()) << d->log();
-    address web{d->port(), {}};
+    address web = d->web();
     ASSERT_TRUE(wait_idle(web));
     keep_log(*d);
     std::size_t lost = 0;
@@ -256,7 +257,7 @@ TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
     {
         auto d = start();
         ASSERT_TRUE(d->ready()) << d->log();
-        address web{d->port(), {}};
+        address web = d->web();
         auto r = http(web, "POST", "/api/v1/jobs", job_body({"print", "before the crash", "sleep", "60000"}));
         id = r.json().at("id").as_int64();
         pid = started_pid(web, id);
@@ -274,7 +275,7 @@ TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
     auto d = start();
     ASSERT_TRUE(d->ready()) << d->log();
     keep_log(*d);
-    address web{d->port(), {}};
+    address web = d->web();
     auto j = get_job(web, id);
     EXPECT_EQ(j.at("state").as_string(), "lost");
     EXPECT_NE(std::string(j.at("reason").as_string()).find("leftover process(es) were killed"),
@@ -297,7 +298,7 @@ TEST_F(Restart, RetentionDeletesOldJobsFromTheStoreAndTheirOutputFiles) {
     {
         auto d = start("concurrency = 1\nmax_finished = 3");
         ASSERT_TRUE(d->ready()) << d->log();
-        address web{d->port(), {}};
+        address web = d->web();
         for (int i = 0; i < 6; ++i) {
             ASSERT_EQ(
                 http(web, "POST", "/api/v1/jobs", job_body({"print", "out " + std::to_string(i)})).status,
@@ -316,7 +317,7 @@ TEST_F(Restart, RetentionDeletesOldJobsFromTheStoreAndTheirOutputFiles) {
     auto d = start("concurrency = 1\nmax_finished = 3");
     ASSERT_TRUE(d->ready()) << d->log();
     keep_log(*d);
-    address web{d->port(), {}};
+    address web = d->web();
     auto list = http(web, "GET", "/api/v1/jobs").json();
     const auto& jobs = list.at("jobs").as_array();
     ASSERT_EQ(jobs.size(), 3u);
@@ -329,7 +330,7 @@ TEST_F(Restart, TheAuditTrailRecordsWhoSubmittedAndKilled) {
     auto d = start();
     ASSERT_TRUE(d->ready()) << d->log();
     keep_log(*d);
-    address web{d->port(), {}};
+    address web = d->web();
     auto r = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}));
     const auto id = r.json().at("id").as_int64();
     ASSERT_GT(started_pid(web, id), 0);
@@ -350,6 +351,56 @@ TEST_F(Restart, TheAuditTrailRecordsWhoSubmittedAndKilled) {
     EXPECT_EQ(one.json().at("entries").as_array().size(), 1u);
     EXPECT_FALSE(one.json().at("next").is_null());
     EXPECT_EQ(http(web, "GET", "/api/v1/audit?limit=0").status, 400);
+}
+
+}  // namespace
+}  // namespace corral::test
+
+namespace corral::test {
+namespace {
+
+/// Adds a trigger to corrald's database (while no corrald holds it) that fails every commit writing
+/// a job row that matches `when`: an injected disk failure, limited to the rows it names.
+void inject_commit_failure(const std::string& db, const std::string& when) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    const auto sql = "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN " + when +
+                     " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(h);
+}
+
+TEST_F(Restart, NothingUncommittedIsAcknowledgedOrStarted) {
+    {
+        auto d = start();  // makes the database
+        ASSERT_TRUE(d->ready()) << d->log();
+        d->signal(SIGTERM);
+        EXPECT_EQ(d->wait_exit(), 0);
+    }
+    inject_commit_failure((state_.path() / "corral.db").string(),
+                          "NEW.state = 'running' OR NEW.spec LIKE '%poison%'");
+    auto d = start();
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web = d->web();
+    // A submission whose row cannot be committed is not acknowledged.
+    auto poisoned = http(web, "POST", "/api/v1/jobs", job_body({"print", "poison"}));
+    EXPECT_EQ(poisoned.status, 503u) << poisoned.body;
+    EXPECT_EQ(poisoned.json().at("error").at("code"), "store_failed");
+    // One whose start cannot be recorded does not start: a crash could otherwise run it twice.
+    const auto marker = (state_.path() / "ran").string();
+    auto queued = http(web, "POST", "/api/v1/jobs", job_body({"pidfile", marker}));
+    ASSERT_EQ(queued.status, 201u) << queued.body;
+    const auto id = queued.json().at("id").as_int64();
+    auto done = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20").json();
+    EXPECT_EQ(done.at("state"), "failed") << done;
+    EXPECT_NE(std::string(done.at("reason").as_string()).find("could not record its start"), std::string::npos)
+        << done;
+    const auto* pid = done.as_object().if_contains("pid");
+    EXPECT_TRUE(!pid || pid->is_null()) << done;
+    EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 }  // namespace

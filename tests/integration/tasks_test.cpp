@@ -77,7 +77,7 @@ class Tasks : public ::testing::Test {
         if (HasFailure())
             std::cerr << "corrald's log:\n" << daemon_.log();
     }
-    address web() const { return {daemon_.port(), {}}; }
+    address web() const { return {daemon_.port(), {}, {}}; }  // each request shows its own token
     static std::map<std::string, std::string> as(const std::string& user) {
         return {{"Authorization", "Bearer " + user + "-secret"}};
     }

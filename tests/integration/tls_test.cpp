@@ -56,8 +56,17 @@ TEST(Tls, ServesHttpsWithTheConfiguredCertificate) {
     auto ok = run_program({"/usr/bin/curl", "-sS", "--cacert", cert, url + "/healthz"});
     EXPECT_EQ(ok.status, 0) << ok.err;
     EXPECT_NE(ok.out.find("\"status\":\"ok\""), std::string::npos) << ok.out;
-    auto job = run_program(
-        {"/usr/bin/curl", "-sS", "--cacert", cert, "-d", R"({"shell":"echo secure"})", url + "/api/v1/jobs"});
+    auto job = run_program({"/usr/bin/curl",
+                            "-sS",
+                            "--cacert",
+                            cert,
+                            "-H",
+                            "Authorization: Bearer " + d.admin_token(),
+                            "-H",
+                            "Content-Type: application/json",
+                            "-d",
+                            R"({"shell":"echo secure"})",
+                            url + "/api/v1/jobs"});
     EXPECT_NE(job.out.find("\"id\":1"), std::string::npos) << job.out;
     // Without trusting the certificate, curl refuses; plain HTTP gets no answer, and the daemon lives on.
     EXPECT_NE(run_program({"/usr/bin/curl", "-sS", url + "/healthz"}).status, 0);
@@ -77,19 +86,15 @@ TEST(Tls, TheCliSpeaksHttpsAndChecksTheCertificateAndTheName) {
     ASSERT_TRUE(d.ready()) << d.log();
     const auto port = std::to_string(d.port());
     // Trusted by --cacert: a whole `run` (submit, follow the output, the exit status) over TLS.
-    auto run = run_program({cli,
-                            "run",
-                            "--url",
-                            "https://127.0.0.1:" + port,
-                            "--cacert",
-                            c.cert(),
-                            "-c",
-                            "echo over-tls; exit 3"});
+    const std::map<std::string, std::string> token{{"CORRAL_TOKEN", d.admin_token()}};
+    auto run = run_program(
+        {cli, "run", "--url", "https://127.0.0.1:" + port, "--cacert", c.cert(), "-c", "echo over-tls; exit 3"},
+        token);
     EXPECT_EQ(run.status, 3) << run.err;
     EXPECT_EQ(run.out, "over-tls\n");
     // By name (SNI and the name check), with the certificate from $CORRAL_CACERT.
     auto by_name = run_program({cli, "show", "1", "--field", "state", "--url", "https://localhost:" + port},
-                               {{"CORRAL_CACERT", c.cert()}});
+                               {{"CORRAL_CACERT", c.cert()}, {"CORRAL_TOKEN", d.admin_token()}});
     EXPECT_EQ(by_name.out, "failed\n") << by_name.err;
     // Not trusted: refused, with the way out in the message.
     auto untrusted = run_program({cli, "ls", "--url", "https://127.0.0.1:" + port});

@@ -1,4 +1,8 @@
 // Many watchers on one job over WebSocket and SSE: identical bytes, resume by cursor, slow watchers.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -58,7 +62,7 @@ class Watchers : public ::testing::Test {
         if (HasFailure())
             std::cerr << "corrald's log:\n" << daemon_.log();
     }
-    address web() const { return {daemon_.port(), {}}; }
+    address web() const { return daemon_.web(); }
     std::int64_t submit(const std::string& body) {
         auto r = http(web(), "POST", "/api/v1/jobs", body);
         EXPECT_EQ(r.status, 201u) << r.body;
@@ -214,7 +218,8 @@ TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
     // read it raw with a short timeout.
     auto text = raw_exchange(web(),
                              "GET /api/v1/events?job=" + std::to_string(id) +
-                                 " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+                                 " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + web().token +
+                                 "\r\nAccept: text/event-stream\r\n\r\n",
                              std::chrono::milliseconds(500));
     EXPECT_NE(text.find("Content-Type: text/event-stream"), std::string::npos) << text;
     EXPECT_NE(text.find("event: output\ndata: {"), std::string::npos) << text;
@@ -225,7 +230,8 @@ TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
     auto resumed =
         raw_exchange(web(),
                      "GET /api/v1/events?job=" + std::to_string(id) +
-                         " HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + std::to_string(id) + ":4\r\n\r\n",
+                         " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + web().token +
+                         "\r\nLast-Event-ID: " + std::to_string(id) + ":4\r\n\r\n",
                      std::chrono::milliseconds(500));
     EXPECT_NE(resumed.find(R"("data":"two\n")"), std::string::npos) << resumed;
     EXPECT_EQ(resumed.find(R"("data":"one)"), std::string::npos) << resumed;
@@ -239,7 +245,7 @@ class SlowWatchers : public ::testing::Test {
 
 TEST_F(SlowWatchers, AreDisconnectedWithAReasonAndDoNotSlowTheJob) {
     ASSERT_TRUE(daemon_.ready()) << daemon_.log();
-    address web{daemon_.port(), {}};
+    address web = daemon_.web();
     // A watcher that never reads, on a job that writes 32 MiB.
     auto r =
         http(web, "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
@@ -254,6 +260,42 @@ TEST_F(SlowWatchers, AreDisconnectedWithAReasonAndDoNotSlowTheJob) {
         m = stalled.receive(std::chrono::seconds(10));
     } while (m);
     EXPECT_NE(stalled.close_reason().find("too slow"), std::string::npos) << stalled.close_reason();
+}
+
+/// The value of a gauge in corrald's /metrics, or -1.
+double gauge(const address& where, const std::string& name) {
+    const auto text = http(where, "GET", "/metrics").body;
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(StuckReaders, AnSseClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
+    // resume: the watcher is never "too slow" by the queue policy; only the write deadline ends it.
+    daemon_process d(daemon_process::default_config("[api]\nslow_watchers = \"resume\"\n") +
+                     "write_timeout = \"500ms\"\n");  // on the cli listener, the last [[http]]
+    ASSERT_TRUE(d.ready()) << d.log();
+    auto r = http(d.local(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
+    ASSERT_EQ(r.status, 201u) << r.body;
+    const auto id = std::to_string(r.json().at("id").as_int64());
+    // A raw SSE client on the Unix socket with a tiny receive buffer, which never reads.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", d.socket_path().c_str());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string request = "GET /api/v1/events?job=" + id + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    auto done = http(d.local(), "GET", "/api/v1/jobs/" + id + "/wait?timeout=60").json();
+    EXPECT_EQ(done.at("state"), "succeeded");
+    // The stuck watcher is gone within moments of its stuck write, not at the end of time.
+    double watchers = -1;
+    for (int i = 0; i < 200 && (watchers = gauge(d.local(), "corral_watchers")) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(watchers, 0) << "a client that stopped reading still holds its stream";
+    ::close(fd);
 }
 
 }  // namespace

@@ -215,7 +215,9 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
         req.set(http::field::authorization, "Bearer " + where_.token);
     }
     if (!body.empty()) {
-        req.set(http::field::content_type, "application/json");
+        // A job's stdin takes raw bytes; every other route takes JSON (corrald checks which it got).
+        const bool raw = target.find("/stdin") != std::string::npos;
+        req.set(http::field::content_type, raw ? "application/octet-stream" : "application/json");
     }
     req.body() = std::move(body);
     req.prepare_payload();

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
 #include "corral/core/state_dir.hpp"
@@ -17,6 +18,23 @@ namespace json = boost::json;
 std::string env_or(const char* name, std::string fallback) {
     const char* v = std::getenv(name);
     return v && *v ? std::string(v) : std::move(fallback);
+}
+
+/// http(s)://127.x.x.x, localhost or [::1], with any port: a URL that cannot leave this host.
+bool loopback_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        return false;
+    }
+    auto host = url.substr(scheme_end + 3);
+    host = host.substr(0, host.find('/'));
+    if (host.starts_with("[::1]")) {
+        return true;
+    }
+    host = host.substr(0, host.find(':'));
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(std::string(host), ec);
+    return host == "localhost" || (!ec && ip.is_loopback());
 }
 
 error_info bad(std::string message) {
@@ -54,6 +72,10 @@ result_info<endpoint_options> read_connection(const po::variables_map& vm) {
             return bad(fmt::format("--token-file: cannot read a token from '{}'",
                                    vm["token-file"].as<std::string>()));
         }
+    } else if (e.token.empty() && loopback_url(e.url)) {
+        // A corrald on this host: its admin token, when we may read it (we run as its user).
+        std::ifstream in(default_state_dir() + "/admin.token");
+        std::getline(in, e.token);
     }
     return e;
 }

@@ -6,9 +6,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/json/value.hpp>
 
+#include "corral/core/async_event.hpp"
 #include "corral/jobs/job_state.hpp"
 #include "corral/output/output_log.hpp"
 #include "corral/proc/child.hpp"
@@ -17,6 +19,12 @@
 #include "corral/proc/stop_plan.hpp"
 
 namespace corral::jobs {
+
+/// Labels corral sets and trusts begin with this; requests may not set them.
+inline constexpr std::string_view reserved_label_prefix = "corral.";
+/// A step of a multi-step job names its parent job's id with this label.
+inline constexpr std::string_view parent_label = "corral.parent";
+
 
 using job_id = std::uint64_t;
 using clock = std::chrono::system_clock;
@@ -76,6 +84,14 @@ struct job {
     std::optional<stop_reason> stop_requested;
     std::optional<proc::stop_plan> requested_plan;
     std::unique_ptr<net::steady_timer> control_signal;
+    /// Its process tree ended but a process corral could not see kept its output pipe open, so
+    /// reading stopped (job_runner::options::drain_output).
+    bool output_abandoned = false;
+    /// Writers to its stdin take turns in the order they came (two writes on one pipe at once would
+    /// interleave their bytes): each takes a ticket and waits for its turn.
+    std::uint64_t stdin_tickets = 0;
+    std::uint64_t stdin_turn = 0;
+    std::unique_ptr<async_event> stdin_turn_changed;
 
     /// The status a shell would report: exit code, 128 + signal, 127 when it could not start.
     int shell_code() const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,16 +37,21 @@ class job_journal {
   public:
     virtual ~job_journal() = default;
     /// Records the job as it is now (it is called again on each event with the whole record).
-    virtual void save(const job& j) = 0;
+    /// Returns the record's sequence number, for flush(seq).
+    virtual std::uint64_t save(const job& j) = 0;
     /// Records that the job is about to start: its record says running (without a pid) until the
     /// next save(). Flushed before the spawn, it makes a job that a crash interrupts `lost` after the
-    /// restart, never run twice.
-    virtual void starting(const job& j) = 0;
+    /// restart, never run twice. Returns the record's sequence number.
+    virtual std::uint64_t starting(const job& j) = 0;
     /// The daemon let the job go (retention): drop its record and its output file.
     virtual void forget(const job& j) = 0;
     virtual void audit(audit_entry entry) = 0;
-    /// Returns once everything queued before the call is committed. Errors: errc::store_failed with the
-    /// reason when the commit failed (the records of that batch are not durable).
+    /// Returns once the record `seq` (from save() or starting()) has been tried. Errors:
+    /// errc::store_failed with the reason when the commit that held it failed: it is not durable,
+    /// whatever happened to the records before and after it.
+    virtual net::awaitable<result_info<void>> flush(std::uint64_t seq) = 0;
+    /// Returns once everything queued before the call has been tried. Errors: errc::store_failed when
+    /// the last of it could not be committed.
     virtual net::awaitable<result_info<void>> flush() = 0;
     /// The audit trail, newest first: entries about `job` (0: all), at most `limit`, older than
     /// `before` (0: from the newest); it includes everything audited before the call.

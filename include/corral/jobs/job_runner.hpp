@@ -27,6 +27,11 @@ class job_runner {
         /// busy event loop. 0: every pipe on the reader thread from the start.
         std::uint64_t hand_over_after = 64 * 1024;
         pipe_reader::options reading;
+        /// Once the job's process tree has ended, its output pipes are read for at most this long.
+        /// They close at once unless a process corral cannot see holds them (in process-group mode,
+        /// one that left the job's session and group and cleared its environment); the job then
+        /// ends anyway, with a note in its reason, instead of running for ever.
+        std::chrono::milliseconds drain_output{2000};
     };
 
     job_runner(proc::launcher& launcher, job_table& table, options o)
@@ -48,8 +53,19 @@ class job_runner {
      */
     result<void> stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan = std::nullopt);
 
-    /// Writes to a running job's stdin (input_mode::pipe). Errors: errc::invalid_state.
-    net::awaitable<result<void>> write_stdin(job& j, std::string data);
+    /// Ends a queued job as failed without starting it (`reason` says why: its start could not be
+    /// recorded). Does nothing to a job that is no longer queued.
+    void fail_unstarted(job& j, std::string reason);
+
+    /**
+     * Writes to a running job's stdin (input_mode::pipe), after the writes that came before it.
+     * Errors: errc::invalid_state when the job has no open stdin (or lost it while this write waited
+     * its turn); net::error::timed_out when the job did not take the bytes within `limit` (the write
+     * is abandoned: it may have taken part of them); the pipe's own errors.
+     */
+    net::awaitable<result<void>> write_stdin(job& j,
+                                             std::string data,
+                                             std::chrono::milliseconds limit = std::chrono::seconds(30));
     /// Closes a running job's stdin (EOF for the child; ^D on a PTY).
     result<void> close_stdin(job& j);
 
@@ -60,6 +76,7 @@ class job_runner {
     net::awaitable<void> pump_from_reader(job& j, proc::child::pipe& pipe, output::stream source);
     void after_commit(job& j, output::commit_result r);
     net::awaitable<void> supervise_exit(job& j);
+    net::awaitable<void> abandon_output_after_exit(job& j, const bool& exited, async_event& exit_seen);
     net::awaitable<void> control(job& j);
     void finish(job& j);
 

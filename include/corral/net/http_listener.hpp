@@ -25,6 +25,9 @@ struct listener_options {
     std::size_t max_websocket_message = 64 * 1024;
     /// A connection with no complete request in this time is closed.
     std::chrono::seconds idle_timeout{120};
+    /// A reply, or one message of a stream (SSE, WebSocket), that the client does not take within
+    /// this time ends its connection: a client that stops reading holds nothing for longer.
+    std::chrono::milliseconds write_timeout{30'000};
     std::size_t max_connections = 4096;
 };
 

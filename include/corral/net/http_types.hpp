@@ -27,6 +27,9 @@ struct peer {
     bool local_socket = false;  ///< a Unix socket: `uid` is the peer's user
     std::optional<uid_t> uid;
     std::string address;  ///< "127.0.0.1:53412" or "unix"
+    /// The IP the connection came in on ("127.0.0.1", "::1"; empty for a Unix socket): a `Host`
+    /// header that names it names this listener.
+    std::string local_ip;
     bool tls = false;
 };
 

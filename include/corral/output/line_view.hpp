@@ -29,7 +29,9 @@ class line_view {
     explicit line_view(const output_log& log) : line_view(log, options{}) {}
     line_view(const output_log& log, options opts) : log_(&log), options_(opts) {}
 
-    std::vector<std::string> take();
+    /// The lines completed since the last call, reading at most about `max_bytes` of the log (the
+    /// rest waits for the next call), so one call's reply stays bounded however far behind it is.
+    std::vector<std::string> take(std::size_t max_bytes = SIZE_MAX);
     /// True when the log is closed and every line has been taken.
     bool finished() const;
     std::uint64_t cursor() const { return cursor_; }

@@ -132,7 +132,8 @@ class output_log {
     bool spill_oldest();
     void drop_oldest();
     std::uint64_t min_hold() const;
-    void read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
+    /// False when the chunk is on file and could not be read whole (a short or failed pread).
+    bool read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
     net::steady_timer& signal(std::unique_ptr<net::steady_timer>& timer);
     static void wake(const std::unique_ptr<net::steady_timer>& timer);
 

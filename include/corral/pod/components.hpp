@@ -62,6 +62,7 @@ class http_component final : public component {
     void force_stop() override;
     std::string describe() const override;
     unsigned short port() const { return listener_ ? listener_->port() : 0; }
+    const http::listener_options& options() const { return options_; }
 
   private:
     http::listener_options options_;

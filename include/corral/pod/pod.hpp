@@ -56,6 +56,8 @@ class pod {
     int add(std::string label, std::unique_ptr<component> c);
     /// Runs the io_context until the pod has stopped.
     int run();
+    /// Called once every component has started, right after "corrald is ready" is logged.
+    void on_ready(std::function<void()> f) { on_ready_ = std::move(f); }
     /// A component broke: the pod stops and exits non-zero.
     void fail(std::string why);
 
@@ -73,6 +75,7 @@ class pod {
     std::vector<entry> components_;
     net::signal_set signals_;
     async_event failed_;
+    std::function<void()> on_ready_;
     std::string failure_;
     bool forced_ = false;
     int exit_code_ = 0;

@@ -29,7 +29,15 @@ class acons_rpc {
     /// acons kept 100 job ids; so do we (the oldest id is forgotten, its job runs on).
     static constexpr std::size_t max_tracked = 100;
 
-    acons_rpc(services::job_service& service, jobs::job_spec defaults);
+    /// What one reply may carry, so that no job's output becomes one string without bound.
+    struct limits {
+        /// run/sync_run: the last this-many bytes of the output (`api.acons_max_output`).
+        std::size_t output = 16 << 20;
+        /// flush_lines: about this many bytes of lines per call; the rest come with the next call
+        /// (`api.acons_max_flush`).
+        std::size_t flush = 1 << 20;
+    };
+    acons_rpc(services::job_service& service, jobs::job_spec defaults, limits l);
     ~acons_rpc();
 
     /// Never throws for a bad call: errors are reply envelopes, as acons's server answered them.
@@ -47,6 +55,7 @@ class acons_rpc {
 
     services::job_service& service_;
     jobs::job_spec defaults_;
+    limits limits_;
     std::map<std::string, std::unique_ptr<tracked>> tracked_;
     std::deque<std::string> order_;
 };

@@ -8,6 +8,7 @@
 #include "corral/auth/authority.hpp"
 #include "corral/net/http_types.hpp"
 #include "corral/proto/http_replies.hpp"
+#include "corral/proto/request_guard.hpp"
 #include "corral/proto/watch_session.hpp"
 #include "corral/services/job_request.hpp"
 #include "corral/services/job_service.hpp"
@@ -19,12 +20,17 @@ class acons_rpc;
 
 struct api_options {
     watch_options watch;
-    /// Sent as Access-Control-Allow-Origin on every reply when set ("*" is what acons allowed).
-    std::string cors_origin;
+    /// Which Host names and web origins may reach the API (docs/security.md).
+    guard_options guard;
     /// Serve acons's JSON-RPC at POST /rpc-run.
     bool acons = true;
+    /// How much of a job's output one acons reply carries (run/sync_run, flush_lines).
+    std::size_t acons_max_output = 16 << 20;
+    std::size_t acons_max_flush = 1 << 20;
     /// The longest `wait=` a long-poll may ask for.
     std::chrono::seconds max_wait{300};
+    /// How long a stdin write waits for the job to read it before it fails.
+    std::chrono::milliseconds stdin_timeout{30'000};
     services::request_limits limits;
     /// Defaults every submitted job starts from (stop plan, output cap).
     jobs::job_spec job_defaults;
@@ -54,6 +60,7 @@ class api_router final : public http::handler, public http::request_counter {
 
   private:
     using identity = auth::identity;
+    net::awaitable<http::reply> authenticated(http::request& req, const http::peer& who, const target& t);
     net::awaitable<http::reply> route(http::request& req, const identity& me, const target& t);
     net::awaitable<http::reply> route_api(http::request& req, const identity& me, const target& t);
     net::awaitable<http::reply> route_job(http::request& req,
@@ -62,14 +69,15 @@ class api_router final : public http::handler, public http::request_counter {
                                           jobs::job_id id);
     result_info<services::submit_request> parse_submission(const boost::json::value& body,
                                                            const identity& me);
-    http::reply submit(const http::request& req, const identity& me);
-    http::reply submit_batch(const http::request& req, const identity& me);
+    /// `ids` gets the submitted jobs' ids, for durable().
+    http::reply submit(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids);
+    http::reply submit_batch(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids);
     http::reply list(const target& t, const identity& me);
     http::reply queue(const http::request& req, const identity& me, std::string_view action);
     http::reply tasks() const;
     http::reply kill(const http::request& req, jobs::job& j, const identity& me);
-    /// Replies only once the submission is durable (a 503 when the store could not commit it).
-    net::awaitable<http::reply> durable(http::reply r);
+    /// Replies only once the jobs `ids` are durable (a 503 when the store could not commit them).
+    net::awaitable<http::reply> durable(http::reply r, std::vector<jobs::job_id> ids);
     net::awaitable<http::reply> audit(const target& t, const identity& me);
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,6 +68,10 @@ class scheduler {
 
     /// True when `push` would fail with errc::queue_full.
     bool full() const { return options_.max_queued > 0 && queued_ >= options_.max_queued; }
+    /// How many more jobs `push` takes before errc::queue_full (SIZE_MAX without a limit).
+    std::size_t room() const {
+        return options_.max_queued == 0 ? SIZE_MAX : options_.max_queued - std::min(queued_, options_.max_queued);
+    }
     std::size_t queued() const { return queued_; }
     std::size_t running() const { return running_; }
     unsigned slots() const { return options_.slots; }

@@ -32,6 +32,8 @@ struct service_options {
     /// A task's result is parsed from at most this much of its stdout.
     std::size_t max_result_bytes = 1 << 20;
     jobs::retention retention;
+    /// How long a job's output pipes may stay open once its process tree has ended (`jobs.drain_output`).
+    std::chrono::milliseconds drain_output{2000};
     /// Output defaults for every job: memory kept per job, spill directory, cap and policy.
     output::log_options output;
     proc::launcher_options launcher;
@@ -92,7 +94,13 @@ class job_service {
     /// errc::invalid_state while shutting down; errc::queue_full; errc::invalid_argument when its
     /// output log cannot be made.
     result_info<jobs::job*> submit(submit_request request);
+    /// Queues every request or none: errc::queue_full when they do not all fit (nothing is queued).
+    /// Should a later one fail anyway (its output log cannot be made), the ones queued before it are
+    /// cancelled before they start and the error is returned.
+    result_info<std::vector<jobs::job*>> submit_all(std::vector<submit_request> requests);
     jobs::job* find(jobs::job_id id) { return table_.find(id); }
+    /// Idempotency keys remembered: one per kept job that was submitted with one.
+    std::size_t idempotency_keys() const { return idempotency_.size(); }
     job_page list(const job_query& query);
 
     /// Sends `signal` to the job's whole tree, or applies `plan` (default: the job's own stop plan);
@@ -102,7 +110,11 @@ class job_service {
                       std::optional<int> signal,
                       std::optional<proc::stop_plan> plan,
                       std::string_view actor = {});
-    net::awaitable<result<void>> write_stdin(jobs::job& j, std::string data);
+    /// See jobs::job_runner::write_stdin: writes take turns, and one the job does not read within
+    /// `limit` fails with net::error::timed_out.
+    net::awaitable<result<void>> write_stdin(jobs::job& j,
+                                             std::string data,
+                                             std::chrono::milliseconds limit = std::chrono::seconds(30));
     result<void> close_stdin(jobs::job& j);
 
     /// Returns when the job is no longer queued (it started, or ended without starting), or `timeout`
@@ -120,9 +132,13 @@ class job_service {
     /// With a journal, a shutdown leaves queued jobs queued, to resume at the next start.
     void set_journal(jobs::job_journal* journal);
     bool durable() const { return journal_ != nullptr; }
-    /// Returns once everything recorded so far is durable: adapters acknowledge a submission only
-    /// after it. Errors: errc::store_failed (at once, and never, without a journal).
+    /// Returns once everything recorded so far has been tried. Errors: errc::store_failed when the
+    /// last of it could not be committed (never without a journal).
     net::awaitable<result_info<void>> flush();
+    /// Returns once each job's latest record is durable: adapters acknowledge a submission only
+    /// after it. Errors: errc::store_failed naming the first job whose record could not be committed
+    /// (never without a journal).
+    net::awaitable<result_info<void>> committed(std::vector<jobs::job_id> ids);
     /// Adds to the audit trail (nothing without a journal).
     void audit(std::string_view actor, std::string_view action, jobs::job_id job, std::string detail);
     /// The audit trail (see job_journal::audit_trail). Errors: errc::unsupported without a journal.
@@ -210,6 +226,10 @@ class job_service {
     result<void> stop_steps(jobs::job& parent);
     /// Queues the job's record for the journal (journal.cpp).
     void record(const jobs::job& j);
+    /// Retention let `j` go: forget what is kept about it here and in the journal.
+    void let_go(const jobs::job& j);
+    /// Each job's latest record in the journal (its sequence number), for committed().
+    std::unordered_map<jobs::job_id, std::uint64_t> records_;
     /// Whether a shutdown leaves this job queued for the next start (journal.cpp).
     bool survives_restart(const jobs::job& j) const;
     /// After a restart killed leftovers: removes the dead corrald's cgroup directories once they

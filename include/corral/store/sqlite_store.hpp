@@ -67,10 +67,11 @@ class sqlite_store final : public jobs::job_journal {
     /// What open() read. Call once.
     loaded_state take_loaded() { return std::move(loaded_); }
 
-    void save(const jobs::job& j) override;
-    void starting(const jobs::job& j) override;
+    std::uint64_t save(const jobs::job& j) override;
+    std::uint64_t starting(const jobs::job& j) override;
     void forget(const jobs::job& j) override;
     void audit(jobs::audit_entry entry) override;
+    net::awaitable<result_info<void>> flush(std::uint64_t seq) override;
     net::awaitable<result_info<void>> flush() override;
     std::string output_file(jobs::job_id id) const override;
 
@@ -87,7 +88,8 @@ class sqlite_store final : public jobs::job_journal {
     struct writer;
     struct commit_state;
     sqlite_store(net::any_io_executor executor, store_options options);
-    void enqueue(op o);
+    /// Queues `o`; returns its sequence number.
+    std::uint64_t enqueue(op o);
     void writer_loop();
     /// Which ops of a batch a later row of the same job replaces (they need not be written).
     static std::vector<bool> superseded_rows(const std::vector<op>& batch);

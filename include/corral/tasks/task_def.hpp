@@ -3,7 +3,6 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "corral/proc/stop_plan.hpp"
+#include "corral/tasks/pattern.hpp"
 
 namespace corral::tasks {
 
@@ -45,7 +45,7 @@ struct arg_def {
     std::optional<boost::json::value> default_value;
     std::vector<std::string> choices;  ///< arg_type::choice
     std::string pattern;               ///< arg_type::pattern, as written
-    std::shared_ptr<const std::regex> compiled;
+    std::shared_ptr<const tasks::pattern> compiled;
     std::optional<double> min, max;  ///< integer and number
     std::size_t max_length = 4096;   ///< strings, patterns and paths
     std::string within;              ///< arg_type::path: must resolve (lexically) inside this directory
@@ -65,7 +65,7 @@ enum class result_kind {
 struct result_parser {
     result_kind kind = result_kind::none;
     std::string pattern;
-    std::shared_ptr<const std::regex> compiled;
+    std::shared_ptr<const tasks::pattern> compiled;
     std::vector<std::string> fields;  ///< names for the regex captures, in order
 };
 

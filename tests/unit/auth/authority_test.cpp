@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include <fstream>
 
@@ -27,7 +30,6 @@ TEST(Authority, IdentifiesByTokenPeerOrAnonymousRole) {
     o.anonymous_role = "";
     auto a = authority::create(o);
     ASSERT_TRUE(a) << a.error().what();
-    EXPECT_TRUE(a->enabled());
     auto ivan = a->identify("ivan-token", std::nullopt);
     ASSERT_TRUE(ivan);
     EXPECT_EQ(ivan->user, "ivan");
@@ -38,14 +40,60 @@ TEST(Authority, IdentifiesByTokenPeerOrAnonymousRole) {
     ASSERT_TRUE(local);
     EXPECT_EQ(local->user, "jan");
     EXPECT_TRUE(local->role->admin) << "the Unix socket peer gets local_role, admin by default";
+    o.anonymous_role = "user";
+    auto open = authority::create(o);
+    ASSERT_TRUE(open);
+    auto anonymous = open->identify(std::nullopt, std::nullopt);
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->role->name, "user");
 }
 
-TEST(Authority, WithoutTokensEveryoneIsLocal) {
+TEST(Authority, WithoutTokensTcpCallersAreRefusedAndSocketPeersAreAdmins) {
     authority a;
-    EXPECT_FALSE(a.enabled());
-    auto who = a.identify(std::nullopt, std::nullopt);
-    ASSERT_TRUE(who);
-    EXPECT_TRUE(who->role->may_run_task("anything"));
+    auto tcp = a.identify(std::nullopt, std::nullopt);
+    ASSERT_FALSE(tcp) << "being on loopback is no credential";
+    EXPECT_EQ(tcp.error().code, errc::unauthenticated);
+    EXPECT_NE(tcp.error().what().find("corrald token"), std::string::npos) << tcp.error().what();
+    auto local = a.identify(std::nullopt, std::string("jan"));
+    ASSERT_TRUE(local);
+    EXPECT_TRUE(local->role->admin);
+}
+
+TEST(Authority, AnEmptyLocalRoleIsRefused) {
+    auth_options o;
+    o.local_role = "";
+    auto a = authority::create(o);
+    ASSERT_FALSE(a);
+    EXPECT_NE(a.error().what().find("auth.local_role: must name a role"), std::string::npos) << a.error().what();
+}
+
+TEST(Authority, TheAdminTokenIsMadeOnceOwnerOnlyAndRotatedAtOnce) {
+    char dir[] = "/tmp/corral-admin-XXXXXX";
+    ASSERT_TRUE(::mkdtemp(dir));
+    const auto path = admin_token_path(dir);
+    auto first = ensure_admin_token(path);
+    ASSERT_TRUE(first) << first.error().what();
+    EXPECT_EQ(first->size(), 64u);
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(*ensure_admin_token(path), *first) << "made once, then read";
+
+    authority a;
+    ASSERT_TRUE(a.use_admin_token(path, "corral"));
+    auto admin = a.identify(*first, std::nullopt);
+    ASSERT_TRUE(admin);
+    EXPECT_EQ(admin->user, "corral");
+    EXPECT_TRUE(admin->role->admin);
+
+    auto second = ensure_admin_token(path, true);
+    ASSERT_TRUE(second);
+    EXPECT_NE(*second, *first);
+    EXPECT_EQ(a.identify(*first, std::nullopt).error().code, errc::unauthenticated)
+        << "the old token stops working without a restart";
+    EXPECT_TRUE(a.identify(*second, std::nullopt));
+    std::filesystem::remove_all(dir);
+    EXPECT_FALSE(a.identify(*second, std::nullopt)) << "no file, no admin token";
 }
 
 TEST(Authority, ABadTokensFileIsReportedByLine) {

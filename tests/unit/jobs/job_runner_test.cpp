@@ -1,7 +1,10 @@
 #include "corral/jobs/job_runner.hpp"
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <csignal>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -249,6 +252,41 @@ INSTANTIATE_TEST_SUITE_P(Pipes,
                          [](const ::testing::TestParamInfo<std::uint64_t>& p) {
                              return p.param == 0 ? "OnReaderThread" : "HandedOverWhenChatty";
                          });
+
+}  // namespace
+}  // namespace corral::jobs
+
+namespace corral::jobs {
+namespace {
+
+TEST(JobRunnerDrain, AnOutputPipeHeldByAnUnseenProcessEndsTheJobAfterTheBound) {
+    // Process-group mode cannot find a process that left the job's session and group and cleared its
+    // environment; it keeps the job's pipes open. The job used to stay running for as long.
+    net::io_context ioc;
+    auto launcher = proc::launcher::create(ioc.get_executor(), {proc::tree_mode::process_group});
+    ASSERT_TRUE(launcher) << launcher.error().what();
+    job_table table;
+    job_runner runner{**launcher, table, job_runner::options{.drain_output = std::chrono::milliseconds(300)}};
+    test::temp_dir dir;
+    job_spec spec;
+    spec.process.argv = {test::fake_child, "pidfile", dir.file("pids"), "vanish", "60000", "print", "done"};
+    auto log = output::output_log::create(ioc.get_executor(), spec.output);
+    auto& j = table.add("tester", std::move(spec), std::move(*log));
+    run_coro(ioc, runner.run(j), std::chrono::seconds(30));
+    EXPECT_EQ(j.state, job_state::succeeded) << j.reason;
+    EXPECT_TRUE(j.output_abandoned);
+    EXPECT_NE(j.reason.find("output pipe stayed open"), std::string::npos) << j.reason;
+    EXPECT_EQ(j.log->read(0).records.at(0).bytes, "done\n");
+    // The vanished process is ours to clean up (we are its subreaper): its pid is the file's last line.
+    std::ifstream pids(dir.file("pids"));
+    pid_t pid = 0;
+    for (pid_t p; pids >> p;) {
+        pid = p;
+    }
+    ASSERT_GT(pid, 0);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+}
 
 }  // namespace
 }  // namespace corral::jobs

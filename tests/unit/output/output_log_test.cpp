@@ -153,6 +153,25 @@ TEST(OutputLog, NamedSpillFileHoldsTheWholeOutputAfterClose) {
     EXPECT_EQ(read_everything(*log), "abcde");
 }
 
+TEST(OutputLog, AChunkThatCannotBeReadBackCountsAsLost) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto log = make_log(ioc, {.spill_file = dir.file("job.out")});
+    for (char c : {'a', 'b', 'c', 'd'}) {
+        log->append(stream::out, std::string(10 * 1024, c));
+    }
+    log->close();
+    // The file loses everything after the first record (a full disk, a truncation by someone else).
+    std::filesystem::resize_file(dir.file("job.out"), output_log::header_size + 10 * 1024);
+    auto first = log->read(0);
+    EXPECT_EQ(concat(first), std::string(10 * 1024, 'a'));
+    EXPECT_EQ(first.lost, 0u);
+    auto rest = log->read(first.next);
+    EXPECT_TRUE(rest.records.empty());
+    EXPECT_EQ(rest.lost, 30u * 1024) << "the unreadable bytes are reported, never silently skipped";
+    EXPECT_EQ(rest.next, log->end_offset());
+}
+
 TEST(OutputLog, ReopenReadsASavedLogBackWithOffsetsStreamsAndTimes) {
     net::io_context ioc;
     test::temp_dir dir;

@@ -62,7 +62,7 @@ class LauncherTest : public ::testing::TestWithParam<tree_mode> {
     void SetUp() override {
         auto l = launcher::create(ioc_.get_executor(), {GetParam()});
         if (!l && GetParam() == tree_mode::cgroup) {
-            GTEST_SKIP() << "cgroup v2 unavailable here: " << l.error().what();
+            CORRAL_SKIP_WITHOUT_CGROUP(l.error().what());
         }
         ASSERT_TRUE(l) << l.error().what();
         launcher_ = std::move(*l);
@@ -371,7 +371,7 @@ TEST(CgroupLeaves, AreReusedOnceEmptyAndAllRemovedWithTheLauncher) {
     net::io_context ioc;
     auto made = launcher::create(ioc.get_executor(), {tree_mode::cgroup});
     if (!made) {
-        GTEST_SKIP() << "cgroup v2 unavailable here: " << made.error().what();
+        CORRAL_SKIP_WITHOUT_CGROUP(made.error().what());
     }
     auto l = std::move(*made);
     spawn_options o;

@@ -62,7 +62,7 @@ jobs::job finished_task_job(net::io_context& ioc, const std::string& output_file
     j.spec.timeout = std::chrono::milliseconds(1500);
     j.spec.stop = *proc::stop_plan::parse("INT:2s,KILL");
     j.spec.output.cap = 1000;
-    j.spec.labels = {{"parent", "3"}, {"x", "y"}};
+    j.spec.labels = {{"corral.parent", "3"}, {"x", "y"}};
     j.spec.priority = 2;
     j.spec.group = "db";
     j.state = jobs::job_state::failed;
@@ -148,6 +148,42 @@ TEST(SqliteStore, FlushReturnsOnceTheRowsAreOnDisk) {
     EXPECT_EQ(count_rows(dir.file("corral.db"), "audit"), 500);
     EXPECT_EQ(s->stats().writes, 1000u);
     EXPECT_EQ(s->stats().failures, 0u);
+}
+
+/// Makes every commit that writes job `a` or `b` fail, as a full disk or an I/O error would.
+void inject_commit_failures(const std::string& db, jobs::job_id a, jobs::job_id b) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    const auto sql = "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN NEW.id IN (" + std::to_string(a) + ", " +
+                     std::to_string(b) + ") BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(h);
+}
+
+TEST(SqliteStore, ARecordInAFailedCommitStaysFailedWhateverFailsOrSucceedsAfterIt) {
+    test::temp_dir dir;
+    net::io_context ioc;
+    open_store(ioc, dir).reset();  // makes the schema
+    inject_commit_failures(dir.file("corral.db"), 2, 3);
+    auto s = open_store(ioc, dir);
+    const auto second = s->save(queued_job(ioc, 2));
+    auto r2 = run_coro(ioc, s->flush(second));
+    ASSERT_FALSE(r2);
+    EXPECT_EQ(r2.error().code, errc::store_failed);
+    EXPECT_NE(r2.error().what().find("injected failure"), std::string::npos) << r2.error().what();
+    const auto third = s->save(queued_job(ioc, 3));
+    EXPECT_FALSE(run_coro(ioc, s->flush(third)));
+    const auto fourth = s->save(queued_job(ioc, 4));
+    EXPECT_TRUE(run_coro(ioc, s->flush(fourth)));
+    // Two failed commits and a good one later, the first is still not durable (the store used to
+    // remember only the last failed batch, and a waiter on the first then heard "committed").
+    EXPECT_FALSE(run_coro(ioc, s->flush(second)));
+    EXPECT_FALSE(run_coro(ioc, s->flush(third)));
+    EXPECT_EQ(s->stats().failures, 2u);
+    s.reset();
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 1);
 }
 
 TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJob) {

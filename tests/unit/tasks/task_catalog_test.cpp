@@ -52,7 +52,7 @@ TEST(TaskCatalog, ReportsEveryBadArgumentByName) {
               {.name = "id", .type = arg_type::pattern, .pattern = "[a-z]+"},
               {.name = "file", .type = arg_type::path, .within = "/srv/data"},
               {.name = "word"}};
-    t.args[2].compiled = std::make_shared<const std::regex>("[a-z]+");
+    t.args[2].compiled = pattern::compile("[a-z]+").value();
     auto r = task_catalog::validate(t,
                                     {{"n", 11},
                                      {"mode", "warp"},
@@ -99,13 +99,47 @@ TEST(ResultParser, TextJsonRegexAndTable) {
     EXPECT_FALSE(parse_result({.kind = result_kind::json}, "{oops"));
     result_parser re{.kind = result_kind::regex,
                      .pattern = R"((\d+) ms)",
-                     .compiled = std::make_shared<const std::regex>(R"((\d+) ms)"),
+                     .compiled = pattern::compile(R"((\d+) ms)").value(),
                      .fields = {"ms"}};
     EXPECT_EQ(*parse_result(re, "took 42 ms\n"), (json::object{{"ms", "42"}}));
     EXPECT_FALSE(parse_result(re, "no timing"));
     auto table = parse_result({.kind = result_kind::table}, "NAME  SIZE\na     1\nb     22\n");
     ASSERT_TRUE(table);
     EXPECT_EQ(*table, json::parse(R"([{"name": "a", "size": "1"}, {"name": "b", "size": "22"}])"));
+}
+
+TEST(Pattern, APathologicalPatternOverAMegabyteNeitherRecursesNorStalls) {
+    // std::regex recursed once per character here and overflowed the stack (and corrald with it).
+    const std::string text(1 << 20, 'a');
+    const std::string output = text + "\nend 7\n";
+    result_parser re{.kind = result_kind::regex,
+                     .pattern = R"(((.|\n)*)end (\d+))",
+                     .compiled = pattern::compile(R"(((.|\n)*)end (\d+))").value(),
+                     .fields = {"all", "last", "n"}};
+    auto r = parse_result(re, output);
+    ASSERT_TRUE(r) << r.error().what();
+    EXPECT_EQ(r->at("n"), "7");
+    EXPECT_EQ(r->at("all").as_string().size(), text.size() + 1);
+    EXPECT_TRUE(pattern::compile("(a|aa)*b")->get()->full_match(std::string(100000, 'a') + "b"));
+}
+
+TEST(Pattern, BadOrOversizedPatternsAreRefusedWithAReason) {
+    auto bad = pattern::compile("(unclosed");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().what().find("missing )"), std::string::npos) << bad.error().what();
+    auto backreference = pattern::compile(R"((a)\1)");
+    EXPECT_FALSE(backreference) << "RE2 has no backreferences: refused, not misread";
+    auto long_one = pattern::compile(std::string(pattern::max_length + 1, 'a'));
+    ASSERT_FALSE(long_one);
+    EXPECT_NE(long_one.error().what().find("at most 4096"), std::string::npos) << long_one.error().what();
+    EXPECT_FALSE(pattern::compile("((((a{100}){100}){100}){100})")) << "beyond the memory bound";
+    auto groups = pattern::compile("(x)?(y)");
+    ASSERT_TRUE(groups);
+    auto m = groups->get()->search("-y-");
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->size(), 2u);
+    EXPECT_FALSE((*m)[0]) << "a group that took no part";
+    EXPECT_EQ((*m)[1], "y");
 }
 
 }  // namespace
