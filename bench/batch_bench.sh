@@ -43,7 +43,8 @@ for ((r = 0; r < rounds; r++)); do
     t1=$(now)
     raw+=("$(echo "$n / ($t1 - $t0)" | bc -l)")
     t0=$(now)
-    curl -s --unix-socket "$scratch/corral.sock" -o /dev/null localhost/api/v1/jobs/batch --data-binary @"$body"
+    curl -s --unix-socket "$scratch/corral.sock" -o /dev/null localhost/api/v1/jobs/batch \
+        -H 'Content-Type: application/json' --data-binary @"$body"
     # One long-poll until idle: polling with a process per check would steal a core from the jobs.
     until curl -s --unix-socket "$scratch/corral.sock" 'localhost/api/v1/idle?wait=30' | grep -q '"idle":true'; do :; done
     t1=$(now)

@@ -19,6 +19,7 @@ for ((i = 0; i < n; i++)); do
     [ $i -gt 0 ] && echo next
     echo "unix-socket = \"$scratch/corral.sock\""  # per request: \`next\` resets it
     echo 'url = "http://localhost/api/v1/jobs"'
+    echo 'header = "Content-Type: application/json"'
     echo 'data = "{\"command\": [\"/bin/true\"]}"'
     echo 'output = "/dev/null"'
 done >"$scratch/singles.curl"
@@ -58,7 +59,8 @@ for ((r = 0; r < rounds; r++)); do
     for mode in memory sqlite; do
         start "$mode"
         t0=$(now)
-        curl -s --unix-socket "$scratch/corral.sock" -o /dev/null localhost/api/v1/jobs/batch --data-binary @"$scratch/batch.json"
+        curl -s --unix-socket "$scratch/corral.sock" -o /dev/null localhost/api/v1/jobs/batch \
+            -H 'Content-Type: application/json' --data-binary @"$scratch/batch.json"
         idle
         t1=$(now)
         batch[$mode,$r]=$(rate "$t0" "$t1")

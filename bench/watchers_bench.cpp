@@ -54,6 +54,12 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+/// corrald's admin token (watchers_bench.sh passes it): every TCP request shows one.
+std::string token() {
+    const char* t = std::getenv("CORRAL_TOKEN");
+    return t ? t : "";
+}
+
 /// One keep-alive HTTP connection to corrald.
 class api {
   public:
@@ -64,6 +70,10 @@ class api {
     json::value call(beast::http::verb method, const std::string& target, const std::string& body = {}) {
         beast::http::request<beast::http::string_body> req{method, target, 11};
         req.set(beast::http::field::host, "localhost");
+        req.set(beast::http::field::authorization, "Bearer " + token());
+        if (!body.empty()) {
+            req.set(beast::http::field::content_type, "application/json");
+        }
         req.keep_alive(true);
         req.body() = body;
         req.prepare_payload();
@@ -134,7 +144,7 @@ int ttfb(unsigned short port, int rounds) {
     beast::websocket::stream<tcp::socket> ws(io);
     ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     ws.next_layer().set_option(tcp::no_delay(true));
-    ws.handshake("localhost", "/api/v1/stream");
+    ws.handshake("localhost", "/api/v1/stream?token=" + token());
     std::vector<double> bare, ours;
     for (int r = 0; r < rounds; ++r) {
         bare.push_back(bare_ttfb());
@@ -178,8 +188,9 @@ asio::awaitable<void> watch(unsigned short port, std::uint64_t job, watcher_resu
     beast::websocket::stream<tcp::socket> ws(co_await asio::this_coro::executor);
     co_await ws.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
     ws.read_message_max(64 << 20);
-    co_await ws.async_handshake(
-        "localhost", "/api/v1/stream?job=" + std::to_string(job) + "&from=0", asio::use_awaitable);
+    co_await ws.async_handshake("localhost",
+                                "/api/v1/stream?job=" + std::to_string(job) + "&from=0&token=" + token(),
+                                asio::use_awaitable);
     beast::flat_buffer buffer;
     for (;;) {
         buffer.clear();

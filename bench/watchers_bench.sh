@@ -34,6 +34,8 @@ for _ in $(seq 500); do
     sleep 0.01
 done
 [ -n "$port" ] || { echo "corrald did not start:" >&2; cat "$scratch/log" >&2; exit 1; }
+CORRAL_TOKEN=$(cat "$scratch/state/admin.token")  # TCP requests show a token (docs/security.md)
+export CORRAL_TOKEN
 
 figures=$({
     "$build/bench/watchers_bench" ttfb "$port" "$ttfb_rounds"

@@ -42,4 +42,4 @@ for f in "${fuzzers[@]}"; do
     echo
     rm -rf "$scratch"
 done
-echo "fuzz: ${#fuzzers[@]} fuzzer(s) ran clean"
+echo "fuzz: ${#fuzzers[@]} passed, 0 failed"

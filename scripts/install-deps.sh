@@ -13,6 +13,7 @@ packages=(
     libre2-dev pkgconf
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
+    clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtimes for scripts/fuzz.sh
     curl openssl            # real HTTP/TLS clients and certificates in the integration tests
     chromium                # a real browser for the cross-origin and rebinding tests
     task-spooler parallel   # peers in the shared benchmark harness (bench/peers.sh)

@@ -14,6 +14,9 @@ cat <<MSG
 
 corrald is starting with its defaults (no config file; see docs/config.md).
   API and health:  http://127.0.0.1:8470/healthz   (REST under /api/v1, docs/protocol.md)
+  Token:           every TCP request needs one; corrald prints the page's address with its
+                   admin token below, and $bin/corrald/corrald token prints it again
+                   (docs/security.md)
   CLI:             $bin/corral/corral run -- echo hello
                    $bin/corral/corral ls
   The CLI finds the daemon through its Unix socket (the "cli" line below says where).

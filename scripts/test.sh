@@ -26,3 +26,6 @@ done
 
 echo "=== installed package"
 bash scripts/check-install.sh build/release
+
+echo "=== fuzzers: saved inputs, then 20 s each"
+bash scripts/fuzz.sh 20

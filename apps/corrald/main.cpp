@@ -18,8 +18,8 @@
 #include "corral/pod/components.hpp"
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
-#include "net/endpoint.hpp"
 #include "corral/proto/api_router.hpp"
+#include "net/endpoint.hpp"
 
 namespace {
 
@@ -114,17 +114,19 @@ void warn_about_exposure(const pod::daemon_config& c) {
             continue;
         }
         if (!c.authority.options().anonymous_role.empty()) {
-            spdlog::warn("{} ({}) is reachable from other hosts and auth.anonymous_role = '{}' lets anyone "
-                         "there act without a token",
-                         h.label,
-                         h.listener.endpoint,
-                         c.authority.options().anonymous_role);
+            spdlog::warn(
+                "{} ({}) is reachable from other hosts and auth.anonymous_role = '{}' lets anyone "
+                "there act without a token",
+                h.label,
+                h.listener.endpoint,
+                c.authority.options().anonymous_role);
         }
         if (h.listener.tls_cert.empty()) {
-            spdlog::warn("{} ({}) is reachable from other hosts without TLS: tokens cross the network in "
-                         "clear text (set tls_cert and tls_key)",
-                         h.label,
-                         h.listener.endpoint);
+            spdlog::warn(
+                "{} ({}) is reachable from other hosts without TLS: tokens cross the network in "
+                "clear text (set tls_cert and tls_key)",
+                h.label,
+                h.listener.endpoint);
         }
     }
 }
@@ -196,9 +198,10 @@ int run(pod::daemon_config& c) {
             if (auto address = page_address(*h)) {
                 if (::isatty(STDOUT_FILENO)) {
                     auto token = auth::ensure_admin_token(auth::admin_token_path(c.state_dir));
-                    fmt::print("\nWeb page: {}/#token={}\n\n", *address, token ? *token : "?");
+                    fmt::print(
+                        "\ncorrald, with its admin token: {}/#token={}\n\n", *address, token ? *token : "?");
                 } else {
-                    fmt::print("Web page: {}/ (its token: corrald token)\n", *address);
+                    fmt::print("corrald: {}/ (the admin token: corrald token)\n", *address);
                 }
                 std::fflush(stdout);
                 break;

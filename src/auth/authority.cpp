@@ -17,21 +17,7 @@
 namespace corral::auth {
 namespace {
 
-std::map<std::string, role_policy, std::less<>> builtin_roles() {
-    std::map<std::string, role_policy, std::less<>> roles;
-    roles["admin"] = {.name = "admin",
-                      .priority = 2,
-                      .set_priority = true,
-                      .tasks = {"*"},
-                      .commands = true,
-                      .see_all = true,
-                      .kill_all = true,
-                      .admin = true};
-    roles["user"] = {.name = "user", .priority = 4, .tasks = {"*"}, .commands = true};
-    return roles;
-}
-
-/// What the admin token holds: every right, whatever roles the config defines.
+/// The built-in admin role, and what the admin token holds whatever roles the config defines.
 const role_policy& admin_policy() {
     static const role_policy admin{.name = "admin",
                                    .priority = 2,
@@ -42,6 +28,13 @@ const role_policy& admin_policy() {
                                    .kill_all = true,
                                    .admin = true};
     return admin;
+}
+
+std::map<std::string, role_policy, std::less<>> builtin_roles() {
+    std::map<std::string, role_policy, std::less<>> roles;
+    roles["admin"] = admin_policy();
+    roles["user"] = {.name = "user", .priority = 4, .tasks = {"*"}, .commands = true};
+    return roles;
 }
 
 error_info system_error(std::string_view what, const std::string& path) {
@@ -115,8 +108,8 @@ result_info<std::string> ensure_admin_token(const std::string& path, bool rotate
         return system_error("cannot write the admin token", temp);
     }
     const auto line = token + "\n";
-    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                         ::fsync(fd) == 0;
+    const bool written =
+        ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
     ::close(fd);
     if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
         auto e = system_error("cannot write the admin token", path);

@@ -89,7 +89,9 @@ net::awaitable<void> job_runner::run(job& j) {
     finish(j);
 }
 
-net::awaitable<void> job_runner::abandon_output_after_exit(job& j, const bool& exited, async_event& exit_seen) {
+net::awaitable<void> job_runner::abandon_output_after_exit(job& j,
+                                                           const bool& exited,
+                                                           async_event& exit_seen) {
     auto cancelled = [&]() -> net::awaitable<bool> {
         co_return (co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none;
     };
@@ -105,10 +107,11 @@ net::awaitable<void> job_runner::abandon_output_after_exit(job& j, const bool& e
         co_return;
     }
     j.output_abandoned = true;
-    spdlog::warn("job {}: its processes have ended but its output is still open {} later, held by a process "
-                 "corral cannot see; it is no longer read",
-                 j.id,
-                 format_duration(options_.drain_output));
+    spdlog::warn(
+        "job {}: its processes have ended but its output is still open {} later, held by a process "
+        "corral cannot see; it is no longer read",
+        j.id,
+        format_duration(options_.drain_output));
 }
 
 net::awaitable<void> job_runner::pump(job& j, proc::child::pipe& pipe, output::stream source) {
@@ -246,7 +249,9 @@ void job_runner::fail_unstarted(job& j, std::string reason) {
     finish(j);
 }
 
-net::awaitable<result<void>> job_runner::write_stdin(job& j, std::string data, std::chrono::milliseconds limit) {
+net::awaitable<result<void>> job_runner::write_stdin(job& j,
+                                                     std::string data,
+                                                     std::chrono::milliseconds limit) {
     auto executor = co_await net::this_coro::executor;
     if (!j.stdin_turn_changed) {
         j.stdin_turn_changed = std::make_unique<async_event>(executor);
@@ -300,8 +305,9 @@ void job_runner::finish(job& j) {
         }
     }
     if (j.output_abandoned) {
-        j.reason += "; its output pipe stayed open after its processes ended (held by a process that left "
-                    "the job's session and cleared its environment), so reading stopped";
+        j.reason +=
+            "; its output pipe stayed open after its processes ended (held by a process that left "
+            "the job's session and cleared its environment), so reading stopped";
     }
     j.finished = clock::now();
     j.log->close();

@@ -136,7 +136,7 @@ std::unique_ptr<pipe_reader::reading> pipe_reader::open(int fd, net::any_io_exec
     }
     net::co_spawn(context_,
                   read_pipe(state, net::posix::stream_descriptor(context_, mine), options_),
-                  log_exceptions("pipe reader"));
+                  log_exceptions{"pipe reader"});
     return std::make_unique<reading>(std::move(state), pressure_, options_.block_size / 2);
 }
 

@@ -1,12 +1,12 @@
 #include "net/http_session.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -65,7 +65,8 @@ auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write)
 template <class WebSocket>
 class ws_channel final : public message_channel {
   public:
-    ws_channel(WebSocket& ws, std::chrono::milliseconds write_timeout) : ws_(ws), write_timeout_(write_timeout) {}
+    ws_channel(WebSocket& ws, std::chrono::milliseconds write_timeout)
+        : ws_(ws), write_timeout_(write_timeout) {}
 
     net::awaitable<std::optional<std::string>> receive() override {
         buffer_.clear();
@@ -101,7 +102,8 @@ class ws_channel final : public message_channel {
 template <class Stream>
 class sse_writer final : public event_stream {
   public:
-    sse_writer(Stream& s, std::chrono::milliseconds write_timeout) : stream_(s), write_timeout_(write_timeout) {}
+    sse_writer(Stream& s, std::chrono::milliseconds write_timeout)
+        : stream_(s), write_timeout_(write_timeout) {}
     net::awaitable<bool> send(std::string_view text) override {
         auto [ec, n] = co_await with_deadline(stream_, write_timeout_, [&] {
             return net::async_write(stream_, net::buffer(text.data(), text.size()), use_nothrow);

@@ -28,7 +28,6 @@ boost::json::object json_table(const toml::table& t) {
     return o;
 }
 
-
 tasks::arg_def read_arg(const toml::table* t, const std::string& path, problems& p) {
     tasks::arg_def a;
     section s(t, path, p);

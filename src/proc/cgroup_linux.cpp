@@ -173,7 +173,8 @@ struct leaf_pool {
 
     /// Removes the dying leaves that have emptied (never waits).
     void sweep() {
-        std::erase_if(dying, [](const std::string& path) { return ::rmdir(path.c_str()) == 0 || errno != EBUSY; });
+        std::erase_if(dying,
+                      [](const std::string& path) { return ::rmdir(path.c_str()) == 0 || errno != EBUSY; });
     }
 
     void drain() {

@@ -91,9 +91,11 @@ std::vector<std::string> build_environment(const environment& env) {
             out.emplace_back(*e);
         }
     }
-    for (const auto& [name, value] : env.changes) {
-        std::erase_if(out, [&](const std::string& entry) {
-            return entry.size() > name.size() && entry[name.size()] == '=' && entry.starts_with(name);
+    for (const auto& change : env.changes) {
+        const auto& [name, value] = change;
+        // The key as a capture of its own: clang 14 cannot capture a structured binding.
+        std::erase_if(out, [&key = change.first](const std::string& entry) {
+            return entry.size() > key.size() && entry[key.size()] == '=' && entry.starts_with(key);
         });
         if (value) {
             out.push_back(name + "=" + *value);

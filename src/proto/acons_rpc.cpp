@@ -232,10 +232,11 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     const auto end = done.log->end_offset();
     const auto start = std::max(done.log->first_offset(), end > limits_.output ? end - limits_.output : 0);
     if (start > 0) {
-        text = fmt::format("[corral: the first {} bytes of output are not in this reply; "
-                           "GET /api/v1/jobs/{}/output has them while the job is kept]\n",
-                           start,
-                           done.id);
+        text = fmt::format(
+            "[corral: the first {} bytes of output are not in this reply; "
+            "GET /api/v1/jobs/{}/output has them while the job is kept]\n",
+            start,
+            done.id);
     }
     for (std::uint64_t from = start; from < end;) {
         auto slice = done.log->read(from);

@@ -148,7 +148,8 @@ net::awaitable<http::reply> api_router::handle(http::request& req, const http::p
         r.head.set(field::field::allow, "GET, POST, OPTIONS");
         if (cross_origin) {
             r.head.set(field::field::access_control_allow_methods, "GET, POST, OPTIONS");
-            r.head.set(field::field::access_control_allow_headers, "Content-Type, Authorization, Last-Event-ID");
+            r.head.set(field::field::access_control_allow_headers,
+                       "Content-Type, Authorization, Last-Event-ID");
             r.head.set(field::field::access_control_max_age, "600");
         }
     } else {
@@ -508,14 +509,16 @@ net::awaitable<http::reply> api_router::write_stdin(http::request& req, const ta
     }
     const auto n = req.body().size();
     if (n > 0) {
-        auto written = co_await service_.write_stdin(keep.get(), std::move(req.body()), options_.stdin_timeout);
+        auto written =
+            co_await service_.write_stdin(keep.get(), std::move(req.body()), options_.stdin_timeout);
         if (written.error() == net::error::timed_out) {
-            co_return error_reply(http::status::service_unavailable,
-                                  "stdin_timeout",
-                                  fmt::format("job {} did not read its stdin within {} (api.stdin_timeout): the "
-                                              "write was abandoned, and the job may have read part of it",
-                                              id,
-                                              format_duration(options_.stdin_timeout)));
+            co_return error_reply(
+                http::status::service_unavailable,
+                "stdin_timeout",
+                fmt::format("job {} did not read its stdin within {} (api.stdin_timeout): the "
+                            "write was abandoned, and the job may have read part of it",
+                            id,
+                            format_duration(options_.stdin_timeout)));
         }
         if (!written) {
             co_return error_reply(

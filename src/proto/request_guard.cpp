@@ -20,7 +20,8 @@ std::string lower(std::string_view s) {
 }
 
 bool same_text(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
                return std::tolower(x) == std::tolower(y);
            });
 }
@@ -43,7 +44,9 @@ std::optional<web_origin> parse_authority(std::string_view text, std::string_vie
             return std::nullopt;
         }
         const auto v6 = text.substr(1, close - 1);
-        if (!std::all_of(v6.begin(), v6.end(), [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; })) {
+        if (!std::all_of(v6.begin(), v6.end(), [](unsigned char c) {
+                return std::isxdigit(c) || c == ':' || c == '.';
+            })) {
             return std::nullopt;
         }
         o.host = lower(v6);
@@ -121,9 +124,10 @@ std::string check_cors_origin(std::string_view origin) {
         return "\"*\" would let every web page call corrald: list the origins of the pages you trust";
     }
     if (!parse_origin(origin) || origin.ends_with('/')) {
-        return fmt::format("'{}' is not a web origin: expected SCHEME://HOST[:PORT] such as "
-                           "\"https://ops.example.com\", with no path",
-                           origin);
+        return fmt::format(
+            "'{}' is not a web origin: expected SCHEME://HOST[:PORT] such as "
+            "\"https://ops.example.com\", with no path",
+            origin);
     }
     return {};
 }
@@ -136,7 +140,8 @@ std::optional<http::reply> guard_request(const http::request& req,
     const auto host = parse_host(host_text, scheme);
     if (!who.local_socket) {
         if (host_text.empty() && req.version() >= 11) {
-            return error_reply(http::status::bad_request, "missing_host", "HTTP/1.1 requests need a Host header");
+            return error_reply(
+                http::status::bad_request, "missing_host", "HTTP/1.1 requests need a Host header");
         }
         if (!host_text.empty() && !host) {
             return error_reply(
@@ -164,11 +169,12 @@ std::optional<http::reply> guard_request(const http::request& req,
     if (listed(options.cors_origins, origin_text)) {
         return std::nullopt;
     }
-    return error_reply(http::status::forbidden,
-                       "forbidden_origin",
-                       fmt::format("requests from web pages of '{}' are refused: only corrald's own pages and "
-                                   "the origins in api.cors_origins may call it",
-                                   origin_text));
+    return error_reply(
+        http::status::forbidden,
+        "forbidden_origin",
+        fmt::format("requests from web pages of '{}' are refused: only corrald's own pages and "
+                    "the origins in api.cors_origins may call it",
+                    origin_text));
 }
 
 bool allowed_cross_origin(const http::request& req, const guard_options& options) {

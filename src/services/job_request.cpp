@@ -327,8 +327,9 @@ void read_labels(request_reader& r, jobs::job_spec& spec) {
     for (const auto& [key, value] : *labels) {
         const auto field = fmt::format("labels.{}", std::string_view(key));
         if (std::string_view(key).starts_with(jobs::reserved_label_prefix)) {
-            r.errors().add(field,
-                           fmt::format("labels beginning with '{}' are corral's own", jobs::reserved_label_prefix));
+            r.errors().add(
+                field,
+                fmt::format("labels beginning with '{}' are corral's own", jobs::reserved_label_prefix));
         } else if (!value.is_string()) {
             r.errors().add(field, fmt::format("must be a string, not {}", kind_name(value)));
         } else if (auto s = r.checked(field, value.get_string())) {

@@ -135,7 +135,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     auto& j = add_job(request, std::move(*log));
     audit(j.owner, "submit", j.id, j.task.empty() ? describe_command(j.spec) : "task " + j.task);
     if (!request.steps.empty()) {
-        record(j);
+        records_[j.id] = record(j);
         // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
         tasks_.spawn(run_steps(j, std::move(request.steps), request.on_failure),
                      fmt::format("job {} steps", j.id));
@@ -145,7 +145,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     if (position) {  // it has room: checked above, and nothing ran in between
         j.queue_seq = position->seq;
     }
-    record(j);
+    records_[j.id] = record(j);
     start_soon();
     return &j;
 }
@@ -403,16 +403,15 @@ net::awaitable<void> job_service::run(jobs::job& j) {
         // At most once: the store knows the job was dispatched before its process can exist, so a
         // crash in between leaves it `lost` after the restart, not queued to run a second time.
         const auto seq = journal_->starting(j);
-        records_[j.id] = seq;
         auto recorded = co_await journal_->flush(seq);
         if (!recorded) {
             // Started unrecorded, a crash before its end would leave it queued in the store, to run
             // a second time after the restart: it does not start at all.
-            spdlog::error("job {} is not started: its start could not be recorded: {}",
-                          j.id,
-                          recorded.error().what());
-            runner_.fail_unstarted(
-                j, fmt::format("not started: the store could not record its start ({})", recorded.error().what()));
+            spdlog::error(
+                "job {} is not started: its start could not be recorded: {}", j.id, recorded.error().what());
+            runner_.fail_unstarted(j,
+                                   fmt::format("not started: the store could not record its start ({})",
+                                               recorded.error().what()));
         }
     }
     co_await runner_.run(j);

@@ -35,10 +35,8 @@ void job_service::set_journal(jobs::job_journal* journal) {
     journal_ = journal;
 }
 
-void job_service::record(const jobs::job& j) {
-    if (journal_) {
-        records_[j.id] = journal_->save(j);
-    }
+std::uint64_t job_service::record(const jobs::job& j) {
+    return journal_ ? journal_->save(j) : 0;
 }
 
 bool job_service::survives_restart(const jobs::job& j) const {

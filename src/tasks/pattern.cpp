@@ -17,10 +17,10 @@ pattern::~pattern() = default;
 
 result_info<std::shared_ptr<const pattern>> pattern::compile(std::string_view text) {
     if (text.size() > max_length) {
-        return error_info{errc::invalid_argument,
-                          fmt::format("the pattern is {} characters long; at most {} are allowed",
-                                      text.size(),
-                                      max_length)};
+        return error_info{
+            errc::invalid_argument,
+            fmt::format(
+                "the pattern is {} characters long; at most {} are allowed", text.size(), max_length)};
     }
     re2::RE2::Options options;
     options.set_log_errors(false);  // the error is reported to whoever wrote the pattern, not logged

@@ -3,13 +3,12 @@
 // nothing is ever run.
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/json/parse.hpp>
 
 #include "corral/proto/acons_rpc.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace corral;
@@ -18,20 +17,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static proto::acons_rpc rpc(*service, {}, {});
     static const auth::role_policy no_commands{.name = "viewer", .tasks = {}, .commands = false};
     static const auth::identity caller{"fuzzer", &no_commands};
-    boost::json::parse_options options;
-    options.max_depth = 32;
-    boost::system::error_code ec;
-    auto body = boost::json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec, {}, options);
-    if (ec || !body.is_object()) {
+    auto body = fuzz::parse_json(data, size);
+    if (!body || !body->is_object()) {
         return 0;
     }
     bool answered = false;
-    net::co_spawn(io, rpc.call(body.get_object(), caller), [&](std::exception_ptr e, boost::json::object reply) {
-        if (e || (!reply.contains("result") && !reply.contains("error"))) {
-            __builtin_trap();  // every call gets an envelope, never an exception
-        }
-        answered = true;
-    });
+    net::co_spawn(
+        io, rpc.call(body->get_object(), caller), [&](std::exception_ptr e, boost::json::object reply) {
+            if (e || (!reply.contains("result") && !reply.contains("error"))) {
+                __builtin_trap();  // every call gets an envelope, never an exception
+            }
+            answered = true;
+        });
     io.restart();
     while (!answered && io.run_one() > 0) {
     }

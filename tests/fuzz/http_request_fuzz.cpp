@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     corral::http::peer tcp;
     tcp.address = "127.0.0.1:5000";
     tcp.local_ip = "127.0.0.1";
-    corral::proto::guard_options options{.server_names = {"corral.example"}, .cors_origins = {"http://127.0.0.1:5200"}};
+    corral::proto::guard_options options{.server_names = {"corral.example"},
+                                         .cors_origins = {"http://127.0.0.1:5200"}};
     (void)corral::proto::guard_request(req, tcp, options);
     tcp.tls = true;
     (void)corral::proto::guard_request(req, tcp, options);

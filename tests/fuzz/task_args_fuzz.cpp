@@ -2,25 +2,18 @@
 // the task's template. Refusals are values; nothing may crash, and argv never gets an unchecked value.
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
-
-#include <boost/json/parse.hpp>
 
 #include "corral/tasks/task_catalog.hpp"
-#include "fuzz_catalog.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view text(reinterpret_cast<const char*>(data), size);
-    boost::json::parse_options options;
-    options.max_depth = 32;
-    boost::system::error_code ec;
-    auto args = boost::json::parse(text, ec, {}, options);
-    if (ec || !args.is_object()) {
+    auto args = corral::fuzz::parse_json(data, size);
+    if (!args || !args->is_object()) {
         return 0;
     }
     static const auto& catalog = corral::fuzz::catalog();
     for (const auto& task : catalog.all()) {
-        auto valid = corral::tasks::task_catalog::validate(task, args.get_object());
+        auto valid = corral::tasks::task_catalog::validate(task, args->get_object());
         if (valid) {
             auto argv = corral::tasks::task_catalog::expand(task, *valid);
             if (!task.multi_step() && argv.empty()) {

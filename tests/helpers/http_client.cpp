@@ -137,11 +137,12 @@ ws_client::ws_client(const address& where,
     if (!where.token.empty() && target.find("token=") == std::string::npos && !extra.count("Authorization")) {
         extra["Authorization"] = "Bearer " + where.token;
     }
-    impl_->ws.set_option(beast::websocket::stream_base::decorator([extra](beast::websocket::request_type& req) {
-        for (const auto& [k, v] : extra) {
-            req.set(k, v);
-        }
-    }));
+    impl_->ws.set_option(
+        beast::websocket::stream_base::decorator([extra](beast::websocket::request_type& req) {
+            for (const auto& [k, v] : extra) {
+                req.set(k, v);
+            }
+        }));
     impl_->ws.handshake("localhost", target);
 }
 

@@ -24,14 +24,14 @@
 /// For the cgroup halves of the process tests: without a delegated cgroup v2 they are skipped, and
 /// say so loudly; with CORRAL_REQUIRE_CGROUP=1 (scripts/test.sh sets it on hosts that have cgroup v2,
 /// as CI's do) a missing cgroup fails the test instead, so CI cannot go green without running them.
-#define CORRAL_SKIP_WITHOUT_CGROUP(why)                                                                  \
-    do {                                                                                                 \
-        const std::string corral_why_ = (why);                                                           \
-        if (::corral::test::cgroup_required()) {                                                         \
+#define CORRAL_SKIP_WITHOUT_CGROUP(why)                                                                     \
+    do {                                                                                                    \
+        const std::string corral_why_ = (why);                                                              \
+        if (::corral::test::cgroup_required()) {                                                            \
             FAIL() << "cgroup v2 is required here (CORRAL_REQUIRE_CGROUP=1) but unusable: " << corral_why_; \
-        }                                                                                                \
-        std::fprintf(stderr, "\n*** SKIPPED, cgroup v2 unusable here: %s\n", corral_why_.c_str());     \
-        GTEST_SKIP() << "cgroup v2 unusable here: " << corral_why_;                                     \
+        }                                                                                                   \
+        std::fprintf(stderr, "\n*** SKIPPED, cgroup v2 unusable here: %s\n", corral_why_.c_str());          \
+        GTEST_SKIP() << "cgroup v2 unusable here: " << corral_why_;                                         \
     } while (false)
 
 namespace corral::test {

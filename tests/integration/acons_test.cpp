@@ -151,8 +151,9 @@ TEST_F(Acons, HelpersAndErrorsMatchAcons) {
 }
 
 TEST(AconsLimits, RepliesCarryBoundedOutput) {
-    daemon_process d(daemon_process::default_config(
-        "[auth]\nanonymous_role = \"admin\"\n[api]\nacons_max_output = \"1KiB\"\nacons_max_flush = \"1KiB\"\n"));
+    daemon_process d(
+        daemon_process::default_config("[auth]\nanonymous_role = \"admin\"\n[api]\nacons_max_output = "
+                                       "\"1KiB\"\nacons_max_flush = \"1KiB\"\n"));
     ASSERT_TRUE(d.ready()) << d.log();
     auto call = [&](const std::string& body) {
         auto r = http({d.port(), {}, {}}, "POST", "/rpc-run", body);
@@ -160,7 +161,8 @@ TEST(AconsLimits, RepliesCarryBoundedOutput) {
         return r.json().as_object();
     };
     // 100 lines of 64 bytes: run's reply has the last KiB and says where the rest is.
-    auto run = call(R"({"id": 1, "method": "run", "params": ["i=0; while [ $i -lt 100 ]; do printf '%063d\n' $i; i=$((i+1)); done", null, false, "big"]})");
+    auto run = call(
+        R"({"id": 1, "method": "run", "params": ["i=0; while [ $i -lt 100 ]; do printf '%063d\n' $i; i=$((i+1)); done", null, false, "big"]})");
     const std::string output(run.at("result").at("output").as_string());
     EXPECT_NE(output.find("[corral: the first 5376 bytes of output are not in this reply"), std::string::npos)
         << output.substr(0, 200);
@@ -169,7 +171,8 @@ TEST(AconsLimits, RepliesCarryBoundedOutput) {
     // flush_lines hands the backlog over a KiB at a time, never losing or repeating a line.
     std::vector<std::string> lines;
     for (int calls = 0; calls < 100; ++calls) {
-        auto flushed = call(R"({"id": 2, "method": "flush_lines", "params": ["big"]})").at("result").as_array();
+        auto flushed =
+            call(R"({"id": 2, "method": "flush_lines", "params": ["big"]})").at("result").as_array();
         if (flushed.empty()) {
             break;
         }
@@ -200,7 +203,8 @@ TEST_F(Acons, CorsHeadersGoOnlyToTheConfiguredOrigins) {
     auto foreign = http(acons_page(), "POST", "/rpc-run", call, {{"Origin", "http://evil.example"}});
     EXPECT_EQ(foreign.status, 403u) << foreign.body;
     EXPECT_FALSE(foreign.headers.count("access-control-allow-origin"));
-    auto foreign_preflight = http(acons_page(), "OPTIONS", "/rpc-run", {}, {{"Origin", "http://evil.example"}});
+    auto foreign_preflight =
+        http(acons_page(), "OPTIONS", "/rpc-run", {}, {{"Origin", "http://evil.example"}});
     EXPECT_EQ(foreign_preflight.status, 403u);
     // acons's own page sends JSON; a text/plain body (what a no-cors fetch can send) is refused.
     auto text = http(acons_page(), "POST", "/rpc-run", call, {{"Content-Type", "text/plain"}});

@@ -4,18 +4,18 @@
 // acons opt-in), so only the Origin, Host and Content-Type checks stand in the way. docs/security.md.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <condition_variable>
-#include <mutex>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -58,7 +58,8 @@ class page_server {
     /// Waits until the page has reported `what`, or `limit` passed.
     bool wait_for(const std::string& what, std::chrono::seconds limit) {
         std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, limit, [&] { return reports_.find(what + "\n") != std::string::npos; });
+        return changed_.wait_for(
+            lock, limit, [&] { return reports_.find(what + "\n") != std::string::npos; });
     }
     std::string reports() {
         std::lock_guard lock(mutex_);
@@ -83,14 +84,16 @@ class page_server {
             }
             const std::string prefix = "GET /report?";
             if (request.starts_with(prefix)) {
-                const auto what = request.substr(prefix.size(), request.find(' ', prefix.size()) - prefix.size());
+                const auto what =
+                    request.substr(prefix.size(), request.find(' ', prefix.size()) - prefix.size());
                 std::lock_guard lock(mutex_);
                 reports_ += what + "\n";
                 changed_.notify_all();
             }
             const auto body = request.starts_with(prefix) ? std::string() : html_;
-            const auto reply = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body;
+            const auto reply =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body;
             (void)::write(c, reply.data(), reply.size());
             ::close(c);
         }
@@ -109,7 +112,8 @@ class page_server {
 std::string attack_page(unsigned short port) {
     const auto target = "http://127.0.0.1:" + std::to_string(port);
     return R"(<!doctype html><html><body><script>
-const target = ")" + target + R"(";
+const target = ")" +
+           target + R"(";
 // Each step is reported to the page's own server (same origin), which the test reads.
 const log = (s) => fetch("/report?" + encodeURIComponent(s)).catch(() => {});
 const job = JSON.stringify({shell: "echo pwned"});
@@ -168,7 +172,8 @@ std::vector<std::string> chromium_argv(const std::string& profile) {
 }
 
 std::string fresh_profile() {
-    return (std::filesystem::temp_directory_path() / ("corral-chromium-" + std::to_string(::getpid()))).string();
+    return (std::filesystem::temp_directory_path() / ("corral-chromium-" + std::to_string(::getpid())))
+        .string();
 }
 
 /// What headless Chromium shows of `url` once it has loaded (for a page without scripts to wait for).
@@ -237,7 +242,8 @@ class BrowserAttack : public ::testing::Test {
         return http(daemon_.local(), "GET", "/api/v1/jobs").json().at("jobs").as_array().size();
     }
     double refusals() {
-        return metric(http(daemon_.local(), "GET", "/metrics").body, R"(corral_http_requests_total{status="403"})");
+        return metric(http(daemon_.local(), "GET", "/metrics").body,
+                      R"(corral_http_requests_total{status="403"})");
     }
 
     // The acons opt-in: TCP callers without a token are admins. Only the request checks protect it.
@@ -248,7 +254,8 @@ TEST_F(BrowserAttack, APageOnAnotherOriginGetsNothingDone) {
     page_server attacker(attack_page(daemon_.port()));
     browser chromium_page(attacker.url());
     ASSERT_TRUE(attacker.wait_for("attack%3Adone", std::chrono::seconds(90)))
-        << "the page did not finish; it reported:\n" << attacker.reports();
+        << "the page did not finish; it reported:\n"
+        << attacker.reports();
     const auto log = attacker.reports();
     EXPECT_EQ(jobs_seen(), 0u) << log;
     EXPECT_EQ(log.find("ws%3Aopen"), std::string::npos) << log;

@@ -80,8 +80,8 @@ TEST_F(Cli, ConnectionOptionsMayComeBeforeTheCommand) {
                                "state"});
     EXPECT_EQ(joined.out, "failed\n") << joined.err;
     // Over TCP without a token the CLI says what is missing.
-    auto refused = run_program(
-        {cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id}, {{"CORRAL_TOKEN", ""}});
+    auto refused = run_program({cli, "--url=http://127.0.0.1:" + std::to_string(daemon_.port()), "show", id},
+                               {{"CORRAL_TOKEN", ""}});
     EXPECT_EQ(refused.status, 125);
     EXPECT_NE(refused.err.find("corrald token"), std::string::npos) << refused.err;
 }
@@ -129,8 +129,9 @@ TEST_F(Cli, ClearErrors) {
 }
 
 TEST_F(Cli, WorksOverHttpWithUrl) {
-    auto r = run_program({cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"},
-                         {{"CORRAL_TOKEN", daemon_.admin_token()}});
+    auto r = run_program(
+        {cli, "run", "--url", "http://127.0.0.1:" + std::to_string(daemon_.port()), "-c", "echo via-tcp"},
+        {{"CORRAL_TOKEN", daemon_.admin_token()}});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "via-tcp\n");
 }

@@ -110,7 +110,8 @@ TEST_F(DaemonApi, ShellCwdEnvAndLabelsAreApplied) {
     EXPECT_EQ(list.at("jobs").as_array()[0].at("id"), job.at("id"));
     EXPECT_EQ(http(web(), "GET", "/api/v1/jobs?label=team=b").json().at("jobs").as_array().size(), 0u);
     // Labels corral trusts (a step's parent after a restart) cannot be set by a request.
-    auto reserved = http(web(), "POST", "/api/v1/jobs", R"({"shell": "true", "labels": {"corral.parent": "1"}})");
+    auto reserved =
+        http(web(), "POST", "/api/v1/jobs", R"({"shell": "true", "labels": {"corral.parent": "1"}})");
     EXPECT_EQ(reserved.status, 400u) << reserved.body;
     EXPECT_NE(reserved.body.find("labels.corral.parent: labels beginning with 'corral.' are corral's own"),
               std::string::npos)
@@ -229,11 +230,13 @@ TEST_F(DaemonApi, StdinIsWrittenAndClosed) {
 }
 
 TEST_F(DaemonApi, ConcurrentStdinWritesTakeTurnsWhole) {
-    auto job = submit(R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe", "output_cap": "64MiB"})");
+    auto job =
+        submit(R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe", "output_cap": "64MiB"})");
     const auto id = std::to_string(job.at("id").as_int64());
     // Each is many pipe buffers long: written at once on one pipe, their bytes would interleave.
     const std::string a(768 << 10, 'a'), b(768 << 10, 'b');
-    std::thread other([&] { EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", a).status, 200u); });
+    std::thread other(
+        [&] { EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", a).status, 200u); });
     EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin", b).status, 200u);
     other.join();
     EXPECT_EQ(http(web(), "POST", "/api/v1/jobs/" + id + "/stdin?close=true").status, 200u);
@@ -247,9 +250,14 @@ TEST(DaemonLimits, IdempotencyKeysGoWithTheirJobs) {
     daemon_process d(daemon_process::default_config("[jobs]\nmax_finished = 2\n"));
     ASSERT_TRUE(d.ready()) << d.log();
     for (int i = 0; i < 6; ++i) {
-        auto r = http(d.web(), "POST", "/api/v1/jobs", R"({"shell": "true", "idempotency_key": "k)" + std::to_string(i) + "\"}");
+        auto r = http(d.web(),
+                      "POST",
+                      "/api/v1/jobs",
+                      R"({"shell": "true", "idempotency_key": "k)" + std::to_string(i) + "\"}");
         ASSERT_EQ(r.status, 201u) << r.body;
-        http(d.web(), "GET", "/api/v1/jobs/" + std::to_string(r.json().at("id").as_int64()) + "/wait?timeout=20");
+        http(d.web(),
+             "GET",
+             "/api/v1/jobs/" + std::to_string(r.json().at("id").as_int64()) + "/wait?timeout=20");
     }
     auto r = http(d.web(), "POST", "/api/v1/jobs", R"({"shell": "true"})");  // evicts by count as it finishes
     http(d.web(), "GET", "/api/v1/jobs/" + std::to_string(r.json().at("id").as_int64()) + "/wait?timeout=20");
@@ -262,11 +270,15 @@ TEST(DaemonLimits, IdempotencyKeysGoWithTheirJobs) {
 TEST(DaemonLimits, AStdinWriteTheJobNeverReadsFailsClearlyAndOthersGoOn) {
     daemon_process d(daemon_process::default_config("[api]\nstdin_timeout = \"500ms\"\n"));
     ASSERT_TRUE(d.ready()) << d.log();
-    auto job = http(d.web(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "sleep", "300000"], "stdin": "pipe"})");
+    auto job = http(d.web(),
+                    "POST",
+                    "/api/v1/jobs",
+                    R"({"command": [")" + fake_child + R"(", "sleep", "300000"], "stdin": "pipe"})");
     ASSERT_EQ(job.status, 201u) << job.body;
     const auto id = std::to_string(job.json().at("id").as_int64());
     // The job's pipe holds 1 MiB: the first write fits, the second cannot be taken.
-    EXPECT_EQ(http(d.web(), "POST", "/api/v1/jobs/" + id + "/stdin", std::string(768 << 10, 'x')).status, 200u);
+    EXPECT_EQ(http(d.web(), "POST", "/api/v1/jobs/" + id + "/stdin", std::string(768 << 10, 'x')).status,
+              200u);
     auto stuck = http(d.web(), "POST", "/api/v1/jobs/" + id + "/stdin", std::string(768 << 10, 'y'));
     EXPECT_EQ(stuck.status, 503u) << stuck.body;
     EXPECT_EQ(stuck.json().at("error").at("code"), "stdin_timeout") << stuck.body;

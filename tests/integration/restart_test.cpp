@@ -389,14 +389,18 @@ TEST_F(Restart, NothingUncommittedIsAcknowledgedOrStarted) {
     auto poisoned = http(web, "POST", "/api/v1/jobs", job_body({"print", "poison"}));
     EXPECT_EQ(poisoned.status, 503u) << poisoned.body;
     EXPECT_EQ(poisoned.json().at("error").at("code"), "store_failed");
-    // One whose start cannot be recorded does not start: a crash could otherwise run it twice.
+    // One whose start cannot be recorded does not start: a crash could otherwise run it twice. (It is
+    // held in the queue first, so that its queued record is committed alone and acknowledged.)
+    ASSERT_EQ(http(web, "POST", "/api/v1/queue/drain").status, 200u);
     const auto marker = (state_.path() / "ran").string();
     auto queued = http(web, "POST", "/api/v1/jobs", job_body({"pidfile", marker}));
     ASSERT_EQ(queued.status, 201u) << queued.body;
+    ASSERT_EQ(http(web, "POST", "/api/v1/queue/resume").status, 200u);
     const auto id = queued.json().at("id").as_int64();
     auto done = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20").json();
     EXPECT_EQ(done.at("state"), "failed") << done;
-    EXPECT_NE(std::string(done.at("reason").as_string()).find("could not record its start"), std::string::npos)
+    EXPECT_NE(std::string(done.at("reason").as_string()).find("could not record its start"),
+              std::string::npos)
         << done;
     const auto* pid = done.as_object().if_contains("pid");
     EXPECT_TRUE(!pid || pid->is_null()) << done;

@@ -72,20 +72,25 @@ TEST_F(Security, ARotatedTokenStopsWorkingAtOnce) {
     EXPECT_EQ(rotated.out, new_token + "\n");
     EXPECT_NE(new_token, old_token);
     address old_address{daemon_.port(), {}, old_token};
-    EXPECT_EQ(http(old_address, "GET", "/api/v1/jobs").status, 401u) << "the running corrald re-read the file";
+    EXPECT_EQ(http(old_address, "GET", "/api/v1/jobs").status, 401u)
+        << "the running corrald re-read the file";
     EXPECT_EQ(http(daemon_.web(), "GET", "/api/v1/jobs").status, 200u);
 }
 
 TEST_F(Security, AHostThatNamesAnotherServerIsRefused) {
     // A DNS-rebinding page reaches 127.0.0.1 under its own name, and the browser sends that name.
-    auto rebound = http(daemon_.web(), "POST", "/api/v1/jobs", job_body(), {{"Host", "attacker.example:8470"}});
+    auto rebound =
+        http(daemon_.web(), "POST", "/api/v1/jobs", job_body(), {{"Host", "attacker.example:8470"}});
     EXPECT_EQ(rebound.status, 421u) << rebound.body;
     EXPECT_EQ(rebound.json().at("error").at("code"), "misdirected_request");
     EXPECT_EQ(http(daemon_.web(), "GET", "/healthz", {}, {{"Host", "attacker.example"}}).status, 421u);
     EXPECT_EQ(jobs_seen(), 0u);
     // Its own address, localhost and the configured server names are fine, with or without a port.
-    const std::vector<std::string> hosts{
-        "127.0.0.1", "127.0.0.1:" + std::to_string(daemon_.port()), "localhost:1", "LOCALHOST", "corral.test"};
+    const std::vector<std::string> hosts{"127.0.0.1",
+                                         "127.0.0.1:" + std::to_string(daemon_.port()),
+                                         "localhost:1",
+                                         "LOCALHOST",
+                                         "corral.test"};
     for (const auto& host : hosts) {
         EXPECT_EQ(http(daemon_.web(), "GET", "/api/v1/jobs", {}, {{"Host", host}}).status, 200u) << host;
     }
@@ -99,12 +104,14 @@ TEST_F(Security, AForeignOriginChangesNothing) {
     EXPECT_EQ(http(daemon_.web(), "GET", "/api/v1/jobs", {}, foreign).status, 403u);
     EXPECT_EQ(http(daemon_.web(), "GET", "/api/v1/jobs", {}, {{"Origin", "null"}}).status, 403u);
     EXPECT_THROW(ws_client(daemon_.web(), "/api/v1/stream", foreign), std::exception);
-    EXPECT_NO_THROW(ws_client(daemon_.web(), "/api/v1/stream")) << "a WebSocket client that is no page connects";
+    EXPECT_NO_THROW(ws_client(daemon_.web(), "/api/v1/stream"))
+        << "a WebSocket client that is no page connects";
     EXPECT_EQ(jobs_seen(), 0u);
     EXPECT_FALSE(http(daemon_.local(), "GET", "/api/v1/queue").json().at("draining").as_bool());
     // corrald's own origin (a page it served) is fine.
-    const std::map<std::string, std::string> own{{"Origin", "http://127.0.0.1:" + std::to_string(daemon_.port())},
-                                                 {"Host", "127.0.0.1:" + std::to_string(daemon_.port())}};
+    const std::map<std::string, std::string> own{
+        {"Origin", "http://127.0.0.1:" + std::to_string(daemon_.port())},
+        {"Host", "127.0.0.1:" + std::to_string(daemon_.port())}};
     EXPECT_EQ(http(daemon_.web(), "POST", "/api/v1/jobs", job_body(), own).status, 201u);
 }
 
@@ -114,8 +121,9 @@ TEST_F(Security, JsonRoutesTakeJsonOnly) {
     EXPECT_EQ(plain.status, 415u) << plain.body;
     EXPECT_NE(plain.body.find("application/json"), std::string::npos) << plain.body;
     EXPECT_EQ(http(daemon_.web(), "POST", "/api/v1/jobs", job_body(), {{"Content-Type", ""}}).status, 415u);
-    EXPECT_EQ(http(daemon_.web(), "POST", "/api/v1/jobs/batch", R"({"jobs": [)" + job_body() + "]}", text).status,
-              415u);
+    EXPECT_EQ(
+        http(daemon_.web(), "POST", "/api/v1/jobs/batch", R"({"jobs": [)" + job_body() + "]}", text).status,
+        415u);
     EXPECT_EQ(jobs_seen(), 0u);
     EXPECT_EQ(http(daemon_.web(),
                    "POST",
@@ -125,7 +133,10 @@ TEST_F(Security, JsonRoutesTakeJsonOnly) {
                   .status,
               201u);
     // A job's stdin takes bytes, not JSON or a form.
-    auto job = http(daemon_.web(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe"})");
+    auto job = http(daemon_.web(),
+                    "POST",
+                    "/api/v1/jobs",
+                    R"({"command": [")" + fake_child + R"(", "echo"], "stdin": "pipe"})");
     const auto id = std::to_string(job.json().at("id").as_int64());
     EXPECT_EQ(http(daemon_.web(),
                    "POST",
@@ -149,7 +160,8 @@ TEST(SecurityConfig, TheAnonymousRoleIsAnExplicitOptIn) {
 }
 
 TEST(SecurityConfig, AnEmptyLocalRoleAndAWildcardOriginAreRefused) {
-    const auto dir = std::filesystem::temp_directory_path() / ("corral-security-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("corral-security-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto file = (dir / "corral.toml").string();
     std::ofstream(file) << "[pod]\nstate_dir = \"" << dir.string()

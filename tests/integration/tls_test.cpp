@@ -87,9 +87,15 @@ TEST(Tls, TheCliSpeaksHttpsAndChecksTheCertificateAndTheName) {
     const auto port = std::to_string(d.port());
     // Trusted by --cacert: a whole `run` (submit, follow the output, the exit status) over TLS.
     const std::map<std::string, std::string> token{{"CORRAL_TOKEN", d.admin_token()}};
-    auto run = run_program(
-        {cli, "run", "--url", "https://127.0.0.1:" + port, "--cacert", c.cert(), "-c", "echo over-tls; exit 3"},
-        token);
+    auto run = run_program({cli,
+                            "run",
+                            "--url",
+                            "https://127.0.0.1:" + port,
+                            "--cacert",
+                            c.cert(),
+                            "-c",
+                            "echo over-tls; exit 3"},
+                           token);
     EXPECT_EQ(run.status, 3) << run.err;
     EXPECT_EQ(run.out, "over-tls\n");
     // By name (SNI and the name check), with the certificate from $CORRAL_CACERT.

@@ -227,12 +227,11 @@ TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
     EXPECT_NE(text.find("id: " + std::to_string(id) + ":8\n"), std::string::npos) << text;
     EXPECT_NE(text.find("event: finished"), std::string::npos) << text;
     // Resuming with Last-Event-ID sends only what came after.
-    auto resumed =
-        raw_exchange(web(),
-                     "GET /api/v1/events?job=" + std::to_string(id) +
-                         " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + web().token +
-                         "\r\nLast-Event-ID: " + std::to_string(id) + ":4\r\n\r\n",
-                     std::chrono::milliseconds(500));
+    auto resumed = raw_exchange(web(),
+                                "GET /api/v1/events?job=" + std::to_string(id) +
+                                    " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + web().token +
+                                    "\r\nLast-Event-ID: " + std::to_string(id) + ":4\r\n\r\n",
+                                std::chrono::milliseconds(500));
     EXPECT_NE(resumed.find(R"("data":"two\n")"), std::string::npos) << resumed;
     EXPECT_EQ(resumed.find(R"("data":"one)"), std::string::npos) << resumed;
 }
@@ -274,7 +273,8 @@ TEST(StuckReaders, AnSseClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
     daemon_process d(daemon_process::default_config("[api]\nslow_watchers = \"resume\"\n") +
                      "write_timeout = \"500ms\"\n");  // on the cli listener, the last [[http]]
     ASSERT_TRUE(d.ready()) << d.log();
-    auto r = http(d.local(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
+    auto r = http(
+        d.local(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
     ASSERT_EQ(r.status, 201u) << r.body;
     const auto id = std::to_string(r.json().at("id").as_int64());
     // A raw SSE client on the Unix socket with a tiny receive buffer, which never reads.

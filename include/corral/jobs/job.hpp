@@ -25,7 +25,6 @@ inline constexpr std::string_view reserved_label_prefix = "corral.";
 /// A step of a multi-step job names its parent job's id with this label.
 inline constexpr std::string_view parent_label = "corral.parent";
 
-
 using job_id = std::uint64_t;
 using clock = std::chrono::system_clock;
 

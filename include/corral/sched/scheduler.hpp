@@ -70,7 +70,8 @@ class scheduler {
     bool full() const { return options_.max_queued > 0 && queued_ >= options_.max_queued; }
     /// How many more jobs `push` takes before errc::queue_full (SIZE_MAX without a limit).
     std::size_t room() const {
-        return options_.max_queued == 0 ? SIZE_MAX : options_.max_queued - std::min(queued_, options_.max_queued);
+        return options_.max_queued == 0 ? SIZE_MAX
+                                        : options_.max_queued - std::min(queued_, options_.max_queued);
     }
     std::size_t queued() const { return queued_; }
     std::size_t running() const { return running_; }

@@ -135,7 +135,7 @@ class job_service {
     /// Returns once everything recorded so far has been tried. Errors: errc::store_failed when the
     /// last of it could not be committed (never without a journal).
     net::awaitable<result_info<void>> flush();
-    /// Returns once each job's latest record is durable: adapters acknowledge a submission only
+    /// Returns once each job's submission record is durable: adapters acknowledge a submission only
     /// after it. Errors: errc::store_failed naming the first job whose record could not be committed
     /// (never without a journal).
     net::awaitable<result_info<void>> committed(std::vector<jobs::job_id> ids);
@@ -224,11 +224,13 @@ class job_service {
                                    std::vector<submit_request> steps,
                                    tasks::failure_policy policy);
     result<void> stop_steps(jobs::job& parent);
-    /// Queues the job's record for the journal (journal.cpp).
-    void record(const jobs::job& j);
+    /// Queues the job's record for the journal (journal.cpp); returns its sequence number (0 without
+    /// a journal).
+    std::uint64_t record(const jobs::job& j);
     /// Retention let `j` go: forget what is kept about it here and in the journal.
     void let_go(const jobs::job& j);
-    /// Each job's latest record in the journal (its sequence number), for committed().
+    /// Each job's record made when it was submitted (its sequence number), for committed(): a
+    /// submission is acknowledged once that record is durable, whatever becomes of later ones.
     std::unordered_map<jobs::job_id, std::uint64_t> records_;
     /// Whether a shutdown leaves this job queued for the next start (journal.cpp).
     bool survives_restart(const jobs::job& j) const;

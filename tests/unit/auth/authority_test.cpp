@@ -64,7 +64,8 @@ TEST(Authority, AnEmptyLocalRoleIsRefused) {
     o.local_role = "";
     auto a = authority::create(o);
     ASSERT_FALSE(a);
-    EXPECT_NE(a.error().what().find("auth.local_role: must name a role"), std::string::npos) << a.error().what();
+    EXPECT_NE(a.error().what().find("auth.local_role: must name a role"), std::string::npos)
+        << a.error().what();
 }
 
 TEST(Authority, TheAdminTokenIsMadeOnceOwnerOnlyAndRotatedAtOnce) {

@@ -198,7 +198,8 @@ TEST(TreeKill, AProcessGroupTreeIsEmptyOnceItsOrphansEnd) {
         ::kill(pids[i], SIGKILL);  // the helpers (pids[0], the leader, is reaped): our zombies now
     }
     bool empty = false;
-    for (auto until = std::chrono::steady_clock::now() + 10s; !empty && std::chrono::steady_clock::now() < until;) {
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         !empty && std::chrono::steady_clock::now() < until;) {
         empty = c.tree_empty();  // the first look that finds only zombies reaps them
         if (!empty) {
             std::this_thread::sleep_for(10ms);  // the next look; the deadline decides

@@ -154,8 +154,8 @@ TEST(SqliteStore, FlushReturnsOnceTheRowsAreOnDisk) {
 void inject_commit_failures(const std::string& db, jobs::job_id a, jobs::job_id b) {
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    const auto sql = "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN NEW.id IN (" + std::to_string(a) + ", " +
-                     std::to_string(b) + ") BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+    const auto sql = "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN NEW.id IN (" + std::to_string(a) +
+                     ", " + std::to_string(b) + ") BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
     char* error = nullptr;
     EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
     sqlite3_free(error);

@@ -1,7 +1,14 @@
 #pragma once
-// A task catalog with an argument of every type and style, read through corrald's config loader, for
-// the fuzzers of task requests and task arguments.
+// What several fuzzers share: JSON parsed as corrald parses request bodies, and a task catalog with an
+// argument of every type and style, read through corrald's config loader.
 #include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <boost/json/parse.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -12,7 +19,19 @@
 
 namespace corral::fuzz {
 
-inline constexpr const char* catalog_toml = R"(
+/// The input as JSON, with the router's depth limit; nullopt when it is not JSON.
+inline std::optional<boost::json::value> parse_json(const std::uint8_t* data, std::size_t size) {
+    boost::json::parse_options options;
+    options.max_depth = 32;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec, {}, options);
+    if (ec) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+inline constexpr const char* catalog_toml = R"toml(
 [[task]]
 name = "typed"
 command = ["/bin/echo", "{count}", "--ratio={ratio}", "{name}", "{path}"]
@@ -62,7 +81,7 @@ result = "table"
 name = "steps"
 steps = [{ task = "table" }, { task = "typed", args = { count = 1 } }]
 on_failure = "continue"
-)";
+)toml";
 
 /// The catalog of catalog_toml (throws when the config does not load: a bug in the fuzzer).
 inline const tasks::task_catalog& catalog() {
