@@ -1,6 +1,7 @@
 #include "corral/tasks/task_catalog.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <variant>
 
@@ -38,14 +39,19 @@ checked check_range(const arg_def& a, double n, json::value v) {
     return v;
 }
 
+/// A double that is a whole number an int64 holds (JSON's 1e400 is infinity; a cast of it, or of a NaN
+/// or anything past ±2^63, is undefined: found by task_args_fuzz).
+bool whole_int64(double d) {
+    return std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d);
+}
+
 checked check_integer(const arg_def& a, const json::value& v) {
     std::int64_t n = 0;
     if (v.is_int64()) {
         n = v.get_int64();
     } else if (v.is_uint64() && v.get_uint64() <= INT64_MAX) {
         n = static_cast<std::int64_t>(v.get_uint64());
-    } else if (v.is_double() &&
-               v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
+    } else if (v.is_double() && whole_int64(v.get_double())) {
         n = static_cast<std::int64_t>(v.get_double());
     } else if (v.is_string()) {
         const auto s = v.get_string();
@@ -71,6 +77,9 @@ checked check_number(const arg_def& a, const json::value& v) {
         }
     } else {
         return fmt::format("must be a number, not {}", json::serialize(v));
+    }
+    if (!std::isfinite(n)) {  // "1e400", "inf", "nan": no program expects them
+        return fmt::format("must be a finite number, not {}", json::serialize(v));
     }
     return check_range(a, n, json::value(n));
 }

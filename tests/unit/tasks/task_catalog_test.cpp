@@ -75,6 +75,23 @@ TEST(TaskCatalog, ReportsEveryBadArgumentByName) {
         << "numbers may come as strings (ASEXOR's clients send them)";
 }
 
+TEST(TaskCatalog, NumbersOutsideWhatAProgramTakesAreRefused) {
+    // Found by task_args_fuzz: JSON's 1e400 is infinity, and casting it to an integer was undefined.
+    task_def t{.name = "x", .command = {"prog"}};
+    t.args = {{.name = "n", .type = arg_type::integer}, {.name = "f", .type = arg_type::number}};
+    for (const auto& huge : {json::parse("1e400"), json::parse("-1e400"), json::value(1e19), json::value(0.5)}) {
+        auto r = task_catalog::validate(t, {{"n", huge}});
+        ASSERT_FALSE(r) << json::serialize(huge);
+        EXPECT_NE(r.error().what().find("must be a whole number"), std::string::npos) << r.error().what();
+    }
+    EXPECT_EQ(task_catalog::expand(t, valid(t, {{"n", 1e18}})), (words{"prog", "1000000000000000000"}));
+    for (const auto& bad : {json::parse("1e400"), json::value("nan"), json::value("inf")}) {
+        auto r = task_catalog::validate(t, {{"f", bad}});
+        ASSERT_FALSE(r) << json::serialize(bad);
+        EXPECT_NE(r.error().what().find("must be a finite number"), std::string::npos) << r.error().what();
+    }
+}
+
 TEST(TaskCatalog, BindsPositionalValuesInDeclaredOrder) {
     const auto t = date_task();
     auto bound = task_catalog::bind(t, json::array{"%H"}, {{"utc", true}});
