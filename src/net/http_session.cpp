@@ -1,8 +1,6 @@
 #include "net/http_session.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -14,7 +12,6 @@ namespace corral::http {
 namespace {
 
 namespace websocket = beast::websocket;
-using namespace boost::asio::experimental::awaitable_operators;
 using unix_stream = beast::basic_stream<net::local::stream_protocol>;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -79,11 +76,12 @@ class ws_channel final : public message_channel {
 
     net::awaitable<bool> send(std::string_view text) override {
         ws_.text(true);
-        // The WebSocket's own timeouts watch the peer's silence, not our writes: a timer does.
-        net::steady_timer deadline(ws_.get_executor(), write_timeout_);
-        auto done = co_await (ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow) ||
-                              deadline.async_wait(use_nothrow));
-        co_return done.index() == 0 && !std::get<0>(std::get<0>(done));
+        // The socket's write timer, not one of our own per message (that cost every message a turn of
+        // the event loop): a read is always pending here, so only the write side gets the deadline.
+        auto [ec, n] = co_await with_deadline(ws_, write_timeout_, [&] {
+            return ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow);
+        });
+        co_return !ec;
     }
 
     net::awaitable<void> close(std::string_view reason, bool policy) override {

@@ -298,5 +298,34 @@ TEST(StuckReaders, AnSseClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
     ::close(fd);
 }
 
+TEST(StuckReaders, AWebSocketClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
+    daemon_process d(daemon_process::default_config("[api]\nslow_watchers = \"resume\"\n") +
+                     "write_timeout = \"500ms\"\n");  // on the cli listener, the last [[http]]
+    ASSERT_TRUE(d.ready()) << d.log();
+    auto r = http(d.local(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
+    ASSERT_EQ(r.status, 201u) << r.body;
+    const auto id = std::to_string(r.json().at("id").as_int64());
+    // A WebSocket upgrade, by hand, on a socket with a tiny receive buffer that is never read.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", d.socket_path().c_str());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string upgrade = "GET /api/v1/stream?job=" + id +
+                                "&from=0 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    ASSERT_EQ(::write(fd, upgrade.data(), upgrade.size()), static_cast<ssize_t>(upgrade.size()));
+    auto done = http(d.local(), "GET", "/api/v1/jobs/" + id + "/wait?timeout=60").json();
+    EXPECT_EQ(done.at("state"), "succeeded");
+    double watchers = -1;
+    for (int i = 0; i < 200 && (watchers = gauge(d.local(), "corral_watchers")) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the next look; the deadline decides
+    }
+    EXPECT_EQ(watchers, 0) << "a WebSocket client that stopped reading still holds its stream";
+    ::close(fd);
+}
+
 }  // namespace
 }  // namespace corral::test
