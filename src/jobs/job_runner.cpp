@@ -86,7 +86,7 @@ net::awaitable<void> job_runner::run(job& j) {
         co_await (drain() || abandon_output_after_exit(j, exited, exit_seen));
     };
     co_await ((bounded_drain() && exit()) || control(j));
-    finish(j);
+    co_await finish_ran(j);
 }
 
 net::awaitable<void> job_runner::abandon_output_after_exit(job& j,
@@ -291,7 +291,7 @@ result<void> job_runner::close_stdin(job& j) {
     return {};
 }
 
-void job_runner::finish(job& j) {
+void job_runner::settle(job& j) {
     if (j.state == job_state::running) {
         if (j.stop_requested) {
             j.state = *j.stop_requested == stop_reason::timeout ? job_state::timed_out : job_state::killed;
@@ -310,7 +310,24 @@ void job_runner::finish(job& j) {
             "the job's session and cleared its environment), so reading stopped";
     }
     j.finished = clock::now();
+}
+
+void job_runner::finish(job& j) {
+    settle(j);
     j.log->close();
+    finished(j);
+}
+
+net::awaitable<void> job_runner::finish_ran(job& j) {
+    settle(j);
+    if (before_finish_) {
+        co_await before_finish_(j);
+    }
+    co_await j.log->close_async();  // up to memory_limit bytes to its file, on the blocking-work thread
+    finished(j);
+}
+
+void job_runner::finished(job& j) {
     j.process.reset();  // the tree is gone; releases the cgroup leaf and pipes
     j.control_signal.reset();
     table_.notify(j, job_event::finished);

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "corral/core/blocking_work.hpp"
+
 namespace corral::output {
 namespace {
 
@@ -215,6 +217,9 @@ std::uint64_t output_log::min_hold() const {
 }
 
 void output_log::enforce_limits() {
+    if (saving_) {
+        return;  // close_async() is writing the chunks: they stay until it is done (the log is closed)
+    }
     if (options_.policy == cap_policy::keep_newest && options_.cap != 0) {
         while (chunks_.size() > 1 && end_ - first_offset() - chunks_.front().bytes >= options_.cap) {
             drop_oldest();
@@ -234,6 +239,9 @@ void output_log::enforce_limits() {
 }
 
 bool output_log::spill_oldest() {
+    if (saving_) {
+        return false;
+    }
     auto it =
         std::find_if(chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr; });
     if (it == chunks_.end() - 1) {
@@ -275,10 +283,96 @@ net::awaitable<void> output_log::wait_writable() {
 }
 
 void output_log::close() {
+    if (closed_) {
+        // Once only: a reopened log is closed already, and opening its file for a save again would
+        // truncate it (O_TRUNC) and lose a restored job's output.
+        return;
+    }
     closed_ = true;
     if (!options_.spill_file.empty() && end_ > dropped_ && open_spill()) {
         save_to_file();
     }
+    trim_last_chunk();
+    wake(data_signal_);
+    wake(space_signal_);
+}
+
+net::awaitable<void> output_log::close_async() {
+    std::size_t unsaved = 0;
+    for (const auto& c : chunks_) {
+        unsaved += c.data && c.file_pos < 0 ? c.used : 0;
+    }
+    if (closed_) {
+        co_return;
+    }
+    if (!files_ || options_.spill_file.empty() || end_ <= dropped_ || unsaved <= inline_save_bytes) {
+        close();
+        co_return;
+    }
+    closed_ = true;
+    wake(data_signal_);  // followers read the rest from memory meanwhile, and see the end
+    saving_ = true;
+    struct piece {
+        const char* data;
+        std::size_t size;
+    };
+    std::vector<piece> pieces;
+    for (const auto& c : chunks_) {
+        if (c.data && c.file_pos < 0 && c.used > 0) {
+            pieces.push_back({c.data.get(), c.used});
+        }
+    }
+    struct outcome {
+        int fd = -1;
+        std::string error;
+    };
+    // The file is opened there too: on a slow or remote disk even open(O_CREAT) can take a while.
+    // Named first: g++ 12 miscompiles temporaries (this closure) inside a co_await expression.
+    auto save = [fd = file_, path = options_.spill_file, pos = file_end_, pieces = std::move(pieces)]() mutable {
+        outcome o{fd};
+        if (o.fd < 0) {
+            o.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (o.fd < 0) {
+                o.error = fmt::format("cannot create output file '{}': {}", path, std::strerror(errno));
+                return o;
+            }
+        }
+        for (const auto& p : pieces) {
+            if (::pwrite(o.fd, p.data, p.size, static_cast<off_t>(pos)) != static_cast<ssize_t>(p.size)) {
+                o.error = fmt::format("cannot write output file '{}': {}", path, std::strerror(errno));
+                return o;
+            }
+            pos += p.size;
+        }
+        return o;
+    };
+    auto done = co_await run_blocking(files_, std::move(save));
+    saving_ = false;
+    if (!done.error.empty()) {
+        spdlog::error("{}: the output stays in memory", done.error);
+        if (file_ < 0 && done.fd >= 0) {
+            ::close(done.fd);  // opened for the save; what spilled before stays readable through file_
+        }
+    } else {
+        for (auto& c : chunks_) {
+            if (c.data) {
+                if (c.file_pos < 0 && c.used > 0) {
+                    c.file_pos = static_cast<std::int64_t>(file_end_);
+                    file_end_ += c.used;
+                }
+                memory_bytes_ -= c.capacity;
+                c.data.reset();
+            }
+        }
+        saved_ = true;
+        ::close(done.fd);  // a saved log opens its file per read, not one descriptor per finished job
+        file_ = -1;
+    }
+    trim_last_chunk();
+    wake(space_signal_);
+}
+
+void output_log::trim_last_chunk() {
     // A finished job keeps only what it printed: the last chunk's unused room is given back (all of
     // it when the job printed nothing), so thousands of kept jobs cost their output, not their chunks.
     if (!saved_ && !chunks_.empty() && chunks_.back().data && chunks_.back().capacity > chunks_.back().used) {
@@ -294,8 +388,6 @@ void output_log::close() {
             c.capacity = c.used;
         }
     }
-    wake(data_signal_);
-    wake(space_signal_);
 }
 
 void output_log::save_to_file() {
@@ -381,23 +473,105 @@ bool output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_re
         }
         data = loaded.get();
     }
-    std::uint64_t offset = c.start;
-    for (std::size_t pos = 0; pos < c.used && budget > 0;) {
+    parse_chunk(c.start, c.used, data, budget, out);
+    return true;
+}
+
+void output_log::parse_chunk(
+    std::uint64_t start, std::size_t used, const char* data, std::size_t& budget, read_result& out) {
+    std::uint64_t offset = start;
+    for (std::size_t pos = 0; pos < used && budget > 0;) {
         packed_header h;
         std::memcpy(&h, data + pos, sizeof h);
         const std::uint64_t rec_end = offset + h.length;
         if (rec_end > out.next) {
-            const std::uint64_t start = std::max(out.next, offset);
-            const std::size_t take = std::min<std::uint64_t>(rec_end - start, budget);
-            const char* p = data + pos + header_size + (start - offset);
-            out.records.push_back({start, static_cast<stream>(h.source), h.time_ns, std::string(p, take)});
-            out.next = start + take;
+            const std::uint64_t from = std::max(out.next, offset);
+            const std::size_t take = std::min<std::uint64_t>(rec_end - from, budget);
+            const char* p = data + pos + header_size + (from - offset);
+            out.records.push_back({from, static_cast<stream>(h.source), h.time_ns, std::string(p, take)});
+            out.next = from + take;
             budget -= take;
         }
         offset = rec_end;
         pos += header_size + h.length;
     }
-    return true;
+}
+
+net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size_t max_bytes) const {
+    const std::uint64_t start = std::max(from, first_offset());
+    if (!files_ || start >= end_) {
+        co_return read(from, max_bytes);
+    }
+    auto it = std::upper_bound(
+        chunks_.begin(), chunks_.end(), start, [](std::uint64_t v, const chunk& c) { return v < c.start; });
+    --it;
+    if (it->data) {
+        co_return read(from, max_bytes);  // spilling goes oldest first: the rest is in memory too
+    }
+    // The chunks on file that this read needs: read there, parsed here.
+    struct wanted {
+        std::uint64_t start;
+        std::uint64_t bytes;
+        std::int64_t file_pos;
+        std::size_t used;
+    };
+    std::vector<wanted> wants;
+    for (std::uint64_t planned = 0; it != chunks_.end() && !it->data && planned < max_bytes; ++it) {
+        wants.push_back({it->start, it->bytes, it->file_pos, it->used});
+        planned += it->start + it->bytes - std::max(start, it->start);
+    }
+    // A saved log's file is opened there; a spilling one's descriptor is shared (a dup: the log may
+    // close its own meanwhile).
+    const int fd = file_ >= 0 ? ::fcntl(file_, F_DUPFD_CLOEXEC, 0) : -1;
+    std::string path = fd < 0 && saved_ ? options_.spill_file : std::string();
+    if (!alive_) {
+        alive_ = std::make_shared<char>();
+    }
+    const std::weak_ptr<char> alive = alive_;
+    auto load = [fd, path = std::move(path), wants]() {
+        std::vector<std::unique_ptr<char[]>> out;
+        const int f = fd >= 0 ? fd : path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        for (const auto& w : wants) {
+            std::unique_ptr<char[]> bytes(new char[w.used]);
+            if (f < 0 || ::pread(f, bytes.get(), w.used, w.file_pos) != static_cast<ssize_t>(w.used)) {
+                bytes.reset();  // unreadable (cut short, or an I/O error): lost, and said so
+            }
+            out.push_back(std::move(bytes));
+        }
+        if (f >= 0) {
+            ::close(f);
+        }
+        return out;
+    };
+    auto loaded = co_await run_blocking(files_, std::move(load));  // named first (g++ 12; see above)
+    read_result r;
+    r.next = from;
+    if (alive.expired()) {
+        co_return r;  // the log is gone (its job was evicted): nothing to parse against
+    }
+    // Back on the log's thread: output dropped meanwhile is lost (its chunk may read as a punched hole).
+    if (const auto first = first_offset(); from < first) {
+        r.lost = first - from;
+    }
+    r.next = std::min(std::max(from, first_offset()), end_);
+    std::size_t budget = max_bytes;
+    for (std::size_t i = 0; i < wants.size() && budget > 0; ++i) {
+        const auto& w = wants[i];
+        const std::uint64_t w_end = w.start + w.bytes;
+        if (w_end <= r.next) {
+            continue;
+        }
+        if (!loaded[i]) {
+            if (!r.records.empty()) {
+                break;  // this read ends before the unreadable chunk; the next one reports it lost
+            }
+            r.lost += w_end - r.next;
+            r.next = w_end;
+            continue;
+        }
+        parse_chunk(w.start, w.used, loaded[i].get(), budget, r);
+    }
+    co_return r;
 }
 
 net::awaitable<void> output_log::wait_for(std::uint64_t offset) {

@@ -134,6 +134,7 @@ json::value table_json(const output::table& t) {
 struct acons_rpc::tracked {
     services::job_service::pin pin;
     output::line_view lines;
+    bool taking = false;  // a flush is reading its lines (from file, off the core's thread)
     tracked(services::job_service& s, jobs::job& j)
         : pin(s, j), lines(*j.log, output::line_view::options{.strip_ansi = true}) {}
 };
@@ -157,6 +158,7 @@ net::awaitable<json::object> acons_rpc::call(const json::object& envelope, const
         // Named vectors: g++ 12 rejects a braced list of strings inside a co_await expression.
         const std::vector<std::string_view> run_args{"command", "run_dir", "is_parse", "job_id"};
         const std::vector<std::string_view> sync_args{"command", "run_dir", "is_parse"};
+        const std::vector<std::string_view> id_args{"job_id"};
         if (method == "os_run" || method == "run") {
             auto args = bind_args(params, method, run_args, 1);
             result = co_await run(args, method, me);
@@ -165,7 +167,7 @@ net::awaitable<json::object> acons_rpc::call(const json::object& envelope, const
             args.emplace_back(nullptr);
             result = co_await run(args, method, me);
         } else if (method == "flush_console_lines" || method == "flush_lines") {
-            result = flush_lines(me, bind_args(params, method, {"job_id"}, 1)[0]);
+            result = co_await flush_lines(me, bind_args(params, method, id_args, 1)[0]);
         } else if (method == "kill_job") {
             result = kill(me, bind_args(params, method, {"job_id"}, 1)[0]);
         } else if (method == "escape_ansi") {
@@ -213,7 +215,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
         if (tracked_.erase(key) == 0) {
             order_.push_back(key);
         }
-        tracked_[key] = std::make_unique<tracked>(service_, j);
+        tracked_[key] = std::make_shared<tracked>(service_, j);
         while (order_.size() > max_tracked) {
             tracked_.erase(order_.front());
             order_.pop_front();
@@ -239,7 +241,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
             done.id);
     }
     for (std::uint64_t from = start; from < end;) {
-        auto slice = done.log->read(from);
+        auto slice = co_await done.log->read_async(from, end - from);
         for (const auto& r : slice.records) {
             text += r.bytes;
         }
@@ -264,23 +266,28 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     co_return result;
 }
 
-acons_rpc::tracked* acons_rpc::find(const auth::identity& me, const json::value& client_id) {
+std::shared_ptr<acons_rpc::tracked> acons_rpc::find(const auth::identity& me, const json::value& client_id) {
     auto it = tracked_.find(me.user + '\x1f' + id_key(client_id));
-    return it == tracked_.end() ? nullptr : it->second.get();
+    return it == tracked_.end() ? nullptr : it->second;
 }
 
-json::value acons_rpc::flush_lines(const auth::identity& me, const json::value& client_id) {
+net::awaitable<json::value> acons_rpc::flush_lines(const auth::identity& me, json::value client_id) {
     json::array lines;
-    if (auto* t = find(me, client_id)) {
-        for (auto& line : t->lines.take(limits_.flush)) {
+    // Held while it reads: a later run with the same id may replace it meanwhile. A second flush of
+    // the same id while one reads gets [] (its lines come with the next call), never the same lines.
+    if (auto t = find(me, client_id); t && !t->taking) {
+        t->taking = true;
+        auto taken = co_await t->lines.take_async(limits_.flush);
+        t->taking = false;
+        for (auto& line : taken) {
             lines.emplace_back(utf8_only(line));
         }
     }
-    return lines;  // an unknown id flushes [] as in acons
+    co_return lines;  // an unknown id flushes [] as in acons
 }
 
 json::value acons_rpc::kill(const auth::identity& me, const json::value& client_id) {
-    if (auto* t = find(me, client_id)) {
+    if (auto t = find(me, client_id)) {
         (void)service_.kill(t->pin.get(), std::nullopt, std::nullopt, me.user);
     }
     return nullptr;

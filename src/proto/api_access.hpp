@@ -24,10 +24,11 @@ std::optional<std::uint64_t> number_param(const target& t,
                                           std::string& error);
 
 /// The caller: a bearer token (header, or `?token=` for browsers), else the Unix socket peer.
-result_info<auth::identity> identify(const http::request& req,
-                                     const http::peer& who,
-                                     const target& t,
-                                     const auth::authority& auth);
+net::awaitable<result_info<auth::identity>> identify(const http::request& req,
+                                                     const http::peer& who,
+                                                     const target& t,
+                                                     const auth::authority& auth,
+                                                     net::any_io_executor blocking);
 
 /// The HTTP reply for a refused submission: 403 forbidden, 429 queue_full, 404 task_not_found,
 /// 503 not_accepting, else 400 invalid_job.

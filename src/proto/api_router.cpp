@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "corral/auth/access.hpp"
+#include "corral/core/blocking_work.hpp"
 #include "corral/core/parse.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proc/signals.hpp"
@@ -91,9 +92,9 @@ std::optional<http::reply> require_json(const http::request& req) {
 
 }  // namespace
 
-std::optional<std::string> local_user(const http::peer& who) {
+net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking) {
     if (!who.uid) {
-        return std::nullopt;
+        co_return std::nullopt;
     }
     // Remembered for a minute: a lookup reads /etc/nsswitch.conf and /etc/passwd, and the CLI makes
     // a connection per command. A renamed user shows under the new name a minute later at most.
@@ -102,21 +103,25 @@ std::optional<std::string> local_user(const http::peer& who) {
         std::chrono::steady_clock::time_point until;
     };
     thread_local std::unordered_map<uid_t, known> names;
-    const auto now = std::chrono::steady_clock::now();
-    if (auto it = names.find(*who.uid); it != names.end() && now < it->second.until) {
-        return it->second.name;
+    if (auto it = names.find(*who.uid); it != names.end() && std::chrono::steady_clock::now() < it->second.until) {
+        co_return it->second.name;
     }
-    passwd pw{};
-    passwd* found = nullptr;
-    char buffer[1024];
-    std::string name = ::getpwuid_r(*who.uid, &pw, buffer, sizeof buffer, &found) == 0 && found
-                           ? std::string(found->pw_name)
-                           : fmt::format("uid:{}", *who.uid);
+    // Through NSS, which may ask LDAP or a remote directory and take seconds: not on the core's thread.
+    const uid_t uid = *who.uid;
+    auto lookup = [uid] {
+        passwd pw{};
+        passwd* found = nullptr;
+        char buffer[1024];
+        return ::getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found ? std::string(found->pw_name)
+                                                                                  : fmt::format("uid:{}", uid);
+    };
+    // Named first: g++ 12 miscompiles temporaries inside a co_await expression.
+    std::string name = co_await run_blocking(std::move(blocking), std::move(lookup));
     if (names.size() >= 1024) {  // bounded: uids are few, but a host could have many
         names.clear();
     }
-    names[*who.uid] = {name, now + std::chrono::minutes(1)};
-    return name;
+    names[uid] = {name, std::chrono::steady_clock::now() + std::chrono::minutes(1)};
+    co_return name;
 }
 
 api_router::api_router(services::job_service& service,
@@ -173,7 +178,7 @@ net::awaitable<http::reply> api_router::handle(http::request& req, const http::p
 net::awaitable<http::reply> api_router::authenticated(http::request& req,
                                                       const http::peer& who,
                                                       const target& t) {
-    const auto me = identify(req, who, t, auth_);
+    const auto me = co_await identify(req, who, t, auth_, service_.blocking_executor());
     const bool health = t.segments.size() == 1 && t.segments[0] == "healthz";  // needs no caller
     if (!me && !health) {
         auto r = error_reply(http::status::unauthorized, "unauthenticated", me.error().what());
@@ -552,7 +557,8 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
     if (!j) {
         co_return not_found(id);
     }
-    auto slice = j->log->read(*from, *max);
+    services::job_service::pin keep(service_, *j);  // while what is on file is read
+    auto slice = co_await j->log->read_async(*from, *max);
     const bool split = t.param("split").value_or("") == "true";
     if (format == "raw" && split && !slice.records.empty()) {
         // One stream per page: cut where the other stream begins, so the client can route the bytes.

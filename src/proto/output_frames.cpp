@@ -35,28 +35,35 @@ std::string serialize_frame(wire_format format,
                        json::serialize(message));
 }
 
-output_frames::slice output_frames::read(
+std::optional<output_frames::slice> output_frames::cached(
     jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format) {
     const key k{id, from, max, format};
-    if (auto it = entries_.find(k); it != entries_.end()) {
-        const auto& e = it->second;
-        // A full read stays valid; a short one only while nothing was appended after it.
-        if (e.next - from >= max || e.log_end == log.end_offset()) {
-            slice s{{}, e.next, 0, e.bytes};
-            for (const auto& weak : e.frames) {
-                if (auto f = weak.lock()) {
-                    s.frames.push_back(std::move(f));
-                } else {
-                    s.frames.clear();
-                    break;
-                }
-            }
-            if (s.frames.size() == e.frames.size()) {
-                return s;
-            }
-        }
+    auto it = entries_.find(k);
+    if (it == entries_.end()) {
+        return std::nullopt;
     }
-    auto r = log.read(from, max);
+    const auto& e = it->second;
+    // A full read stays valid; a short one only while nothing was appended after it.
+    if (e.next - from < max && e.log_end != log.end_offset()) {
+        return std::nullopt;
+    }
+    slice s{{}, e.next, 0, e.bytes};
+    for (const auto& weak : e.frames) {
+        auto f = weak.lock();
+        if (!f) {
+            return std::nullopt;
+        }
+        s.frames.push_back(std::move(f));
+    }
+    return s;
+}
+
+output_frames::slice output_frames::make(jobs::job_id id,
+                                         std::uint64_t from,
+                                         std::size_t max,
+                                         wire_format format,
+                                         output::read_result r,
+                                         std::uint64_t log_end) {
     slice s{{}, r.next, r.lost, 0};
     for (auto& rec : coalesce(std::move(r.records))) {
         s.bytes += rec.bytes.size();
@@ -67,14 +74,54 @@ output_frames::slice output_frames::read(
             serialize_frame(format, message, "output", fmt::format("{}:{}", id, rec.end()))));
     }
     if (r.lost == 0 && !s.frames.empty()) {
-        entry e{{}, s.next, s.bytes, log.end_offset()};
+        entry e{{}, s.next, s.bytes, log_end};
         e.frames.assign(s.frames.begin(), s.frames.end());
-        entries_[k] = std::move(e);
+        entries_[key{id, from, max, format}] = std::move(e);
         if (entries_.size() > prune_at_) {
             prune();
         }
     }
     return s;
+}
+
+output_frames::slice output_frames::read(
+    jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format) {
+    if (auto s = cached(id, log, from, max, format)) {
+        return std::move(*s);
+    }
+    const auto end = log.end_offset();
+    return make(id, from, max, format, log.read(from, max), end);
+}
+
+net::awaitable<output_frames::slice> output_frames::read_async(
+    jobs::job_id id, const output::output_log& log, std::uint64_t from, std::size_t max, wire_format format) {
+    const key k{id, from, max, format};
+    // Watchers at one cursor ask together: while one reads the file, the others wait for its frames
+    // instead of each reading and serialising the same bytes (that made 10 watchers of a finished
+    // 64 MiB job 2.6 times slower).
+    for (auto it = pending_.find(k); it != pending_.end(); it = pending_.find(k)) {
+        const auto reading = it->second;  // held: the reader erases its entry when done
+        co_await reading->wait();
+    }
+    if (auto s = cached(id, log, from, max, format)) {
+        co_return std::move(*s);
+    }
+    // The end as the read began: output appended while the file is read makes this slice stale.
+    const auto end = log.end_offset();
+    auto done = std::make_shared<async_event>(co_await net::this_coro::executor);
+    pending_.emplace(k, done);
+    struct wake_others {  // whatever happens to this read, the others stop waiting for it
+        output_frames& frames;
+        const key& k;
+        ~wake_others() {
+            if (auto it = frames.pending_.find(k); it != frames.pending_.end()) {
+                it->second->notify_all();
+                frames.pending_.erase(it);
+            }
+        }
+    } guard{*this, k};
+    auto r = co_await log.read_async(from, max);
+    co_return make(id, from, max, format, std::move(r), end);  // cached before the others wake
 }
 
 void output_frames::prune() {

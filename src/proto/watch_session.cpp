@@ -193,7 +193,10 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
         }
         // Always whole max_chunk reads (the queue may pass `buffer` by one), so that watchers at the
         // same cursor ask for the same slice and share its frames.
-        auto slice = frames_.read(id, log, cursor, options_.max_chunk, format_);
+        auto slice = co_await frames_.read_async(id, log, cursor, options_.max_chunk, format_);
+        if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
+            co_return;  // while a finished job's file was read
+        }
         if (slice.lost > 0) {
             send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
         }

@@ -9,6 +9,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "corral/core/parse.hpp"
 #include "corral/tasks/result_parser.hpp"
@@ -68,6 +69,7 @@ job_service::job_service(net::any_io_executor executor,
     : executor_(executor),
       options_(std::move(options)),
       launcher_(std::move(launcher)),
+      blocking_(std::make_unique<net::thread_pool>(1)),
       table_(options_.retention),
       runner_(*launcher_, table_, jobs::job_runner::options{.drain_output = options_.drain_output}),
       output_pressure_(std::make_shared<jobs::output_pressure>(executor)),
@@ -78,6 +80,7 @@ job_service::job_service(net::any_io_executor executor,
       started_(executor),
       finished_(executor) {
     runner_.report_pressure_to(output_pressure_);
+    runner_.on_before_finish([this](jobs::job& j) { return make_result(j); });
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
     table_.on_evict([this](const jobs::job& j) { let_go(j); });
 }
@@ -97,7 +100,13 @@ void job_service::let_go(const jobs::job& j) {
     }
 }
 
-job_service::~job_service() = default;
+net::any_io_executor job_service::blocking_executor() const {
+    return blocking_->get_executor();
+}
+
+job_service::~job_service() {
+    blocking_->join();  // nothing is left for it by now (its callers await it); this makes sure
+}
 
 job_service::pin::~pin() {
     if (auto* j = service_->find(id_)) {
@@ -132,6 +141,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     if (!log) {
         return log.error();
     }
+    (*log)->set_file_executor(blocking_executor());
     auto& j = add_job(request, std::move(*log));
     audit(j.owner, "submit", j.id, j.task.empty() ? describe_command(j.spec) : "task " + j.task);
     if (!request.steps.empty()) {
@@ -214,22 +224,31 @@ job_page job_service::list(const job_query& query) {
     return page;
 }
 
-void job_service::make_result(jobs::job& j) {
+net::awaitable<void> job_service::make_result(jobs::job& j) {
     auto it = task_of_.find(j.id);
     if (it == task_of_.end()) {
-        return;
+        co_return;
     }
     const auto* task = it->second;
     task_of_.erase(it);
     if (j.state != jobs::job_state::succeeded || task->result.kind == tasks::result_kind::none) {
-        return;
+        co_return;
     }
     std::string out;
-    auto slice = j.log->read(j.log->first_offset(), options_.max_result_bytes);
-    for (const auto& r : slice.records) {
-        if (r.source == output::stream::out) {
-            out += r.bytes;
+    // Usually from memory (the log is saved after this); what spilled is read on the blocking thread.
+    std::size_t budget = options_.max_result_bytes;
+    for (std::uint64_t from = j.log->first_offset(); budget > 0;) {
+        auto slice = co_await j.log->read_async(from, budget);
+        for (const auto& r : slice.records) {
+            budget -= std::min(budget, r.bytes.size());
+            if (r.source == output::stream::out) {
+                out += r.bytes;
+            }
         }
+        if (slice.next == from) {
+            break;
+        }
+        from = slice.next;
     }
     auto result = tasks::parse_result(task->result, out);
     if (result) {
@@ -349,7 +368,7 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         }
     } else if (e == jobs::job_event::finished) {
         starting_.erase(j.id);
-        make_result(*table_.find(j.id));
+        task_of_.erase(j.id);  // its result was made before this event (or it did not run)
         ++stats_.finished[j.state];
         finished_.notify_all();
     }

@@ -101,6 +101,7 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
     const auto now = jobs::clock::now();
     for (auto& owned : stored) {
         auto& j = *owned;
+        j.log->set_file_executor(blocking_executor());
         std::string lost_because;
         const auto parent = parent_of(j);
         if (lost_parents.count(j.id)) {

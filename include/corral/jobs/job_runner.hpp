@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "corral/core/asio.hpp"
@@ -43,6 +44,11 @@ class job_runner {
         reader_.report_to(std::move(pressure));
     }
 
+    /// Called once a job that ran has all its output and its outcome, before its log is saved and
+    /// the `finished` event: the service reads a task's result here, from memory.
+    using before_finish = std::function<net::awaitable<void>(job&)>;
+    void on_before_finish(before_finish hook) { before_finish_ = std::move(hook); }
+
     /// Runs one queued job to its end. Never throws for job failures: they are job states.
     net::awaitable<void> run(job& j);
 
@@ -78,12 +84,18 @@ class job_runner {
     net::awaitable<void> supervise_exit(job& j);
     net::awaitable<void> abandon_output_after_exit(job& j, const bool& exited, async_event& exit_seen);
     net::awaitable<void> control(job& j);
+    /// Settles the job's state from how it ended; then finish() ends it at once (its log is small: it
+    /// never ran) and finish_ran() awaits the hook and saves the log off the core's thread.
+    void settle(job& j);
     void finish(job& j);
+    net::awaitable<void> finish_ran(job& j);
+    void finished(job& j);
 
     proc::launcher& launcher_;
     job_table& table_;
     options options_;
     pipe_reader reader_;
+    before_finish before_finish_;
 };
 
 }  // namespace corral::jobs

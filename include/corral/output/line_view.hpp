@@ -32,12 +32,20 @@ class line_view {
     /// The lines completed since the last call, reading at most about `max_bytes` of the log (the
     /// rest waits for the next call), so one call's reply stays bounded however far behind it is.
     std::vector<std::string> take(std::size_t max_bytes = SIZE_MAX);
+    /// take(), reading what is on file on the log's file executor (output_log::read_async()). The log
+    /// must outlive the call: pin its job.
+    net::awaitable<std::vector<std::string>> take_async(std::size_t max_bytes = SIZE_MAX);
     /// True when the log is closed and every line has been taken.
     bool finished() const;
     std::uint64_t cursor() const { return cursor_; }
 
   private:
     void add(std::vector<std::string>& out, std::string line) const;
+    bool more(std::size_t budget) const;
+    /// Splits one read into lines; false when it brought nothing (nothing more to read now).
+    bool consume(const read_result& r, std::size_t& budget, std::vector<std::string>& lines);
+    /// At the end of the log, the partial lines are lines.
+    void end_lines(std::vector<std::string>& lines);
 
     const output_log* log_;
     options options_;

@@ -69,6 +69,9 @@ class output_log {
     /// log does without, so check the directory first with check_spill_dir().)
     static result_info<std::unique_ptr<output_log>> create(net::any_io_executor executor,
                                                            log_options options = {});
+    /// Where the file work of close_async() and read_async() runs: the blocking-work thread
+    /// (job_service::blocking_executor()). Without one, it runs inline on the log's executor.
+    void set_file_executor(net::any_io_executor files) { files_ = std::move(files); }
     /// A closed log read back from a named spill file that a closed log left: its records from file
     /// position `file_pos` on, the first at log offset `first_offset` (see first_file_pos()). Reading
     /// stops at a damaged record. Errors: errc::invalid_argument when the file cannot be opened.
@@ -93,10 +96,22 @@ class output_log {
     net::awaitable<void> wait_writable();
     /// No more output: wakes every follower. The spill file, if named, gets the in-memory tail too.
     void close();
+    /// close(), with the in-memory tail written to the named spill file on the file executor (up to
+    /// memory_limit bytes: not on the thread that serves every client). Readers read it from memory
+    /// meanwhile; it is released once on file. A small tail is written inline: the hop costs more.
+    net::awaitable<void> close_async();
+    /// A tail this small is saved inline by close_async().
+    static constexpr std::size_t inline_save_bytes = 64 * 1024;
 
     // --- reading ---
-    /// Records from `from` up to about `max_bytes`, cut to start exactly at `from`.
+    /// Records from `from` up to about `max_bytes`, cut to start exactly at `from`. Reads what is on
+    /// file inline: on the core's thread, use read_async().
     read_result read(std::uint64_t from, std::size_t max_bytes = 1 << 20) const;
+    /// read(), with what is on file read on the file executor; what is in memory is read at once. It
+    /// may return less than read() would (it stops where memory takes over from the file): read on
+    /// from `next`. Output dropped while the file was read is reported lost. The log may be destroyed
+    /// meanwhile (its job evicted): the result is then empty, so pin the job to read it whole.
+    net::awaitable<read_result> read_async(std::uint64_t from, std::size_t max_bytes = 1 << 20) const;
     /// Waits until there is output after `offset` or the log is closed. Cancellable.
     net::awaitable<void> wait_for(std::uint64_t offset);
 
@@ -134,6 +149,10 @@ class output_log {
     std::uint64_t min_hold() const;
     /// False when the chunk is on file and could not be read whole (a short or failed pread).
     bool read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
+    /// Parses a chunk's packed bytes (from memory or file) into `out`, within `budget`.
+    static void parse_chunk(
+        std::uint64_t start, std::size_t used, const char* data, std::size_t& budget, read_result& out);
+    void trim_last_chunk();
     net::steady_timer& signal(std::unique_ptr<net::steady_timer>& timer);
     static void wake(const std::unique_ptr<net::steady_timer>& timer);
 
@@ -152,6 +171,7 @@ class output_log {
     bool closed_ = false;
     bool saved_ = false;
     bool cap_reached_ = false;
+    bool saving_ = false;  // close_async() is writing the chunks on the file executor: leave them be
     std::map<hold_id, std::uint64_t> holds_;
     hold_id next_hold_ = 1;
     // Wake-ups for followers (data) and a held-back writer (space), made on first wait: most logs
@@ -159,6 +179,10 @@ class output_log {
     net::any_io_executor executor_;
     std::unique_ptr<net::steady_timer> data_signal_;
     std::unique_ptr<net::steady_timer> space_signal_;
+    net::any_io_executor files_;
+    // Expires with the log: read_async() checks it when it comes back from the file executor. Made
+    // by the first read from file (an allocation per queued job is not free; bench/sched_bench).
+    mutable std::shared_ptr<char> alive_;
 };
 
 }  // namespace corral::output

@@ -49,14 +49,14 @@ class acons_rpc {
     net::awaitable<boost::json::value> run(const boost::json::array& args,
                                            std::string_view method,
                                            const auth::identity& me);
-    boost::json::value flush_lines(const auth::identity& me, const boost::json::value& client_id);
+    net::awaitable<boost::json::value> flush_lines(const auth::identity& me, boost::json::value client_id);
     boost::json::value kill(const auth::identity& me, const boost::json::value& client_id);
-    tracked* find(const auth::identity& me, const boost::json::value& client_id);
+    std::shared_ptr<tracked> find(const auth::identity& me, const boost::json::value& client_id);
 
     services::job_service& service_;
     jobs::job_spec defaults_;
     limits limits_;
-    std::map<std::string, std::unique_ptr<tracked>> tracked_;
+    std::map<std::string, std::shared_ptr<tracked>> tracked_;
     std::deque<std::string> order_;
 };
 

@@ -97,7 +97,8 @@ class api_router final : public http::handler, public http::request_counter {
     std::unique_ptr<acons_rpc> acons_;
 };
 
-/// The Unix socket peer's user name (or "uid:N"); empty for TCP peers.
-std::optional<std::string> local_user(const http::peer& who);
+/// The Unix socket peer's user name (or "uid:N"); empty for TCP peers. Looked up through NSS on
+/// `blocking` (the blocking-work thread), then remembered for a minute.
+net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking);
 
 }  // namespace corral::proto

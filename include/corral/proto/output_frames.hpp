@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -10,6 +11,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "corral/core/async_event.hpp"
 #include "corral/jobs/job.hpp"
 #include "corral/output/output_log.hpp"
 
@@ -52,11 +54,32 @@ class output_frames {
                std::size_t max,
                wire_format format);
 
+    /// read(), with what is on file read off the core's thread (output_log::read_async()). Pin the
+    /// job: the log must outlive the call.
+    net::awaitable<slice> read_async(jobs::job_id id,
+                                     const output::output_log& log,
+                                     std::uint64_t from,
+                                     std::size_t max,
+                                     wire_format format);
+
     /// Entries in the cache (for tests).
     std::size_t size() const { return entries_.size(); }
 
   private:
     using key = std::tuple<jobs::job_id, std::uint64_t, std::size_t, wire_format>;
+    /// Reads from file under way (read_async()): a second reader of the same slice waits for them.
+    std::map<key, std::shared_ptr<async_event>> pending_;
+    std::optional<slice> cached(jobs::job_id id,
+                                const output::output_log& log,
+                                std::uint64_t from,
+                                std::size_t max,
+                                wire_format format);
+    slice make(jobs::job_id id,
+               std::uint64_t from,
+               std::size_t max,
+               wire_format format,
+               output::read_result r,
+               std::uint64_t log_end);
     struct entry {
         std::vector<std::weak_ptr<const std::string>> frames;
         std::uint64_t next = 0;

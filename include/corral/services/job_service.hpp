@@ -20,6 +20,10 @@
 #include "corral/sched/scheduler.hpp"
 #include "corral/tasks/task_def.hpp"
 
+namespace boost::asio {
+class thread_pool;
+}
+
 namespace corral::services {
 
 struct service_options {
@@ -99,6 +103,8 @@ class job_service {
     /// cancelled before they start and the error is returned.
     result_info<std::vector<jobs::job*>> submit_all(std::vector<submit_request> requests);
     jobs::job* find(jobs::job_id id) { return table_.find(id); }
+    /// The thread for blocking work (file I/O, user lookups through NSS), for run_blocking().
+    net::any_io_executor blocking_executor() const;
     /// Idempotency keys remembered: one per kept job that was submitted with one.
     std::size_t idempotency_keys() const { return idempotency_.size(); }
     job_page list(const job_query& query);
@@ -217,7 +223,7 @@ class job_service {
     /// Takes a queued job out of the scheduler (a kill or a shutdown before it started).
     void unqueue(const jobs::job& j);
     /// A finished task job gets its result from its stdout (a parse failure fails the job).
-    void make_result(jobs::job& j);
+    net::awaitable<void> make_result(jobs::job& j);
     jobs::job& add_job(submit_request& request, std::unique_ptr<output::output_log> log);
     /// Runs a multi-step job's steps in order (multi_step.cpp).
     net::awaitable<void> run_steps(jobs::job& parent,
@@ -241,6 +247,9 @@ class job_service {
     net::any_io_executor executor_;
     service_options options_;
     std::unique_ptr<proc::launcher> launcher_;
+    /// The blocking-work thread: saving and reading output files, user lookups. Declared before the
+    /// table so that it outlives the logs whose chunks it may be writing.
+    std::unique_ptr<net::thread_pool> blocking_;
     jobs::job_table table_;
     jobs::job_runner runner_;
     std::shared_ptr<jobs::output_pressure> output_pressure_;

@@ -1,6 +1,7 @@
 #include "corral/jobs/pipe_reader.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -122,20 +123,35 @@ TEST(PipeReader, ReadsNoFurtherAheadThanItsBlocksWhenTheCoreDoesNotTake) {
     auto reading = reader.open(p.read_end, ioc.get_executor());
 
     // Nothing takes from the reading: the writer can fill the pipe and the reader's blocks, no more.
-    // (Waiting lets the reader thread absorb what it will; a broken bound would let 1 MiB through.)
-    const std::string chunk = pattern(1000);
+    // Writes of one page are atomic (PIPE_BUF), so the pipe holds whole pages and each of the reader's
+    // reads takes a whole block. First wait (a poll with a deadline) until the reader thread has
+    // filled both of its blocks: it is running.
+    const std::string chunk = pattern(4096);
     std::string sent;
-    for (int idle = 0; idle < 10 && sent.size() < (1 << 20);) {
-        auto n = ::write(p.write_end, chunk.data(), chunk.size());
-        if (n > 0) {
+    auto absorbed = [&] {
+        int queued = 0;
+        EXPECT_EQ(::ioctl(p.read_end, FIONREAD, &queued), 0);
+        return sent.size() - static_cast<std::size_t>(queued);
+    };
+    auto fill = [&] {
+        for (ssize_t n; sent.size() < (1 << 20) &&
+                        (n = ::write(p.write_end, chunk.data(), chunk.size())) > 0;) {
             sent.append(chunk, 0, static_cast<std::size_t>(n));
-            idle = 0;
-        } else {
-            ASSERT_EQ(errno, EAGAIN);
-            ++idle;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (fill(); absorbed() < 2 * 4096 && sent.size() < (1 << 20); fill()) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "the reader thread took " << absorbed() << " bytes in 30 s, not its two blocks";
+        std::this_thread::yield();
     }
+    // A reader that ignored its bound would now be draining the pipe as fast as it is filled: give it
+    // the chance (it is running), then no more than its two blocks may have left the pipe.
+    for (int round = 0; round < 20; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        fill();
+    }
+    EXPECT_EQ(absorbed(), 2u * 4096) << "the reader read past its blocks";
     EXPECT_LE(sent.size(), static_cast<std::size_t>(capacity) + 2 * 4096);
     EXPECT_GE(sent.size(), static_cast<std::size_t>(capacity));
 

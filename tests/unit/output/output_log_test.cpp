@@ -206,6 +206,25 @@ TEST(OutputLog, ReopenReadsASavedLogBackWithOffsetsStreamsAndTimes) {
     EXPECT_EQ(a.records.front().bytes, b.records.front().bytes);
 }
 
+TEST(OutputLog, ClosingAReopenedLogAgainKeepsItsFile) {
+    // A restart finds a job that was running and closes its reopened log as `lost`: its output must
+    // stay (a second close used to reopen the file with O_TRUNC and empty it).
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto log = make_log(ioc, {.memory_limit = 64 * 1024, .spill_file = dir.file("job.out")});
+    const std::string text(200'000, 'k');
+    log->append(stream::out, text);  // most of it spills to the file while the job runs
+    auto again = output_log::reopen(ioc.get_executor(), dir.file("job.out"), 0, 0);
+    ASSERT_TRUE(again) << again.error().what();
+    const auto on_file = (*again)->end_offset();
+    ASSERT_GT(on_file, 0u);
+    (*again)->close();
+    EXPECT_EQ(read_everything(**again), text.substr(0, on_file));
+    log->close();  // and twice on the same log changes nothing either
+    log->close();
+    EXPECT_EQ(read_everything(*log), text);
+}
+
 TEST(OutputLog, ReopenOfAMissingFileIsAClearError) {
     net::io_context ioc;
     auto log = output_log::reopen(ioc.get_executor(), "/nonexistent/job.out", 0, 0);

@@ -1,9 +1,17 @@
 // output_frames: one serialisation per slice, shared by watchers, never stale.
 #include "corral/proto/output_frames.hpp"
 
+#include <filesystem>
+#include <future>
+
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
+
+#include "helpers/test_support.hpp"
 
 namespace corral::proto {
 namespace {
@@ -36,6 +44,51 @@ TEST(OutputFrames, WatchersAtTheSameCursorShareOneFrame) {
     EXPECT_NE(frames.read(8, *log, 0, 1024, wire_format::websocket).frames[0].get(), a.frames[0].get());
     EXPECT_NE(frames.read(7, *log, 0, 1024, wire_format::sse).frames[0].get(), a.frames[0].get());
     EXPECT_EQ(frames.read(7, *log, 2, 1024, wire_format::websocket).bytes, 4u);
+}
+
+TEST(OutputFrames, WatchersReadingTheSameSliceFromFileShareOneReadAndOneFrame) {
+    // A finished job's output is on file and read on the blocking-work thread: watchers that ask for
+    // the same slice meanwhile wait for that read instead of each reading and serialising it again.
+    net::io_context io;
+    test::temp_dir dir;
+    net::thread_pool files(1);
+    std::promise<void> gate;
+    net::post(files, [f = gate.get_future().share()] { f.wait(); });  // holds the file thread
+    auto log = std::move(output_log::create(io.get_executor(), {.spill_file = dir.file("7.out")}).value());
+    log->set_file_executor(files.get_executor());
+    log->append(stream::out, "hello\n");
+    log->close();
+    ASSERT_TRUE(log->saved());
+    output_frames frames;
+    std::vector<output_frames::slice> got;
+    for (int i = 0; i < 3; ++i) {
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                got.push_back(co_await frames.read_async(7, *log, 0, 1024, wire_format::websocket));
+            },
+            [](std::exception_ptr e) {
+                if (e) {
+                    std::rethrow_exception(e);
+                }
+            });
+    }
+    io.poll();  // all three are waiting: one for the file thread, two for it
+    EXPECT_TRUE(got.empty());
+    gate.set_value();
+    io.restart();
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         got.size() < 3 && std::chrono::steady_clock::now() < until;) {
+        io.run_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(got.size(), 3u);
+    for (const auto& s : got) {
+        ASSERT_EQ(s.frames.size(), 1u);
+        EXPECT_EQ(s.frames[0].get(), got[0].frames[0].get()) << "a watcher read and serialised it again";
+        EXPECT_EQ(s.next, 6u);
+    }
+    EXPECT_EQ(json::parse(*got[0].frames[0]).as_object().at("data"), "hello\n");
+    files.join();
 }
 
 TEST(OutputFrames, AShortReadIsNotReusedOnceTheLogGrows) {
