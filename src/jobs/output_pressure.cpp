@@ -10,6 +10,7 @@ output_pressure::output_pressure(net::any_io_executor core, duration calm_after)
     : calm_after_(calm_after), calm_timer_(core), low_(core) {}
 
 void output_pressure::pouring() {
+    ++blocks_;
     last_ = std::chrono::steady_clock::now();
     if (!high_) {
         high_ = true;

@@ -773,6 +773,10 @@ std::string api_router::metrics_text() const {
                "counter",
                "Times a watcher's next message waited while a job poured out output (api.watcher_defer).");
     out.sample("corral_watcher_deferrals_total", static_cast<double>(watch_stats_.deferrals));
+    out.family("corral_output_pouring_blocks_total",
+               "counter",
+               "Big blocks taken from a job's pipe: the job wrote faster than it was read (watchers defer).");
+    out.sample("corral_output_pouring_blocks_total", static_cast<double>(service_.pressure().pouring_blocks()));
     out.family("corral_idempotency_keys", "gauge", "Idempotency keys remembered (they go with their jobs).");
     out.sample("corral_idempotency_keys", static_cast<double>(service_.idempotency_keys()));
     out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");

@@ -3,12 +3,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <cstdio>
 #include <iostream>
-
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/json.hpp>
 
 #include "helpers/daemon_process.hpp"
@@ -137,10 +136,27 @@ TEST_F(Watchers, WatchersOfAPouringJobDeferToItAndMissNothing) {
         EXPECT_EQ(results[i].bytes.substr(0, 64), line);
         EXPECT_EQ(results[i].bytes.find_first_not_of(line), std::string::npos) << "watcher " << i;
     }
+    // Deferral needs the job to have poured (a big block: it wrote faster than corrald read); the
+    // metric says whether it did, so a run where the reader kept up is reported, not failed.
+    // Known to flake when the host is busy (another test binary beside it): the job poured every
+    // block and still no watcher deferred in about half of such runs, before this change as after
+    // (bench/results/safe-defaults.md, "Known flaky"). The pressure's 2 ms calm window is wall
+    // time, so a core thread descheduled for longer can see it end before any watcher looks.
     const auto metrics = http(web(), "GET", "/metrics").body;
-    const auto at = metrics.find("\ncorral_watcher_deferrals_total ");
-    ASSERT_NE(at, std::string::npos) << metrics;
-    EXPECT_GT(std::stod(metrics.substr(at + 32)), 0.0) << metrics.substr(at, 60);
+    auto counter = [&](const std::string& name) {
+        const auto at = metrics.find("\n" + name + " ");
+        EXPECT_NE(at, std::string::npos) << name << " missing from\n" << metrics;
+        return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + name.size() + 2));
+    };
+    const double poured = counter("corral_output_pouring_blocks_total");
+    const double deferred = counter("corral_watcher_deferrals_total");
+    if (poured > 0) {
+        EXPECT_GT(deferred, 0.0) << "the job poured (" << poured << " big blocks) and no watcher deferred";
+    } else {
+        std::fprintf(stderr,
+                     "NOTE: the reader kept up with the job (no big block), so deferral was not "
+                     "exercised in this run\n");
+    }
 }
 
 TEST_F(Watchers, AWatcherThatReconnectsResumesFromItsCursor) {

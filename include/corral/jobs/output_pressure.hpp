@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,8 @@ class output_pressure : public std::enable_shared_from_this<output_pressure> {
     /// A big block came out of a pipe.
     void pouring();
     bool high() const { return high_; }
+    /// Big blocks so far (/metrics: corral_output_pouring_blocks_total).
+    std::uint64_t pouring_blocks() const { return blocks_; }
     /// Returns at once when the pressure is low; otherwise once it is, or after `at_most`.
     net::awaitable<void> wait_low(duration at_most);
 
@@ -45,6 +48,7 @@ class output_pressure : public std::enable_shared_from_this<output_pressure> {
     duration calm_after_;
     std::chrono::steady_clock::time_point last_{};
     bool high_ = false;
+    std::uint64_t blocks_ = 0;
     net::steady_timer calm_timer_;
     async_event low_;
 };
