@@ -61,7 +61,7 @@ double percentile(std::vector<double> v, double p) {
 
 void kill_tree(benchmark::State& state, proc::tree_mode mode, how method, bool escapee) {
     net::io_context ioc;
-    auto launcher = proc::launcher::create(ioc.get_executor(), {mode});
+    auto launcher = proc::launcher::create(ioc.get_executor(), {.tree = mode, .subreaper = true});
     if (!launcher) {
         state.SkipWithError(launcher.error().what().c_str());
         return;

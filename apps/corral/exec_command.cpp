@@ -144,7 +144,8 @@ int exec_command(const std::vector<std::string>& args) {
     std::signal(SIGPIPE, SIG_IGN);  // a closed stdout is noticed as EPIPE and stops the job
 
     net::io_context ioc(1);
-    auto launcher = proc::launcher::create(ioc.get_executor(), {o.tree});
+    // corral exec runs one job tree and nothing else: it may be that tree's subreaper.
+    auto launcher = proc::launcher::create(ioc.get_executor(), {.tree = o.tree, .subreaper = true});
     if (!launcher) {
         std::fprintf(stderr, "corral exec: %s\n", launcher.error().what().c_str());
         return exit_corral_failed;

@@ -92,9 +92,14 @@ result_info<std::unique_ptr<launcher>> launcher::create(net::any_io_executor exe
         }
     }
     if (s->mode == tree_mode::process_group) {
-        // Orphans of our children's trees come to us instead of init, so they can be found and reaped.
-        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-            spdlog::warn("PR_SET_CHILD_SUBREAPER failed: {}", std::strerror(errno));
+        int already = 0;
+        if (options.subreaper && ::prctl(PR_GET_CHILD_SUBREAPER, &already) == 0 && already == 0) {
+            // Orphans of our children's trees come to us instead of init, so they can be found and reaped.
+            if (::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {
+                s->made_subreaper = true;
+            } else {
+                spdlog::warn("PR_SET_CHILD_SUBREAPER failed: {}", std::strerror(errno));
+            }
         }
         s->fallback_reason = fallback_reason;
     }
@@ -122,10 +127,18 @@ std::string launcher::describe() const {
     if (state_->mode == tree_mode::cgroup) {
         return fmt::format("cgroup v2, one leaf per job under {}", state_->cgroup->path());
     }
+    int subreaper = 0;
+    ::prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+    const char* how = subreaper ? "process group + subreaper" : "process group (not a subreaper)";
     return state_->fallback_reason.empty()
-               ? "process group + subreaper"
-               : fmt::format("process group + subreaper (cgroup v2 unavailable: {})",
-                             state_->fallback_reason);
+               ? std::string(how)
+               : fmt::format("{} (cgroup v2 unavailable: {})", how, state_->fallback_reason);
+}
+
+launcher_state::~launcher_state() {
+    if (made_subreaper) {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 0);  // as it was: the program's own orphans go to init again
+    }
 }
 
 // Everything prepared in the parent for one spawn. The child reads it until it execs, so while a

@@ -30,6 +30,7 @@ struct launcher_state {
     std::set<pid_t> leaders;
     std::map<pid_t, unique_fd> orphans;
     std::string fallback_reason;  // why cgroup v2 is not used, for describe()
+    bool made_subreaper = false;  // it set PR_SET_CHILD_SUBREAPER, and clears it when it goes
 
     // Stacks of finished spawns (launcher::start), kept for the next ones: unmapping after every spawn
     // costs a TLB shootdown. At most max_free_stacks; one per spawn in flight is made as needed.
@@ -51,6 +52,11 @@ struct launcher_state {
 
     /// Reaps adopted orphans that have exited. Never blocks.
     void reap_orphans();
+
+    launcher_state() = default;
+    launcher_state(const launcher_state&) = delete;
+    launcher_state& operator=(const launcher_state&) = delete;
+    ~launcher_state();
 };
 
 }  // namespace corral::proc

@@ -30,7 +30,8 @@ struct daemon_config {
     /// After SIGINT/SIGTERM, running jobs get this long (from the signal) before their stop plans.
     std::chrono::milliseconds stop_wait{10'000};
     std::string log_level = "info";
-    services::service_options jobs;
+    /// corrald becomes the subreaper for its jobs' trees in process-group mode (launcher_options).
+    services::service_options jobs{.launcher = {.subreaper = true}};
     /// `[store]`: the SQLite file (default `<state_dir>/corral.db`); `memory` keeps nothing across restarts.
     store_backend storage = store_backend::sqlite;
     store::store_options store;

@@ -30,12 +30,20 @@ inline void PrintTo(tree_mode mode, std::ostream* os) {
 
 struct launcher_options {
     tree_mode tree = tree_mode::automatic;
+    /// In process-group mode, make this process the child subreaper (PR_SET_CHILD_SUBREAPER) while
+    /// the launcher lives, so that orphans of the jobs' trees (a `setsid` daemon a job leaves behind)
+    /// come to it, can be found and are reaped. It is process-wide: an embedding program's unrelated
+    /// orphans would become its zombies too, so it is an opt-in. corrald and `corral exec` opt in.
+    /// Without it a tree's orphans go to init (or the nearest subreaper): killing a tree still
+    /// reaches its process group and session, but not what left both. Ignored with cgroup v2, which
+    /// sees every descendant.
+    bool subreaper = false;
 };
 
 /**
  * Starts children. One launcher per program: it detects at start-up whether cgroup v2 can be used
- * (found through /proc/self/mountinfo, so hybrid v1+v2 hosts work) and otherwise becomes the
- * subreaper for its descendants.
+ * (found through /proc/self/mountinfo, so hybrid v1+v2 hosts work) and otherwise uses process
+ * groups (and, if asked, becomes the subreaper for its descendants: launcher_options::subreaper).
  *
  * Spawning is our own small posix_spawn-style spawner (clone with CLONE_VM|CLONE_PIDFD), so its cost
  * does not grow with the parent's size; the child starts its own session, joins its cgroup leaf,

@@ -59,7 +59,7 @@ class JobRunnerTest : public ::testing::TestWithParam<std::uint64_t> {
     }
 
     net::io_context ioc_;
-    std::unique_ptr<proc::launcher> launcher_ = std::move(*proc::launcher::create(ioc_.get_executor()));
+    std::unique_ptr<proc::launcher> launcher_ = std::move(*proc::launcher::create(ioc_.get_executor(), {.subreaper = true}));
     job_table table_;
     job_runner runner_{*launcher_, table_, job_runner::options{.hand_over_after = GetParam()}};
 };
@@ -263,7 +263,7 @@ TEST(JobRunnerDrain, AnOutputPipeHeldByAnUnseenProcessEndsTheJobAfterTheBound) {
     // Process-group mode cannot find a process that left the job's session and group and cleared its
     // environment; it keeps the job's pipes open. The job used to stay running for as long.
     net::io_context ioc;
-    auto launcher = proc::launcher::create(ioc.get_executor(), {proc::tree_mode::process_group});
+    auto launcher = proc::launcher::create(ioc.get_executor(), {.tree = proc::tree_mode::process_group, .subreaper = true});
     ASSERT_TRUE(launcher) << launcher.error().what();
     job_table table;
     job_runner runner{**launcher, table, job_runner::options{.drain_output = std::chrono::milliseconds(300)}};

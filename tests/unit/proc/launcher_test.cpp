@@ -60,7 +60,7 @@ net::awaitable<outcome> collect(child c) {
 class LauncherTest : public ::testing::TestWithParam<tree_mode> {
   protected:
     void SetUp() override {
-        auto l = launcher::create(ioc_.get_executor(), {GetParam()});
+        auto l = launcher::create(ioc_.get_executor(), {.tree = GetParam(), .subreaper = true});
         if (!l && GetParam() == tree_mode::cgroup) {
             CORRAL_SKIP_WITHOUT_CGROUP(l.error().what());
         }
@@ -333,7 +333,7 @@ TEST_P(LauncherTest, ManyStartsInFlightAtOnceEachGetTheirOwnChild) {
 
 TEST_P(LauncherTest, AStartAbandonedBeforeTheExecKillsAndReapsItsChild) {
     auto ioc = std::make_unique<net::io_context>();
-    auto made = launcher::create(ioc->get_executor(), {GetParam()});
+    auto made = launcher::create(ioc->get_executor(), {.tree = GetParam(), .subreaper = true});
     ASSERT_TRUE(made) << made.error().what();
     auto l = std::move(*made);
     // Another child alive: an idle launcher would wait for the exec on the spot, not suspend.

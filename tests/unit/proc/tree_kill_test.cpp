@@ -41,7 +41,7 @@ void PrintTo(const scenario& s, std::ostream* os) {
 class TreeKillTest : public ::testing::TestWithParam<std::tuple<tree_mode, scenario>> {
   protected:
     void SetUp() override {
-        auto l = launcher::create(ioc_.get_executor(), {std::get<0>(GetParam())});
+        auto l = launcher::create(ioc_.get_executor(), {.tree = std::get<0>(GetParam()), .subreaper = true});
         if (!l && std::get<0>(GetParam()) == tree_mode::cgroup) {
             CORRAL_SKIP_WITHOUT_CGROUP(l.error().what());
         }
@@ -184,7 +184,7 @@ TEST(TreeKill, AProcessGroupTreeIsEmptyOnceItsOrphansEnd) {
     // The leader starts three helpers and exits: they are orphans, ours (the subreaper), so the
     // tree is not empty. Once they end, it is, and the next look needs no scan of /proc.
     net::io_context ioc;
-    auto l = launcher::create(ioc.get_executor(), {tree_mode::process_group});
+    auto l = launcher::create(ioc.get_executor(), {.tree = tree_mode::process_group, .subreaper = true});
     ASSERT_TRUE(l) << l.error().what();
     test::temp_dir dir;
     spawn_options o;
@@ -228,6 +228,45 @@ class subreaper_for_this_test {
     int was_ = 0;
     bool ok_ = false;
 };
+
+int subreaper_now() {
+    int on = 0;
+    ::prctl(PR_GET_CHILD_SUBREAPER, &on);
+    return on;
+}
+
+TEST(TreeKill, ALauncherIsASubreaperOnlyWhenAskedAndOnlyWhileItLives) {
+    // PR_SET_CHILD_SUBREAPER is process-wide: an embedding program's own orphans would become our
+    // zombies, so only an opt-in sets it (corrald and corral exec opt in), and the launcher clears
+    // what it set when it goes.
+    ASSERT_EQ(subreaper_now(), 0) << "an earlier test left this process a subreaper";
+    net::io_context ioc;
+    {
+        auto plain = launcher::create(ioc.get_executor(), {.tree = tree_mode::process_group});
+        ASSERT_TRUE(plain) << plain.error().what();
+        EXPECT_EQ(subreaper_now(), 0);
+        EXPECT_EQ((*plain)->describe(), "process group (not a subreaper)");
+    }
+    {
+        auto reaping =
+            launcher::create(ioc.get_executor(), {.tree = tree_mode::process_group, .subreaper = true});
+        ASSERT_TRUE(reaping) << reaping.error().what();
+        EXPECT_EQ(subreaper_now(), 1);
+        EXPECT_EQ((*reaping)->describe(), "process group + subreaper");
+    }
+    EXPECT_EQ(subreaper_now(), 0) << "the launcher left the process a subreaper";
+    {
+        // A program that is a subreaper already stays one: the launcher did not set it.
+        subreaper_for_this_test already;
+        ASSERT_TRUE(already.ok());
+        {
+            auto reaping =
+                launcher::create(ioc.get_executor(), {.tree = tree_mode::process_group, .subreaper = true});
+            ASSERT_TRUE(reaping);
+        }
+        EXPECT_EQ(subreaper_now(), 1);
+    }
+}
 
 TEST(TreeKill, CgroupModeReapsItsDeadWhenTheProcessIsASubreaper) {
     // An embedding program (or a container's init) may already be a subreaper: the tree's orphans
