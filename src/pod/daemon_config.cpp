@@ -140,6 +140,7 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
     s.size("max_output_kept", j.retention.max_output_bytes);
     s.size("memory_per_job", j.output.memory_limit);
     s.duration("drain_output", j.drain_output);
+    s.duration("pouring_calm", j.pouring_calm);
     s.size("output_cap", c.api.job_defaults.output.cap);
     s.choice("output_policy",
              c.api.job_defaults.output.policy,

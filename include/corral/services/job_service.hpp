@@ -38,6 +38,9 @@ struct service_options {
     jobs::retention retention;
     /// How long a job's output pipes may stay open once its process tree has ended (`jobs.drain_output`).
     std::chrono::milliseconds drain_output{2000};
+    /// A job counts as pouring out output (watchers defer to it) until this long after the last big
+    /// block from its pipe (`jobs.pouring_calm`; jobs::output_pressure).
+    std::chrono::milliseconds pouring_calm{2};
     /// Output defaults for every job: memory kept per job, spill directory, cap and policy.
     output::log_options output;
     proc::launcher_options launcher;
