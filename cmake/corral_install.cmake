@@ -5,7 +5,12 @@ include(CMakePackageConfigHelpers)
 install(TARGETS corral EXPORT corral_targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY include/corral DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The embedder's headers only: what libcorral implements (core, proc, output, jobs, sched, tasks and
+# the job service). The daemon's layers (auth, net, proto, pod, store) are not in libcorral and their
+# headers stay in the source tree; scripts/check-install.sh checks that the installed set is whole.
+foreach(dir core proc output jobs sched tasks services)
+    install(DIRECTORY include/corral/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corral)
+endforeach()
 if(CORRAL_BUILD_APPS)
     install(TARGETS corral_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

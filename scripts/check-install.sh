@@ -8,6 +8,20 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
+# The embedder's headers and nothing of the daemon's (their code is not in libcorral).
+for dir in auth net proto pod store; do
+    if [ -e "$scratch/prefix/include/corral/$dir" ]; then
+        echo "check-install: include/corral/$dir is installed, but libcorral has none of its code" >&2
+        exit 1
+    fi
+done
+# Every installed header compiles on its own include path (none reaches for a header left out).
+headers=$(cd "$scratch/prefix/include" && find corral -name '*.hpp' | sort)
+[ -n "$headers" ] || { echo "check-install: no headers installed" >&2; exit 1; }
+for h in $headers; do echo "#include \"$h\""; done >"$scratch/all_headers.cpp"
+${CXX:-c++} -std=c++20 -fsyntax-only -DBOOST_ASIO_SEPARATE_COMPILATION -DBOOST_ASIO_NO_DEPRECATED \
+    -I"$scratch/prefix/include" "$scratch/all_headers.cpp"
+echo "check-install: $(wc -l <<<"$headers") headers, each from the installed tree alone"
 cmake -S "$root/examples" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" \
       -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$scratch/build" >/dev/null
