@@ -1,21 +1,23 @@
+#pragma once
+// The HTTP/WebSocket session, as templates over the stream: each of http_session_tcp.cpp,
+// http_session_tls.cpp and http_session_unix.cpp instantiates it for one stream type. One TU for all
+// three took 168 s to compile (release) and held up every build; split, they build in parallel and
+// only the TLS one needs OpenSSL's stream headers.
+
 #include "net/http_session.hpp"
 
 #include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-namespace corral::http {
-namespace {
+namespace corral::http::session_detail {
 
 namespace websocket = beast::websocket;
-using unix_stream = beast::basic_stream<net::local::stream_protocol>;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
-response error_response(status code, std::string_view error, std::string_view message) {
+inline response error_response(status code, std::string_view error, std::string_view message) {
     response res{code, 11};
     res.set(beast::http::field::content_type, "application/json");
     boost::json::value body = {{"error", {{"code", error}, {"message", message}}}};
@@ -26,7 +28,7 @@ response error_response(status code, std::string_view error, std::string_view me
 }
 
 /// The answer to a request that could not be read; nullopt when the connection just went away.
-std::optional<response> read_failure_response(boost::system::error_code ec, const listener_options& o) {
+inline std::optional<response> read_failure_response(boost::system::error_code ec, const listener_options& o) {
     namespace h = beast::http;
     if (ec == h::error::body_limit) {
         return error_response(
@@ -140,7 +142,7 @@ net::awaitable<void> write_response(Stream& stream, response& res, const session
 
 template <class Stream>
 net::awaitable<void> shutdown(Stream& stream) {
-    if constexpr (std::is_same_v<Stream, tls_stream>) {
+    if constexpr (requires { stream.async_shutdown(use_nothrow); }) {  // TLS: close_notify
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
         co_await stream.async_shutdown(use_nothrow);
     } else {
@@ -236,28 +238,4 @@ net::awaitable<void> serve(Stream stream, peer who, session_config c) {
     }
 }
 
-}  // namespace
-
-net::awaitable<void> serve_tcp(net::ip::tcp::socket socket, peer who, session_config config) {
-    co_await serve(beast::tcp_stream(std::move(socket)), std::move(who), config);
-}
-
-net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
-                               net::ssl::context& tls,
-                               peer who,
-                               session_config config) {
-    tls_stream stream(std::move(socket), tls);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-    auto [ec] = co_await stream.async_handshake(net::ssl::stream_base::server, use_nothrow);
-    if (ec) {
-        co_return;  // not TLS, or a failed handshake: nothing to answer
-    }
-    who.tls = true;
-    co_await serve(std::move(stream), std::move(who), config);
-}
-
-net::awaitable<void> serve_unix(net::local::stream_protocol::socket socket, peer who, session_config config) {
-    co_await serve(unix_stream(std::move(socket)), std::move(who), config);
-}
-
-}  // namespace corral::http
+}  // namespace corral::http::session_detail
