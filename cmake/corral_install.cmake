@@ -5,12 +5,14 @@ include(CMakePackageConfigHelpers)
 install(TARGETS corral EXPORT corral_targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-# The embedder's headers only: what libcorral implements (core, proc, output, jobs, sched, tasks and
-# the job service). The daemon's layers (auth, net, proto, pod, store) are not in libcorral and their
+# The embedder's headers only: what libcorral implements (core, proc, output, jobs, sched, tasks, the
+# job service, and auth's identity). The daemon's layers (net, proto, pod, store, the rest of auth) are not in libcorral and their
 # headers stay in the source tree; scripts/check-install.sh checks that the installed set is whole.
 foreach(dir core proc output jobs sched tasks services)
     install(DIRECTORY include/corral/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corral)
 endforeach()
+# Of auth, only who is calling (the job service takes it); tokens and role configuration are the daemon's.
+install(FILES include/corral/auth/identity.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corral/auth)
 if(CORRAL_BUILD_APPS)
     install(TARGETS corral_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -60,12 +60,6 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-bool role_policy::may_run_task(std::string_view task) const {
-    return admin || std::any_of(tasks.begin(), tasks.end(), [&](const std::string& t) {
-               return t == "*" || t == task;
-           });
-}
-
 std::string hash_token(std::string_view token) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;

@@ -1,6 +1,6 @@
 #include "corral/proto/acons_rpc.hpp"
 
-#include "corral/auth/access.hpp"
+#include "corral/services/job_access.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -201,7 +201,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     }
     const bool is_parse = truthy(args[2]);
     request.spec.labels["acons"] = std::string(method);
-    if (auto allowed = auth::check_submit(me, request, false); !allowed) {
+    if (auto allowed = services::check_submit(me, request, false); !allowed) {
         throw rpc_error(allowed.error().what());
     }
     auto submitted = service_.submit(std::move(request));

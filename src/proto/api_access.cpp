@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "corral/auth/access.hpp"
+#include "corral/services/job_access.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/services/task_request.hpp"
@@ -61,7 +61,7 @@ result_info<services::submit_request> api_router::parse_submission(const json::v
         return request.error();
     }
     const bool priority_given = body.is_object() && body.get_object().contains("priority");
-    if (auto allowed = auth::check_submit(me, *request, priority_given); !allowed) {
+    if (auto allowed = services::check_submit(me, *request, priority_given); !allowed) {
         return allowed.error();
     }
     if (!priority_given) {
@@ -122,7 +122,7 @@ net::awaitable<http::reply> api_router::durable(http::reply r, std::vector<jobs:
 }
 
 net::awaitable<http::reply> api_router::audit(const target& t, const identity& me) {
-    if (auto allowed = auth::check_admin(me); !allowed) {
+    if (auto allowed = services::check_admin(me); !allowed) {
         co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
     }
     std::string error;
@@ -154,7 +154,7 @@ net::awaitable<http::reply> api_router::audit(const target& t, const identity& m
 
 http::reply api_router::queue(const http::request&, const identity& me, std::string_view action) {
     if (action == "drain" || action == "resume") {
-        if (auto allowed = auth::check_admin(me); !allowed) {
+        if (auto allowed = services::check_admin(me); !allowed) {
             return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
         }
         service_.set_draining(action == "drain", me.user);
@@ -167,7 +167,7 @@ http::reply api_router::queue(const http::request&, const identity& me, std::str
     json::array waiting;
     for (const auto& q : sched.snapshot(1000)) {
         const auto* j = service_.find(q.id);
-        if (!j || (!auth::sees_all(me) && j->owner != me.user)) {
+        if (!j || (!services::sees_all(me) && j->owner != me.user)) {
             continue;
         }
         waiting.push_back(json::object{{"id", q.id},

@@ -12,7 +12,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
-#include "corral/auth/access.hpp"
+#include "corral/services/job_access.hpp"
 #include "corral/core/blocking_work.hpp"
 #include "corral/core/parse.hpp"
 #include "corral/jobs/job_json.hpp"
@@ -304,7 +304,7 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
     }
     const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
     const bool acts = action == "kill" || action == "stdin";
-    if (auto allowed = acts ? auth::check_control(me, *j) : auth::check_see(me, *j); !allowed) {
+    if (auto allowed = acts ? services::check_control(me, *j) : services::check_see(me, *j); !allowed) {
         co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
     }
     const bool get = req.method() == http::verb::get;
@@ -412,7 +412,7 @@ http::reply api_router::list(const target& t, const identity& me) {
         }
         q.state = *s;
     }
-    q.owner = auth::sees_all(me) ? t.param("owner").value_or("") : me.user;
+    q.owner = services::sees_all(me) ? t.param("owner").value_or("") : me.user;
     for (const auto& label : t.params("label")) {
         auto eq = label.find('=');
         if (eq == std::string::npos) {
@@ -642,7 +642,7 @@ http::reply api_router::events(const http::request& req, const target& t, const 
         if (!id || !service_.find(*id)) {
             return error_reply(http::status::not_found, "job_not_found", fmt::format("no job '{}'", text));
         }
-        if (auto allowed = auth::check_see(me, *service_.find(*id)); !allowed) {
+        if (auto allowed = services::check_see(me, *service_.find(*id)); !allowed) {
             return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
         }
         subs.push_back({*id, *from, output});
@@ -666,7 +666,7 @@ http::reply api_router::events(const http::request& req, const target& t, const 
     }
     auto r = text_reply(http::status::ok, "", "text/event-stream");
     r.head.set(field::field::cache_control, "no-cache");
-    std::optional<std::string> only = auth::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
+    std::optional<std::string> only = services::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
     r.events = [this, subs, all, only](http::event_stream& stream) -> net::awaitable<void> {
         watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::sse);
         if (only) {
@@ -704,7 +704,7 @@ http::reply api_router::websocket(const http::request& req, const target& t, con
         subs.push_back({*id, *from, true});
     }
     http::reply r;
-    std::optional<std::string> only = auth::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
+    std::optional<std::string> only = services::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
     r.websocket = [this, subs, only](http::message_channel& channel) -> net::awaitable<void> {
         watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::websocket);
         if (only) {

@@ -8,36 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "corral/auth/identity.hpp"
 #include "corral/core/error_info.hpp"
 
 namespace corral::auth {
-
-/// What a role may do (`[auth.roles.NAME]`; docs/config.md).
-struct role_policy {
-    std::string name;
-    /// Its jobs' queue priority (lower runs first).
-    int priority = 4;
-    /// May give its jobs another priority.
-    bool set_priority = false;
-    /// Tasks it may run, by name; "*" means every task.
-    std::vector<std::string> tasks;
-    /// May run ad-hoc commands (argv or shell), including acons's os_run.
-    bool commands = false;
-    /// May see, follow and read other users' jobs.
-    bool see_all = false;
-    /// May kill other users' jobs and write to their stdin.
-    bool kill_all = false;
-    /// May drain and resume the queue; implies every other right.
-    bool admin = false;
-
-    bool may_run_task(std::string_view task) const;
-};
-
-/// Who is calling: the user a token or a Unix socket peer stands for, and their role.
-struct identity {
-    std::string user;
-    const role_policy* role = nullptr;
-};
 
 struct auth_options {
     /// Lines `USER:ROLE:sha256:HEX` (`corrald hash-token` makes the hash). Empty: only the admin token.

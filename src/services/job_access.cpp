@@ -1,15 +1,15 @@
-#include "corral/auth/access.hpp"
+#include "corral/services/job_access.hpp"
 
 #include <fmt/format.h>
 
-namespace corral::auth {
+namespace corral::services {
 namespace {
 
 error_info forbidden(const identity& who, std::string what) {
     return {errc::forbidden, fmt::format("role '{}' ({}) may not {}", who.role->name, who.user, what)};
 }
 
-result_info<void> check_steps(const identity& who, const services::submit_request& r) {
+result_info<void> check_steps(const identity& who, const submit_request& r) {
     if (r.task && !who.role->may_run_task(r.task->name)) {
         return forbidden(who, fmt::format("run task '{}'", r.task->name));
     }
@@ -24,7 +24,7 @@ result_info<void> check_steps(const identity& who, const services::submit_reques
 }  // namespace
 
 result_info<void> check_submit(const identity& who,
-                               const services::submit_request& request,
+                               const submit_request& request,
                                bool priority_given) {
     if (!request.task && request.steps.empty() && !who.role->commands && !who.role->admin) {
         return forbidden(who, "run commands, only tasks");
@@ -60,4 +60,4 @@ bool sees_all(const identity& who) {
     return who.role->see_all || who.role->admin;
 }
 
-}  // namespace corral::auth
+}  // namespace corral::services

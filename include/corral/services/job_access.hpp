@@ -2,11 +2,13 @@
 
 #include <string>
 
-#include "corral/auth/authority.hpp"
+#include "corral/auth/identity.hpp"
 #include "corral/core/error_info.hpp"
 #include "corral/services/job_service.hpp"
 
-namespace corral::auth {
+namespace corral::services {
+
+using auth::identity;
 
 /**
  * The checks every surface makes before acting for a caller, so REST, SSE, WebSocket, acons's RPC
@@ -15,7 +17,7 @@ namespace corral::auth {
  */
 /// A submission: the command or tasks it runs, and a priority other than the role's.
 result_info<void> check_submit(const identity& who,
-                               const services::submit_request& request,
+                               const submit_request& request,
                                bool priority_given);
 /// Seeing a job: its record, output and events.
 result_info<void> check_see(const identity& who, const jobs::job& j);
@@ -26,4 +28,4 @@ result_info<void> check_admin(const identity& who);
 /// Whether the caller sees every owner's jobs (else listings show only their own).
 bool sees_all(const identity& who);
 
-}  // namespace corral::auth
+}  // namespace corral::services
