@@ -1,6 +1,5 @@
 #include "corral/proto/acons_rpc.hpp"
 
-#include "corral/services/job_access.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -191,9 +190,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
                                            std::string_view method,
                                            const auth::identity& me) {
     services::submit_request request;
-    request.owner = me.user;
     request.spec = defaults_;
-    request.spec.priority = me.role->priority;
     request.spec.process.shell_command = string_arg(args[0], "command");  // acons ran it with shell=True
     request.spec.process.output = proc::output_mode::merged;              // and stderr=STDOUT
     if (truthy(args[1])) {
@@ -201,14 +198,14 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     }
     const bool is_parse = truthy(args[2]);
     request.spec.labels["acons"] = std::string(method);
-    if (auto allowed = services::check_submit(me, request, false); !allowed) {
-        throw rpc_error(allowed.error().what());
-    }
-    auto submitted = service_.submit(std::move(request));
+    // As the caller (rights, owner, priority), and acknowledged once committed, as every adapter.
+    std::vector<services::submit_request> one;
+    one.push_back(std::move(request));
+    auto submitted = co_await service_.submit_as(me, std::move(one));
     if (!submitted) {
         throw rpc_error(submitted.error().what());
     }
-    auto& j = **submitted;
+    auto& j = submitted->jobs.front()->get();
     services::job_service::pin keep(service_, j);
     if (!args[3].is_null() && truthy(args[3])) {
         auto key = me.user + '\x1f' + id_key(args[3]);

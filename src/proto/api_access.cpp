@@ -1,5 +1,5 @@
 // api_router's routes for tasks, the queue and the audit trail; how it learns who is calling and what they
-// submit; and how it makes a submission durable before acknowledging it.
+// submit (the job service decides whether they may, and makes it durable before it is acknowledged).
 
 #include <charconv>
 
@@ -49,25 +49,20 @@ http::reply submit_error_reply(const error_info& e) {
     if (e.code == errc::invalid_state) {
         return error_reply(http::status::service_unavailable, "not_accepting", e.what());
     }
+    if (e.code == errc::store_failed) {
+        return error_reply(http::status::service_unavailable, "store_failed", e.what());
+    }
     return error_reply(http::status::bad_request, "invalid_job", e.what());
 }
 
-result_info<services::submit_request> api_router::parse_submission(const json::value& body,
-                                                                   const identity& me) {
+result_info<services::submit_request> api_router::parse_submission(const json::value& body) {
     auto request = services::is_task_request(body)
                        ? services::parse_task_request(body, catalog_, options_.job_defaults, options_.limits)
                        : services::parse_job_request(body, options_.job_defaults, options_.limits);
-    if (!request) {
-        return request.error();
+    if (request) {
+        // Who may submit it, as whom and at which priority is the job service's to decide (submit_as).
+        request->priority_given = body.is_object() && body.get_object().contains("priority");
     }
-    const bool priority_given = body.is_object() && body.get_object().contains("priority");
-    if (auto allowed = services::check_submit(me, *request, priority_given); !allowed) {
-        return allowed.error();
-    }
-    if (!priority_given) {
-        request->spec.priority = me.role->priority;
-    }
-    request->owner = me.user;
     return request;
 }
 
@@ -105,20 +100,6 @@ std::optional<std::uint64_t> number_param(const target& t,
         return std::nullopt;
     }
     return n;
-}
-
-net::awaitable<http::reply> api_router::durable(http::reply r, std::vector<jobs::job_id> ids) {
-    if (r.head.result_int() / 100 != 2) {
-        co_return r;
-    }
-    auto flushed = co_await service_.committed(std::move(ids));
-    if (!flushed) {
-        co_return error_reply(
-            http::status::service_unavailable,
-            "store_failed",
-            fmt::format("the job was accepted but could not be recorded: {}", flushed.error().what()));
-    }
-    co_return r;
 }
 
 net::awaitable<http::reply> api_router::audit(const target& t, const identity& me) {

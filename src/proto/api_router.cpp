@@ -231,9 +231,7 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 3 && s[2] == "jobs") {
         if (method == http::verb::post) {
-            std::vector<jobs::job_id> ids;
-            auto submitted = submit(req, me, ids);
-            co_return co_await durable(std::move(submitted), std::move(ids));
+            co_return co_await submit(req, me);
         }
         if (auto bad = only(http::verb::get))
             co_return *bad;
@@ -242,9 +240,7 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
     if (s.size() == 4 && s[2] == "jobs" && s[3] == "batch") {
         if (auto bad = only(http::verb::post))
             co_return *bad;
-        std::vector<jobs::job_id> ids;
-        auto submitted = submit_batch(req, me, ids);
-        co_return co_await durable(std::move(submitted), std::move(ids));
+        co_return co_await submit_batch(req, me);
     }
     if (s.size() == 3 && s[2] == "tasks") {
         if (auto bad = only(http::verb::get))
@@ -334,46 +330,44 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
 }
 
-http::reply api_router::submit(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids) {
+net::awaitable<http::reply> api_router::submit(const http::request& req, const identity& me) {
     if (auto bad = require_json(req)) {
-        return *bad;
+        co_return *bad;
     }
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
-        return error;
+        co_return error;
     }
-    auto request = parse_submission(*body, me);
+    auto request = parse_submission(*body);
     if (!request) {
-        return submit_error_reply(request.error());
+        co_return submit_error_reply(request.error());
     }
-    const auto before = service_.stats().submitted;
-    auto j = service_.submit(std::move(*request));
-    if (!j) {
-        return submit_error_reply(j.error());
+    std::vector<services::submit_request> one;
+    one.push_back(std::move(*request));
+    auto submitted = co_await service_.submit_as(me, std::move(one));
+    if (!submitted) {
+        co_return submit_error_reply(submitted.error());
     }
-    const bool created = service_.stats().submitted != before;
-    ids.push_back((*j)->id);
-    auto r = job_reply(created ? http::status::created : http::status::ok, **j);
-    r.head.set(field::field::location, fmt::format("/api/v1/jobs/{}", (*j)->id));
-    return r;
+    const auto& j = submitted->jobs.front()->get();
+    auto r = job_reply(submitted->created ? http::status::created : http::status::ok, j);
+    r.head.set(field::field::location, fmt::format("/api/v1/jobs/{}", j.id));
+    co_return r;
 }
 
-http::reply api_router::submit_batch(const http::request& req,
-                                     const identity& me,
-                                     std::vector<jobs::job_id>& ids) {
+net::awaitable<http::reply> api_router::submit_batch(const http::request& req, const identity& me) {
     if (auto bad = require_json(req)) {
-        return *bad;
+        co_return *bad;
     }
     http::reply error;
     auto body = parse_json(req.body(), error);
     if (!body) {
-        return error;
+        co_return error;
     }
     const auto* list = body->is_object() ? body->get_object().if_contains("jobs") : nullptr;
     if (!list || !list->is_array() || list->get_array().empty() ||
         list->get_array().size() > options_.max_batch) {
-        return error_reply(
+        co_return error_reply(
             http::status::bad_request,
             "invalid_batch",
             fmt::format("the body must be {{\"jobs\": [job, ...]}} with 1 to {} jobs", options_.max_batch));
@@ -381,24 +375,23 @@ http::reply api_router::submit_batch(const http::request& req,
     // Validate everything first: a batch is taken whole or not at all.
     std::vector<services::submit_request> requests;
     for (std::size_t i = 0; i < list->get_array().size(); ++i) {
-        auto request = parse_submission(list->get_array()[i], me);
+        auto request = parse_submission(list->get_array()[i]);
         if (!request) {
             auto e = request.error();
             e.message = fmt::format("jobs[{}]: {}", i, e.what());
-            return submit_error_reply(e);
+            co_return submit_error_reply(e);
         }
         requests.push_back(std::move(*request));
     }
-    auto jobs = service_.submit_all(std::move(requests));
-    if (!jobs) {
-        return submit_error_reply(jobs.error());
+    auto submitted = co_await service_.submit_as(me, std::move(requests));
+    if (!submitted) {
+        co_return submit_error_reply(submitted.error());
     }
     json::array list_of_ids;
-    for (const auto* j : *jobs) {
-        list_of_ids.emplace_back(j->id);
-        ids.push_back(j->id);
+    for (const auto& j : submitted->jobs) {
+        list_of_ids.emplace_back(j->get().id);
     }
-    return json_reply(http::status::created, {{"ids", std::move(list_of_ids)}});
+    co_return json_reply(http::status::created, {{"ids", std::move(list_of_ids)}});
 }
 
 http::reply api_router::list(const target& t, const identity& me) {

@@ -12,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "corral/core/parse.hpp"
+#include "corral/services/job_access.hpp"
 #include "corral/tasks/result_parser.hpp"
 
 namespace corral::services {
@@ -158,6 +159,42 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     records_[j.id] = record(j);
     start_soon();
     return &j;
+}
+
+net::awaitable<result_info<job_service::submission>> job_service::submit_as(const auth::identity& who,
+                                                                           std::vector<submit_request> requests) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto& r = requests[i];
+        if (auto allowed = check_submit(who, r, r.priority_given); !allowed) {
+            auto e = allowed.error();
+            if (requests.size() > 1) {
+                e.message = fmt::format("jobs[{}]: {}", i, e.what());
+            }
+            co_return e;
+        }
+        if (!r.priority_given) {
+            r.spec.priority = who.role->priority;
+        }
+        r.owner = who.user;
+    }
+    // An idempotent repeat returns the first job: no new record, nothing to wait for.
+    const auto before = stats_.submitted;
+    auto queued = submit_all(std::move(requests));
+    if (!queued) {
+        co_return queued.error();
+    }
+    submission out{{}, stats_.submitted != before};
+    std::vector<jobs::job_id> ids;
+    for (auto* j : *queued) {
+        out.jobs.push_back(std::make_unique<pin>(*this, *j));  // before the wait: a job may end meanwhile
+        ids.push_back(j->id);
+    }
+    if (auto recorded = co_await committed(std::move(ids)); !recorded) {
+        co_return error_info{errc::store_failed,
+                             fmt::format("the job was accepted but could not be recorded: {}",
+                                         recorded.error().what())};
+    }
+    co_return out;
 }
 
 result_info<std::vector<jobs::job*>> job_service::submit_all(std::vector<submit_request> requests) {

@@ -262,8 +262,80 @@ std::vector<bool> sqlite_store::superseded_rows(const std::vector<op>& batch) {
     return skip;
 }
 
-void sqlite_store::writer_loop() {
+std::string sqlite_store::commit_range(const std::vector<op>& batch,
+                                       const std::vector<bool>& superseded,
+                                       std::size_t from,
+                                       std::size_t to) {
     auto& w = *writer_;
+    std::string failure;
+    try {
+        w.db.exec("BEGIN IMMEDIATE");
+        for (std::size_t i = from; i < to; ++i) {
+            if (!superseded[i]) {
+                std::visit([&](const auto& what) { w.apply(what); }, batch[i].what);
+            }
+        }
+        if (options_.max_audit != 0 && w.audits >= 1000) {
+            w.db.exec(fmt::format("DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - {}",
+                                  options_.max_audit));
+            w.audits = 0;
+        }
+        w.db.exec("COMMIT");
+    } catch (const sqlite_error& e) {
+        failure = e.what();
+        spdlog::error("store: a commit of {} write(s) failed: {}", to - from, failure);
+        try {
+            w.db.exec("ROLLBACK");
+        } catch (const sqlite_error&) {
+            // already rolled back by SQLite
+        }
+        w.unlink_after_commit.clear();
+        w.next_id_saved = 0;  // the counter's update may be gone with the rest: redo it
+    }
+    for (const auto& file : w.unlink_after_commit) {
+        ::unlink(file.c_str());
+    }
+    w.unlink_after_commit.clear();
+    return failure;
+}
+
+void sqlite_store::run_queries() {
+    auto& w = *writer_;
+    for (const auto* query : w.queries) {
+        (*query)(w.db);
+    }
+    w.queries.clear();
+}
+
+void sqlite_store::report(
+    std::uint64_t first, std::uint64_t last, std::size_t writes, std::string failure, bool retried) {
+    net::post(executor_,
+              [state = commits_,
+               first,
+               last,
+               writes,
+               retried,
+               failure = std::move(failure)] {
+                  state->done = last;
+                  if (!failure.empty()) {
+                      // Bounded: a disk that keeps failing must not grow this without end. Waiters
+                      // for records that old are long gone.
+                      if (state->failed.size() >= 4096) {
+                          state->failed.erase(state->failed.begin());
+                      }
+                      state->failed.emplace(first, std::make_pair(last, failure));
+                  }
+                  if (state->stats) {
+                      ++state->stats->batches;
+                      state->stats->writes += writes;
+                      state->stats->failures += failure.empty() ? 0 : 1;
+                      state->stats->retried += retried ? writes : 0;
+                  }
+                  state->committed.notify_all();
+              });
+}
+
+void sqlite_store::writer_loop() {
     for (;;) {
         std::vector<op> batch;
         {
@@ -277,61 +349,24 @@ void sqlite_store::writer_loop() {
         const auto superseded = superseded_rows(batch);
         for (std::size_t from = 0; from < batch.size(); from += options_.max_batch) {
             const std::size_t to = std::min(batch.size(), from + options_.max_batch);
-            std::string failure;
-            try {
-                w.db.exec("BEGIN IMMEDIATE");
-                for (std::size_t i = from; i < to; ++i) {
-                    if (!superseded[i]) {
-                        std::visit([&](const auto& what) { w.apply(what); }, batch[i].what);
-                    }
-                }
-                if (options_.max_audit != 0 && w.audits >= 1000) {
-                    w.db.exec(fmt::format("DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - {}",
-                                          options_.max_audit));
-                    w.audits = 0;
-                }
-                w.db.exec("COMMIT");
-            } catch (const sqlite_error& e) {
-                failure = e.what();
-                spdlog::error("store: a commit of {} write(s) failed: {}", to - from, failure);
-                try {
-                    w.db.exec("ROLLBACK");
-                } catch (const sqlite_error&) {
-                    // already rolled back by SQLite
-                }
-                w.unlink_after_commit.clear();
-                w.next_id_saved = 0;  // the counter's update may be gone with the rest: redo it
+            auto failure = commit_range(batch, superseded, from, to);
+            if (failure.empty() || to - from == 1) {
+                run_queries();
+                report(batch[from].seq, batch[to - 1].seq, to - from, std::move(failure));
+                continue;
             }
-            for (const auto& file : w.unlink_after_commit) {
-                ::unlink(file.c_str());
+            // One bad record (a constraint, a trigger) must not fail the records it was batched with:
+            // their submitters would get "could not be recorded" for a neighbour's fault. Each is
+            // tried again on its own, in order and none skipped (a row a later one superseded is
+            // written too, in case the later one is the bad one); only what fails alone is failed.
+            spdlog::warn("store: trying the {} write(s) of the failed commit one by one", to - from);
+            writer_->queries.clear();  // the retries queue them again
+            const std::vector<bool> none(batch.size(), false);
+            for (std::size_t i = from; i < to; ++i) {
+                auto alone = commit_range(batch, none, i, i + 1);
+                run_queries();
+                report(batch[i].seq, batch[i].seq, 1, std::move(alone), true);
             }
-            w.unlink_after_commit.clear();
-            for (const auto* query : w.queries) {
-                (*query)(w.db);
-            }
-            w.queries.clear();
-            net::post(executor_,
-                      [state = commits_,
-                       first = batch[from].seq,
-                       last = batch[to - 1].seq,
-                       writes = to - from,
-                       failure = std::move(failure)] {
-                          state->done = last;
-                          if (!failure.empty()) {
-                              // Bounded: a disk that keeps failing must not grow this without end. Waiters
-                              // for records that old are long gone.
-                              if (state->failed.size() >= 4096) {
-                                  state->failed.erase(state->failed.begin());
-                              }
-                              state->failed.emplace(first, std::make_pair(last, failure));
-                          }
-                          if (state->stats) {
-                              ++state->stats->batches;
-                              state->stats->writes += writes;
-                              state->stats->failures += failure.empty() ? 0 : 1;
-                          }
-                          state->committed.notify_all();
-                      });
         }
     }
 }

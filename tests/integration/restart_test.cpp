@@ -389,6 +389,14 @@ TEST_F(Restart, NothingUncommittedIsAcknowledgedOrStarted) {
     auto poisoned = http(web, "POST", "/api/v1/jobs", job_body({"print", "poison"}));
     EXPECT_EQ(poisoned.status, 503u) << poisoned.body;
     EXPECT_EQ(poisoned.json().at("error").at("code"), "store_failed");
+    // Nor through acons's RPC: every adapter submits through the job service, which waits for the commit.
+    auto rpc = http(web, "POST", "/rpc-run", R"({"id": "p", "method": "run", "params": ["echo poison"]})");
+    EXPECT_EQ(rpc.status, 200u) << rpc.body;  // acons answers every call with 200
+    const auto answer = rpc.json();
+    const auto* rpc_error = answer.as_object().if_contains("error");
+    ASSERT_TRUE(rpc_error) << "an uncommitted acons job ran: " << rpc.body;
+    EXPECT_NE(std::string(rpc_error->at("message").as_string()).find("could not be recorded"), std::string::npos)
+        << rpc.body;
     // One whose start cannot be recorded does not start: a crash could otherwise run it twice. (It is
     // held in the queue first, so that its queued record is committed alone and acknowledged.)
     ASSERT_EQ(http(web, "POST", "/api/v1/queue/drain").status, 200u);

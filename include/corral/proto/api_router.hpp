@@ -67,17 +67,14 @@ class api_router final : public http::handler, public http::request_counter {
                                           const identity& me,
                                           const target& t,
                                           jobs::job_id id);
-    result_info<services::submit_request> parse_submission(const boost::json::value& body,
-                                                           const identity& me);
-    /// `ids` gets the submitted jobs' ids, for durable().
-    http::reply submit(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids);
-    http::reply submit_batch(const http::request& req, const identity& me, std::vector<jobs::job_id>& ids);
+    result_info<services::submit_request> parse_submission(const boost::json::value& body);
+    /// Both reply once the jobs are committed (job_service::submit_as).
+    net::awaitable<http::reply> submit(const http::request& req, const identity& me);
+    net::awaitable<http::reply> submit_batch(const http::request& req, const identity& me);
     http::reply list(const target& t, const identity& me);
     http::reply queue(const http::request& req, const identity& me, std::string_view action);
     http::reply tasks() const;
     http::reply kill(const http::request& req, jobs::job& j, const identity& me);
-    /// Replies only once the jobs `ids` are durable (a 503 when the store could not commit them).
-    net::awaitable<http::reply> durable(http::reply r, std::vector<jobs::job_id> ids);
     net::awaitable<http::reply> audit(const target& t, const identity& me);
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "corral/auth/identity.hpp"
 #include "corral/core/async_event.hpp"
 #include "corral/core/prometheus.hpp"
 #include "corral/core/task_group.hpp"
@@ -49,6 +50,9 @@ struct service_options {
 struct submit_request {
     std::string owner;
     jobs::job_spec spec;
+    /// The request chose spec.priority; otherwise a caller's submission runs at its role's priority
+    /// (and choosing one is a right of its own: role_policy::set_priority).
+    bool priority_given = false;
     /// A repeated (owner, key) returns the first job instead of starting another.
     std::string idempotency_key;
     /// A task's job: the task (its result parser makes the job's result) and its checked arguments.
@@ -97,7 +101,27 @@ class job_service {
                                                             service_options options);
     ~job_service();
 
-    /// Queues a job (it starts as soon as the caller yields, when a slot is free). Errors:
+    class pin;
+    /// What a caller's submission gave: its jobs, pinned (kept while the submission is held, however
+    /// soon they finish), and whether they are new (false: an idempotent repeat).
+    struct submission {
+        std::vector<std::unique_ptr<pin>> jobs;
+        bool created = true;
+    };
+    /**
+     * A caller's submission, as every adapter makes it: checks `who` may (services/job_access), runs
+     * the jobs as `who` (owner, and the role's priority unless the request chose one), queues them
+     * all or none (submit_all), and returns once they are committed to the store, so that what the
+     * adapter acknowledges survives a crash. Errors: errc::forbidden saying what the role lacks;
+     * those of submit_all(); errc::store_failed when a record could not be committed (the jobs are
+     * queued all the same; the caller should not count on them).
+     */
+    net::awaitable<result_info<submission>> submit_as(const auth::identity& who,
+                                                      std::vector<submit_request> requests);
+
+    /// Queues a job (it starts as soon as the caller yields, when a slot is free). No rights are
+    /// checked and nothing waits for the store: for the daemon's own jobs (steps), and embedders that
+    /// trust their callers; adapters use submit_as(). Errors:
     /// errc::invalid_state while shutting down; errc::queue_full; errc::invalid_argument when its
     /// output log cannot be made.
     result_info<jobs::job*> submit(submit_request request);

@@ -37,9 +37,11 @@ struct loaded_state {
 
 /// Counters for /metrics.
 struct store_stats {
-    std::uint64_t batches = 0;
+    std::uint64_t batches = 0;  ///< commits reported (a retried record counts as one)
     std::uint64_t writes = 0;
     std::uint64_t failures = 0;
+    /// Records written again on their own after their batch failed (one bad record fails alone).
+    std::uint64_t retried = 0;
 };
 
 /**
@@ -91,6 +93,19 @@ class sqlite_store final : public jobs::job_journal {
     /// Queues `o`; returns its sequence number.
     std::uint64_t enqueue(op o);
     void writer_loop();
+    /// Writes batch[from, to) (but the superseded rows) in one transaction; the failure, or "".
+    std::string commit_range(const std::vector<op>& batch,
+                             const std::vector<bool>& superseded,
+                             std::size_t from,
+                             std::size_t to);
+    /// Answers the reads queued with the writes just committed (or not).
+    void run_queries();
+    /// Tells the core that records first..last are done, failed when `failure` is not empty.
+    void report(std::uint64_t first,
+                std::uint64_t last,
+                std::size_t writes,
+                std::string failure,
+                bool retried = false);
     /// Which ops of a batch a later row of the same job replaces (they need not be written).
     static std::vector<bool> superseded_rows(const std::vector<op>& batch);
 

@@ -186,6 +186,28 @@ TEST(SqliteStore, ARecordInAFailedCommitStaysFailedWhateverFailsOrSucceedsAfterI
     EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 1);
 }
 
+TEST(SqliteStore, ABadRecordFailsAloneNotTheRecordsBatchedWithIt) {
+    // Records queued together are committed together; when one of them cannot be written, the others
+    // must not be reported failed with it (their submitters would be told "could not be recorded").
+    test::temp_dir dir;
+    net::io_context ioc;
+    open_store(ioc, dir).reset();
+    inject_commit_failures(dir.file("corral.db"), 100, 100);
+    auto s = open_store(ioc, dir);
+    std::vector<std::pair<jobs::job_id, std::uint64_t>> saved;
+    for (jobs::job_id id = 1; id <= 200; ++id) {  // faster than commits: they meet in batches
+        saved.emplace_back(id, s->save(queued_job(ioc, id)));
+    }
+    for (const auto& [id, seq] : saved) {
+        const auto r = run_coro(ioc, s->flush(seq));
+        EXPECT_EQ(static_cast<bool>(r), id != 100) << "job " << id;
+    }
+    EXPECT_EQ(s->stats().failures, 1u);
+    EXPECT_GT(s->stats().retried, 1u) << "job 100 met no other record in a batch: nothing was tested";
+    s.reset();
+    EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 199);
+}
+
 TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJob) {
     // The writer writes only the last of a job's rows that meet in one batch, and updates the id
     // counter only when a job's id passes it: the state read back must still be the newest, and the
