@@ -298,9 +298,14 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
     if (!j) {
         co_return not_found(id);
     }
+    // A job the caller may not see answers as one that does not exist: ids must not tell other
+    // users' jobs apart from missing ones. One it may see but not act on is a 403 saying why.
+    if (!services::check_see(me, *j)) {
+        co_return not_found(id);
+    }
     const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
     const bool acts = action == "kill" || action == "stdin";
-    if (auto allowed = acts ? services::check_control(me, *j) : services::check_see(me, *j); !allowed) {
+    if (auto allowed = acts ? services::check_control(me, *j) : result_info<void>{}; !allowed) {
         co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
     }
     const bool get = req.method() == http::verb::get;
@@ -632,11 +637,9 @@ http::reply api_router::events(const http::request& req, const target& t, const 
     const bool output = t.param("output") != "false" && t.param("output") != "0";
     for (const auto& text : t.params("job")) {
         auto id = to_number(text);
-        if (!id || !service_.find(*id)) {
+        // A job the caller may not see is "no job", as a missing one (route_job says why).
+        if (!id || !service_.find(*id) || !services::check_see(me, *service_.find(*id))) {
             return error_reply(http::status::not_found, "job_not_found", fmt::format("no job '{}'", text));
-        }
-        if (auto allowed = services::check_see(me, *service_.find(*id)); !allowed) {
-            return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
         }
         subs.push_back({*id, *from, output});
     }

@@ -304,9 +304,10 @@ TEST_F(Tasks, RolesAreEnforcedOnEverySurface) {
 
     const auto alices = submit("alice", R"({"task": "work", "args": {"ms": 10000}})");
     const auto path = "/api/v1/jobs/" + std::to_string(alices);
-    EXPECT_EQ(get("bob", path).status, 403u);
-    EXPECT_EQ(get("bob", path + "/output").status, 403u);
-    EXPECT_EQ(post("bob", path + "/kill", "").status, 403u);
+    // Another user's job is "not found" (its existence is not told), whatever is asked of it.
+    EXPECT_EQ(get("bob", path).status, 404u);
+    EXPECT_EQ(get("bob", path + "/output").status, 404u);
+    EXPECT_EQ(post("bob", path + "/kill", "").status, 404u);
     EXPECT_EQ(get("sam", path).status, 200u) << "see_all";
     EXPECT_EQ(post("sam", path + "/kill", "").status, 403u) << "but not kill_all";
     auto bobs_list = get("bob", "/api/v1/jobs").json();
@@ -314,12 +315,14 @@ TEST_F(Tasks, RolesAreEnforcedOnEverySurface) {
     EXPECT_EQ(get("sam", "/api/v1/jobs").json().at("jobs").as_array().size(), 2u);
 
     EXPECT_EQ(http(web(), "GET", "/api/v1/events?job=" + std::to_string(alices) + "&token=bob-secret").status,
-              403u);
+              404u);
     ws_client ws(web(), "/api/v1/stream?token=bob-secret");
     ws.send(R"({"type": "subscribe", "job": )" + std::to_string(alices) + "}");
     auto refused = json::parse(*ws.receive()).as_object();
     EXPECT_EQ(refused.at("type"), "error");
-    EXPECT_EQ(refused.at("code"), "forbidden");
+    EXPECT_EQ(refused.at("code"), "not_found");
+    EXPECT_EQ(std::string(refused.at("message").as_string()), "no job " + std::to_string(alices))
+        << "as a job that does not exist";
 
     auto rpc = post("alice", "/rpc-run", R"({"id": 1, "method": "os_run", "params": {"command": "true"}})");
     EXPECT_NE(rpc.body.find("may not run commands"), std::string::npos) << rpc.body;
