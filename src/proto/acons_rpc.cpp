@@ -274,8 +274,11 @@ net::awaitable<json::value> acons_rpc::flush_lines(const auth::identity& me, jso
     // the same id while one reads gets [] (its lines come with the next call), never the same lines.
     if (auto t = find(me, client_id); t && !t->taking) {
         t->taking = true;
+        struct done_taking {
+            tracked& t;
+            ~done_taking() { t.taking = false; }
+        } guard{*t};
         auto taken = co_await t->lines.take_async(limits_.flush);
-        t->taking = false;
         for (auto& line : taken) {
             lines.emplace_back(utf8_only(line));
         }

@@ -177,7 +177,8 @@ net::awaitable<result_info<job_service::submission>> job_service::submit_as(cons
         }
         r.owner = who.user;
     }
-    // An idempotent repeat returns the first job: no new record, nothing to wait for.
+    // An idempotent repeat returns the first job (created = false); committed() answers for its
+    // first submission record, so a repeat is acknowledged only if that one was durable.
     const auto before = stats_.submitted;
     auto queued = submit_all(std::move(requests));
     if (!queued) {
