@@ -35,6 +35,8 @@ class category final : public boost::system::error_category {
                 return "no such task";
             case errc::store_failed:
                 return "the durable store failed";
+            case errc::subscription_not_found:
+                return "no such subscription";
         }
         return "unknown corral error";
     }

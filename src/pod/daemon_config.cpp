@@ -194,7 +194,13 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.choice("slow_watchers",
              c.api.watch.on_slow,
              {{"resume", proto::slow_policy::resume}, {"disconnect", proto::slow_policy::disconnect}});
+    c.jobs.subscriptions.on_slow = c.api.watch.on_slow;
     s.duration("watcher_defer", c.api.watch.defer_to_jobs);
+    auto& subs = c.jobs.subscriptions;
+    s.duration("subscription_linger", subs.linger);
+    s.integer("subscription_events", subs.max_pending, 1, 10'000'000);
+    s.integer("max_subscriptions", subs.max_subscriptions, 1, 10'000'000);
+    s.integer("events_kept", subs.events_kept, 0, 10'000'000);
     s.integer("max_batch", c.api.max_batch, 1, 1'000'000);
     s.finish();
 }

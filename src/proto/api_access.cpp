@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "corral/services/job_access.hpp"
+#include "corral/services/job_service.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/services/task_request.hpp"
@@ -103,9 +103,6 @@ std::optional<std::uint64_t> number_param(const target& t,
 }
 
 net::awaitable<http::reply> api_router::audit(const target& t, const identity& me) {
-    if (auto allowed = services::check_admin(me); !allowed) {
-        co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
-    }
     std::string error;
     auto job = number_param(t, "job", 0, 0, UINT64_MAX, error);
     auto limit = number_param(t, "limit", 100, 1, 1000, error);
@@ -113,7 +110,10 @@ net::awaitable<http::reply> api_router::audit(const target& t, const identity& m
     if (!job || !limit || !before) {
         co_return error_reply(http::status::bad_request, "bad_query", error);
     }
-    auto page = co_await service_.audit_trail(*job, *limit, static_cast<std::int64_t>(*before));
+    auto page = co_await service_.audit_trail_as(me, *job, *limit, static_cast<std::int64_t>(*before));
+    if (!page && page.error().code == errc::forbidden) {
+        co_return error_reply(http::status::forbidden, "forbidden", page.error().what());
+    }
     if (!page) {
         const bool none = page.error().code == errc::unsupported;
         co_return error_reply(none ? http::status::not_found : http::status::service_unavailable,
@@ -135,10 +135,9 @@ net::awaitable<http::reply> api_router::audit(const target& t, const identity& m
 
 http::reply api_router::queue(const http::request&, const identity& me, std::string_view action) {
     if (action == "drain" || action == "resume") {
-        if (auto allowed = services::check_admin(me); !allowed) {
-            return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
+        if (auto done = service_.set_draining_as(me, action == "drain"); !done) {
+            return error_reply(http::status::forbidden, "forbidden", done.error().what());
         }
-        service_.set_draining(action == "drain", me.user);
     } else if (!action.empty()) {
         return error_reply(http::status::not_found,
                            "not_found",
@@ -146,14 +145,10 @@ http::reply api_router::queue(const http::request&, const identity& me, std::str
     }
     const auto& sched = service_.scheduler();
     json::array waiting;
-    for (const auto& q : sched.snapshot(1000)) {
-        const auto* j = service_.find(q.id);
-        if (!j || (!services::sees_all(me) && j->owner != me.user)) {
-            continue;
-        }
-        waiting.push_back(json::object{{"id", q.id},
-                                       {"priority", q.position.priority},
-                                       {"group", q.group},
+    for (const auto* j : service_.queue_as(me, 1000)) {
+        waiting.push_back(json::object{{"id", j->id},
+                                       {"priority", j->spec.priority},
+                                       {"group", j->spec.group},
                                        {"owner", j->owner},
                                        {"task", j->task},
                                        {"created", jobs::format_time(j->created)}});

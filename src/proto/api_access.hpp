@@ -1,13 +1,15 @@
 #pragma once
 
-// Shared by api_router.cpp and api_access.cpp.
+// Shared by the files of api_router (api_router.cpp, api_access.cpp, api_job_io.cpp, api_streams.cpp).
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "corral/auth/authority.hpp"
+#include "corral/jobs/job.hpp"
 #include "corral/net/http_types.hpp"
 #include "corral/proto/http_replies.hpp"
 
@@ -29,6 +31,16 @@ net::awaitable<result_info<auth::identity>> identify(const http::request& req,
                                                      const target& t,
                                                      const auth::authority& auth,
                                                      net::any_io_executor blocking);
+
+/// 415 unless the body is one of `types`. A web page's form or no-cors fetch cannot send
+/// application/json, and a JSON body is never taken for text or the other way round.
+std::optional<http::reply> require_body_type(const http::request& req,
+                                             std::initializer_list<std::string_view> types);
+
+/// 200/201/202 with the job's record.
+http::reply job_reply(http::status status, const jobs::job& j);
+/// 404 job_not_found: missing, or hidden from the caller.
+http::reply not_found(jobs::job_id id);
 
 /// The HTTP reply for a refused submission: 403 forbidden, 429 queue_full, 404 task_not_found,
 /// 503 not_accepting, else 400 invalid_job.

@@ -12,7 +12,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
-#include "corral/services/job_access.hpp"
+#include "corral/services/job_service.hpp"
 #include "corral/core/blocking_work.hpp"
 #include "corral/core/parse.hpp"
 #include "corral/jobs/job_json.hpp"
@@ -41,14 +41,6 @@ std::optional<json::value> parse_json(std::string_view body, http::reply& error)
     return v;
 }
 
-http::reply job_reply(http::status status, const jobs::job& j) {
-    return json_reply(status, jobs::to_json(j));
-}
-
-http::reply not_found(jobs::job_id id) {
-    return error_reply(http::status::not_found, "job_not_found", fmt::format("no job {}", id));
-}
-
 /// 405 with an Allow header unless the request uses `allowed`.
 std::optional<http::reply> require_method(const http::request& req,
                                           const std::vector<std::string>& segments,
@@ -66,8 +58,12 @@ std::optional<http::reply> require_method(const http::request& req,
     return r;
 }
 
-/// 415 unless the body is `type`. A web page's form or no-cors fetch cannot send application/json, and
-/// a JSON body is never taken for text or the other way round.
+std::optional<http::reply> require_json(const http::request& req) {
+    return require_body_type(req, {"application/json"});
+}
+
+}  // namespace
+
 std::optional<http::reply> require_body_type(const http::request& req,
                                              std::initializer_list<std::string_view> types) {
     for (auto type : types) {
@@ -86,11 +82,13 @@ std::optional<http::reply> require_body_type(const http::request& req,
                                    *types.begin()));
 }
 
-std::optional<http::reply> require_json(const http::request& req) {
-    return require_body_type(req, {"application/json"});
+http::reply job_reply(http::status status, const jobs::job& j) {
+    return json_reply(status, jobs::to_json(j));
 }
 
-}  // namespace
+http::reply not_found(jobs::job_id id) {
+    return error_reply(http::status::not_found, "job_not_found", fmt::format("no job {}", id));
+}
 
 net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking) {
     if (!who.uid) {
@@ -294,20 +292,17 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
                                                   const target& t,
                                                   jobs::job_id id) {
     const auto& s = t.segments;
-    auto* j = service_.find(id);
-    if (!j) {
-        co_return not_found(id);
-    }
-    // A job the caller may not see answers as one that does not exist: ids must not tell other
-    // users' jobs apart from missing ones. One it may see but not act on is a 403 saying why.
-    if (!services::check_see(me, *j)) {
-        co_return not_found(id);
-    }
     const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
     const bool acts = action == "kill" || action == "stdin";
-    if (auto allowed = acts ? services::check_control(me, *j) : result_info<void>{}; !allowed) {
-        co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
+    // The service decides: a job the caller may not see is a 404 like a missing one; one it may see
+    // but not act on is a 403 saying why.
+    auto job = acts ? service_.control_as(me, id) : service_.find_as(me, id);
+    if (!job) {
+        co_return job.error().code == errc::forbidden
+                      ? error_reply(http::status::forbidden, "forbidden", job.error().what())
+                      : not_found(id);
     }
+    auto* j = &(*job)->get();
     const bool get = req.method() == http::verb::get;
     const bool post = req.method() == http::verb::post;
     if (s.size() == 4 && get)
@@ -410,7 +405,7 @@ http::reply api_router::list(const target& t, const identity& me) {
         }
         q.state = *s;
     }
-    q.owner = services::sees_all(me) ? t.param("owner").value_or("") : me.user;
+    q.owner = t.param("owner").value_or("");
     for (const auto& label : t.params("label")) {
         auto eq = label.find('=');
         if (eq == std::string::npos) {
@@ -426,7 +421,7 @@ http::reply api_router::list(const target& t, const identity& me) {
     }
     q.after = *after;
     q.limit = *limit;
-    auto page = service_.list(q);
+    auto page = service_.list_as(me, q);
     json::array items;
     for (auto* j : page.jobs) {
         items.push_back(jobs::to_json(*j));
@@ -479,239 +474,10 @@ http::reply api_router::kill(const http::request& req, jobs::job& j, const ident
             }
         }
     }
-    auto r = service_.kill(j, signal, plan, me.user);
-    if (!r) {
-        return error_reply(
-            http::status::conflict,
-            "invalid_state",
-            fmt::format("job {} is {}: there is nothing to kill", j.id, jobs::to_string(j.state)));
+    if (auto r = service_.kill_as(me, j.id, signal, plan); !r) {
+        return error_reply(http::status::conflict, "invalid_state", r.error().what());
     }
     return job_reply(http::status::accepted, j);
-}
-
-net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
-    const bool close = t.param("close") == "true" || t.param("close") == "1";
-    if (!req.body().empty()) {
-        if (auto bad = require_body_type(req, {"application/octet-stream", "text/plain"})) {
-            co_return *bad;
-        }
-    }
-    auto* j = service_.find(id);
-    services::job_service::pin keep(service_, *j);
-    if (j->state == jobs::job_state::queued && j->spec.process.input == proc::input_mode::pipe) {
-        // Not started yet (waiting for a slot, or its process is starting): the write waits for it.
-        co_await service_.wait_started(id, options_.max_wait);
-        j = &keep.get();
-    }
-    if (j->state != jobs::job_state::running || j->spec.process.input != proc::input_mode::pipe) {
-        co_return error_reply(
-            http::status::conflict,
-            "stdin_closed",
-            fmt::format("job {} has no open stdin: it must be running and submitted with \"stdin\": \"pipe\"",
-                        id));
-    }
-    const auto n = req.body().size();
-    if (n > 0) {
-        auto written =
-            co_await service_.write_stdin(keep.get(), std::move(req.body()), options_.stdin_timeout);
-        if (written.error() == net::error::timed_out) {
-            co_return error_reply(
-                http::status::service_unavailable,
-                "stdin_timeout",
-                fmt::format("job {} did not read its stdin within {} (api.stdin_timeout): the "
-                            "write was abandoned, and the job may have read part of it",
-                            id,
-                            format_duration(options_.stdin_timeout)));
-        }
-        if (!written) {
-            co_return error_reply(
-                http::status::conflict,
-                "stdin_closed",
-                fmt::format("writing to job {}'s stdin failed: {}", id, written.error().message()));
-        }
-    }
-    if (close) {
-        (void)service_.close_stdin(keep.get());
-    }
-    co_return json_reply(http::status::ok, {{"written", n}, {"closed", close}});
-}
-
-net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_id id) {
-    std::string error;
-    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
-    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
-    auto max = number_param(t, "max", 1 << 20, 1, 16 << 20, error);
-    const auto format = t.param("format").value_or("json");
-    if (!from || !wait || !max) {
-        co_return error_reply(http::status::bad_request, "bad_query", error);
-    }
-    if (format != "json" && format != "raw") {
-        co_return error_reply(http::status::bad_request, "bad_query", "format must be json or raw");
-    }
-    if (*wait > 0) {
-        co_await service_.wait_output(id, *from, std::chrono::seconds(*wait));
-    }
-    auto* j = service_.find(id);
-    if (!j) {
-        co_return not_found(id);
-    }
-    services::job_service::pin keep(service_, *j);  // while what is on file is read
-    auto slice = co_await j->log->read_async(*from, *max);
-    const bool split = t.param("split").value_or("") == "true";
-    if (format == "raw" && split && !slice.records.empty()) {
-        // One stream per page: cut where the other stream begins, so the client can route the bytes.
-        const auto source = slice.records.front().source;
-        auto other = std::find_if(
-            slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
-        if (other != slice.records.end()) {
-            slice.next = other->offset;
-            slice.records.erase(other, slice.records.end());
-        }
-    }
-    const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
-    if (format == "raw") {
-        std::string bytes;
-        std::size_t size = 0;
-        for (const auto& r : slice.records) {
-            size += r.bytes.size();
-        }
-        bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
-        for (const auto& r : slice.records) {
-            bytes += r.bytes;
-        }
-        auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
-        r.head.set("X-Corral-Next", std::to_string(slice.next));
-        r.head.set("X-Corral-Lost", std::to_string(slice.lost));
-        r.head.set("X-Corral-Eof", eof ? "true" : "false");
-        r.head.set("X-Corral-State", jobs::to_string(j->state));
-        if (split && !slice.records.empty()) {
-            r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
-        }
-        co_return r;
-    }
-    json::array records;
-    for (const auto& r : coalesce(std::move(slice.records))) {
-        records.push_back(record_json(r));
-    }
-    co_return json_reply(http::status::ok,
-                         {{"job", id},
-                          {"records", std::move(records)},
-                          {"next", slice.next},
-                          {"lost", slice.lost},
-                          {"eof", eof},
-                          {"state", jobs::to_string(j->state)}});
-}
-
-net::awaitable<http::reply> api_router::wait(const target& t, jobs::job_id id) {
-    std::string error;
-    auto timeout =
-        number_param(t, "timeout", 30, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
-    if (!timeout) {
-        co_return error_reply(http::status::bad_request, "bad_query", error);
-    }
-    co_await service_.wait_finished(id, std::chrono::seconds(*timeout));
-    auto* j = service_.find(id);
-    co_return j ? job_reply(http::status::ok, *j) : not_found(id);
-}
-
-net::awaitable<http::reply> api_router::idle(const target& t) {
-    std::string error;
-    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
-    if (!wait) {
-        co_return error_reply(http::status::bad_request, "bad_query", error);
-    }
-    co_await service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
-    const auto running = service_.running() + service_.running_sequences();
-    const auto queued = service_.queued();
-    co_return json_reply(http::status::ok,
-                         {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});
-}
-
-http::reply api_router::events(const http::request& req, const target& t, const identity& me) {
-    std::vector<subscription> subs;
-    std::string error;
-    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
-    if (!from) {
-        return error_reply(http::status::bad_request, "bad_query", error);
-    }
-    const bool output = t.param("output") != "false" && t.param("output") != "0";
-    for (const auto& text : t.params("job")) {
-        auto id = to_number(text);
-        // A job the caller may not see is "no job", as a missing one (route_job says why).
-        if (!id || !service_.find(*id) || !services::check_see(me, *service_.find(*id))) {
-            return error_reply(http::status::not_found, "job_not_found", fmt::format("no job '{}'", text));
-        }
-        subs.push_back({*id, *from, output});
-    }
-    // EventSource reconnects with the id of the last event it saw: "JOB:OFFSET" resumes that job there.
-    if (auto last = req.find("Last-Event-ID"); last != req.end()) {
-        std::string_view v = last->value();
-        auto colon = v.find(':');
-        auto id = to_number(v.substr(0, colon));
-        auto offset = colon == std::string_view::npos ? std::nullopt : to_number(v.substr(colon + 1));
-        for (auto& s : subs) {
-            if (id && offset && s.job == *id) {
-                s.from = *offset;
-            }
-        }
-    }
-    const bool all = t.param("all") == "true" || t.param("all") == "1";
-    if (subs.empty() && !all) {
-        return error_reply(
-            http::status::bad_request, "bad_query", "give job=ID (repeatable) and/or all=true");
-    }
-    auto r = text_reply(http::status::ok, "", "text/event-stream");
-    r.head.set(field::field::cache_control, "no-cache");
-    std::optional<std::string> only = services::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
-    r.events = [this, subs, all, only](http::event_stream& stream) -> net::awaitable<void> {
-        watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::sse);
-        if (only) {
-            session.restrict_to(*only);
-        }
-        if (all) {
-            session.subscribe_all();
-        }
-        for (const auto& s : subs) {
-            session.subscribe(s);
-        }
-        co_await session.serve(stream);
-    };
-    return r;
-}
-
-http::reply api_router::websocket(const http::request& req, const target& t, const identity& me) {
-    if (!boost::beast::websocket::is_upgrade(req)) {
-        return error_reply(http::status::upgrade_required,
-                           "upgrade_required",
-                           "this is a WebSocket endpoint: connect with a WebSocket client");
-    }
-    std::vector<subscription> subs;
-    std::string error;
-    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
-    if (!from) {
-        return error_reply(http::status::bad_request, "bad_query", error);
-    }
-    for (const auto& text : t.params("job")) {
-        auto id = to_number(text);
-        if (!id) {
-            return error_reply(
-                http::status::bad_request, "bad_query", fmt::format("job '{}' is not a job id", text));
-        }
-        subs.push_back({*id, *from, true});
-    }
-    http::reply r;
-    std::optional<std::string> only = services::sees_all(me) ? std::nullopt : std::optional<std::string>(me.user);
-    r.websocket = [this, subs, only](http::message_channel& channel) -> net::awaitable<void> {
-        watch_session session(service_, options_.watch, watch_stats_, output_frames_, wire_format::websocket);
-        if (only) {
-            session.restrict_to(*only);
-        }
-        for (const auto& s : subs) {
-            session.subscribe(s);
-        }
-        co_await session.serve(channel);
-    };
-    return r;
 }
 
 net::awaitable<http::reply> api_router::rpc(const http::request& req, const identity& me) {
@@ -729,60 +495,6 @@ net::awaitable<http::reply> api_router::rpc(const http::request& req, const iden
                               "the body must be a JSON-RPC object {\"id\", \"method\", \"params\"}");
     }
     co_return json_reply(http::status::ok, co_await acons_->call(body->get_object(), me));
-}
-
-std::string api_router::metrics_text() const {
-    prometheus_text out;
-    std::map<jobs::job_state, int> by_state;
-    for (auto* j : const_cast<services::job_service&>(service_).all()) {
-        ++by_state[j->state];
-    }
-    out.family("corral_jobs", "gauge", "Jobs in the table by state.");
-    for (auto s : {jobs::job_state::queued,
-                   jobs::job_state::running,
-                   jobs::job_state::succeeded,
-                   jobs::job_state::failed,
-                   jobs::job_state::killed,
-                   jobs::job_state::timed_out,
-                   jobs::job_state::lost}) {
-        out.sample("corral_jobs", {{"state", std::string(jobs::to_string(s))}}, by_state[s]);
-    }
-    out.family("corral_jobs_submitted_total", "counter", "Jobs submitted since start.");
-    out.sample("corral_jobs_submitted_total", static_cast<double>(service_.stats().submitted));
-    out.family("corral_jobs_finished_total", "counter", "Jobs finished since start, by outcome.");
-    for (const auto& [state, n] : service_.stats().finished) {
-        out.sample("corral_jobs_finished_total",
-                   {{"state", std::string(jobs::to_string(state))}},
-                   static_cast<double>(n));
-    }
-    out.family("corral_jobs_running", "gauge", "Jobs running now.");
-    out.sample("corral_jobs_running", static_cast<double>(service_.running()));
-    out.family("corral_jobs_queued", "gauge", "Jobs waiting for a slot.");
-    out.sample("corral_jobs_queued", static_cast<double>(service_.queued()));
-    out.family("corral_concurrency", "gauge", "Jobs allowed to run at once.");
-    out.sample("corral_concurrency", service_.concurrency());
-    out.family("corral_spawn_latency_seconds", "histogram", "Time from a free slot to the running process.");
-    out.histogram_samples("corral_spawn_latency_seconds", service_.stats().spawn_latency);
-    out.family("corral_stream_bytes_total", "counter", "Output bytes sent to watchers.");
-    out.sample("corral_stream_bytes_total", static_cast<double>(watch_stats_.bytes_streamed));
-    out.family("corral_watcher_deferrals_total",
-               "counter",
-               "Times a watcher's next message waited while a job poured out output (api.watcher_defer).");
-    out.sample("corral_watcher_deferrals_total", static_cast<double>(watch_stats_.deferrals));
-    out.family("corral_output_pouring_blocks_total",
-               "counter",
-               "Big blocks taken from a job's pipe: the job wrote faster than it was read (watchers defer).");
-    out.sample("corral_output_pouring_blocks_total", static_cast<double>(service_.pressure().pouring_blocks()));
-    out.family("corral_idempotency_keys", "gauge", "Idempotency keys remembered (they go with their jobs).");
-    out.sample("corral_idempotency_keys", static_cast<double>(service_.idempotency_keys()));
-    out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");
-    out.sample("corral_watchers", static_cast<double>(watch_stats_.watchers));
-    out.family("corral_http_requests_total", "counter", "HTTP requests answered, by status.");
-    for (const auto& [status, n] : requests_) {
-        out.sample(
-            "corral_http_requests_total", {{"status", std::to_string(status)}}, static_cast<double>(n));
-    }
-    return out.str();
 }
 
 }  // namespace corral::proto

@@ -47,7 +47,7 @@ std::optional<output_frames::slice> output_frames::cached(
     if (e.next - from < max && e.log_end != log.end_offset()) {
         return std::nullopt;
     }
-    slice s{{}, e.next, 0, e.bytes};
+    slice s{{}, e.ends, e.next, 0, e.bytes};
     for (const auto& weak : e.frames) {
         auto f = weak.lock();
         if (!f) {
@@ -64,7 +64,7 @@ output_frames::slice output_frames::make(jobs::job_id id,
                                          wire_format format,
                                          output::read_result r,
                                          std::uint64_t log_end) {
-    slice s{{}, r.next, r.lost, 0};
+    slice s{{}, {}, r.next, r.lost, 0};
     for (auto& rec : coalesce(std::move(r.records))) {
         s.bytes += rec.bytes.size();
         auto message = record_json(rec);
@@ -72,9 +72,10 @@ output_frames::slice output_frames::make(jobs::job_id id,
         message["job"] = id;
         s.frames.push_back(std::make_shared<const std::string>(
             serialize_frame(format, message, "output", fmt::format("{}:{}", id, rec.end()))));
+        s.ends.push_back(rec.end());
     }
     if (r.lost == 0 && !s.frames.empty()) {
-        entry e{{}, s.next, s.bytes, log_end};
+        entry e{{}, s.ends, s.next, s.bytes, log_end};
         e.frames.assign(s.frames.begin(), s.frames.end());
         entries_[key{id, from, max, format}] = std::move(e);
         if (entries_.size() > prune_at_) {

@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include <span>
+
 #include "corral/jobs/job_json.hpp"
 
 namespace corral::proto {
@@ -17,20 +19,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 // policy, so memory stays bounded.
 constexpr std::size_t event_overflow_factor = 4;
 constexpr auto sse_keepalive = std::chrono::seconds(15);
-
-std::string_view event_name(jobs::job_event e) {
-    switch (e) {
-        case jobs::job_event::queued:
-            return "queued";
-        case jobs::job_event::started:
-            return "started";
-        case jobs::job_event::progress:
-            return "progress";
-        case jobs::job_event::finished:
-            return "finished";
-    }
-    return "event";
-}
 
 /// ASEXOR's status updates, on every event: started, progress, success (with the result) or error
 /// (with the reason), each finished one with its duration in seconds.
@@ -55,20 +43,45 @@ json::object event_message(const jobs::job& j, std::string_view event) {
     return m;
 }
 
+/// A numbered event as a message: the job as it is now, and when and in what order it happened.
+/// A job retention has let go is described by what the event itself says.
+json::object event_message(const jobs::job* j, const services::event_record& e) {
+    const auto name = services::event_name(e.kind);
+    json::object m;
+    if (j) {
+        m = event_message(*j, name);
+    } else {
+        m = {{"type", "event"},
+             {"event", name},
+             {"status", name},
+             {"job", json::object{{"id", e.job}, {"owner", e.owner}, {"state", jobs::to_string(e.state)}}}};
+    }
+    m["seq"] = e.seq;
+    m["time"] = jobs::format_time(e.time);
+    return m;
+}
+
 }  // namespace
 
 struct watch_session::follower {
-    bool output = true;
     async_event cancelled;
+    /// The job had not finished when it was followed: its "finished" event is still to come, and
+    /// since this follower sends "finished" after the last output, that event is skipped.
+    bool event_due = true;
     explicit follower(net::any_io_executor ex) : cancelled(std::move(ex)) {}
 };
 
 watch_session::watch_session(services::job_service& service,
+                             auth::identity who,
+                             std::shared_ptr<services::subscription> sub,
                              watch_options options,
                              watch_stats& stats,
                              output_frames& frames,
                              wire format)
     : service_(service),
+      who_(std::move(who)),
+      sub_(std::move(sub)),
+      reader_(sub_),
       options_(options),
       stats_(stats),
       frames_(frames),
@@ -76,75 +89,110 @@ watch_session::watch_session(services::job_service& service,
       queue_changed_(service.executor()),
       space_(service.executor()),
       followers_(service.executor()) {
-    listener_ = service_.add_listener([this](const jobs::job& j, jobs::job_event e) { on_job_event(j, e); });
     ++stats_.watchers;
+    follow_resumed();
 }
 
 watch_session::~watch_session() {
-    service_.remove_listener(listener_);
     --stats_.watchers;
 }
 
-void watch_session::subscribe(subscription s) {
-    auto* j = service_.find(s.job);
-    // A job the caller may not follow answers as a missing one: ids tell nothing of others' jobs.
-    if (!j || (only_owner_ && j->owner != *only_owner_)) {
-        send({{"type", "error"}, {"job", s.job}, {"code", "not_found"}, {"message", fmt::format("no job {}", s.job)}});
+void watch_session::follow_resumed() {
+    for (const auto& [id, how] : sub_->followed()) {
+        if (how.output) {
+            start_follower(id, how.cursor, true);
+        }
+    }
+}
+
+void watch_session::start_follower(jobs::job_id id, std::uint64_t from, bool resumed) {
+    if (auto it = followers_by_job_.find(id); it != followers_by_job_.end()) {
+        it->second->cancelled.notify_all();
+    }
+    auto f = std::make_shared<follower>(service_.executor());
+    const auto* j = service_.find(id);
+    // A resumed subscription may hold the event of a job that finished while nobody read it.
+    f->event_due = resumed || (j && !jobs::is_finished(j->state));
+    followers_by_job_[id] = f;
+    followers_.spawn(follow(id, from, f), fmt::format("watcher of job {}", id));
+}
+
+void watch_session::subscribe(follow_request r) {
+    auto job = service_.follow_as(who_, *sub_, r.job, r.output, r.from);
+    if (!job) {  // a job the caller may not see answers as a missing one
+        send({{"type", "error"}, {"job", r.job}, {"code", "not_found"}, {"message", job.error().what()}});
         return;
     }
-    unsubscribe(s.job);
-    auto f = std::make_shared<follower>(service_.executor());
-    f->output = s.output;
-    followed_[s.job] = f;
-    if (format_ == wire::websocket) {
-        send({{"type", "subscribed"}, {"job", s.job}, {"from", s.from}, {"output", s.output}});
+    const auto& j = (*job)->get();
+    if (auto it = followers_by_job_.find(r.job); it != followers_by_job_.end()) {
+        it->second->cancelled.notify_all();
+        followers_by_job_.erase(it);
     }
-    send(event_message(*j, "state"), "state");
-    if (s.output) {
-        followers_.spawn(follow(s.job, s.from, f), fmt::format("watcher of job {}", s.job));
-    } else if (jobs::is_finished(j->state)) {
-        followed_.erase(s.job);
+    if (format_ == wire::websocket) {
+        send({{"type", "subscribed"},
+              {"job", r.job},
+              {"from", r.from},
+              {"output", r.output},
+              {"session", sub_->id()}});
+    }
+    send(event_message(j, "state"), "state");
+    if (r.output) {
+        start_follower(r.job, r.from, false);
+    } else if (jobs::is_finished(j.state)) {
+        sub_->unfollow(r.job);
     }
 }
 
 void watch_session::unsubscribe(jobs::job_id id) {
-    if (auto it = followed_.find(id); it != followed_.end()) {
+    if (auto it = followers_by_job_.find(id); it != followers_by_job_.end()) {
         it->second->cancelled.notify_all();
-        followed_.erase(it);
+        followers_by_job_.erase(it);
     }
+    sub_->unfollow(id);
 }
 
-void watch_session::on_job_event(const jobs::job& j, jobs::job_event e) {
-    auto it = followed_.find(j.id);
-    const bool followed = it != followed_.end();
-    if (!followed && (!all_jobs_ || (only_owner_ && j.owner != *only_owner_))) {
-        return;
+std::vector<watch_session::event_frame> watch_session::take_events() {
+    auto batch = sub_->take();
+    std::vector<event_frame> frames;
+    if (batch.lost > 0) {
+        // The events before these were dropped (the subscription fell behind): re-read job states.
+        const auto before = batch.events.empty() ? sub_->cursor() + 1 : batch.events.front()->seq;
+        frames.push_back({std::make_shared<const std::string>(serialize_frame(
+                              format_, json::object{{"type", "events_lost"}, {"count", batch.lost}, {"before", before}})),
+                          nullptr});
     }
-    if (e == jobs::job_event::finished && followed && it->second->output) {
-        return;  // its follower sends "finished" after the last output, so the order is always right
+    for (auto& e : batch.events) {
+        if (e->kind == jobs::job_event::finished) {
+            // An output follower sends "finished" after the job's last output, so the order is right.
+            if (auto it = followers_by_job_.find(e->job); it != followers_by_job_.end()) {
+                it->second->event_due = false;
+                continue;
+            }
+            if (ended_.erase(e->job) != 0) {
+                continue;
+            }
+        }
+        const auto name = services::event_name(e->kind);
+        frames.push_back({std::make_shared<const std::string>(
+                              serialize_frame(format_, event_message(service_.find(e->job), *e), name)),
+                          std::move(e)});
     }
-    send(event_message(j, event_name(e)), event_name(e));
-    if (e == jobs::job_event::finished && followed) {
-        followed_.erase(it);
-    }
+    return frames;
 }
 
 void watch_session::send(json::object message, std::string_view sse_event, std::string_view sse_id) {
-    if (close_reason_) {
-        return;
-    }
-    send(std::make_shared<const std::string>(serialize_frame(format_, message, sse_event, sse_id)));
+    send(outgoing{std::make_shared<const std::string>(serialize_frame(format_, message, sse_event, sse_id))});
 }
 
-void watch_session::send(output_frames::frame frame) {
+void watch_session::send(outgoing message) {
     if (close_reason_) {
         return;
     }
-    queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queued_bytes_ += message.frame->size();
+    queue_.push_back(std::move(message));
     queue_changed_.notify_all();
     if (queued_bytes_ > options_.buffer * event_overflow_factor) {
-        close_slow(fmt::format("watcher too slow: more than {} bytes of events pending", queued_bytes_));
+        close_slow(fmt::format("watcher too slow: more than {} bytes of messages pending", queued_bytes_));
     }
 }
 
@@ -153,6 +201,10 @@ void watch_session::close_slow(std::string reason) {
         close_reason_ = std::move(reason);
         queue_changed_.notify_all();
     }
+}
+
+bool watch_session::stopping() const {
+    return close_reason_ || !reader_.current() || sub_->closed();
 }
 
 net::awaitable<void> watch_session::follow(jobs::job_id id,
@@ -165,9 +217,13 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
     services::job_service::pin keep(service_, *j);
     auto& log = *j->log;
     auto cursor = from;
+    auto gone = [&] {  // unsubscribed, resubscribed, or closing
+        auto it = followers_by_job_.find(id);
+        return it == followers_by_job_.end() || it->second != self || stopping();
+    };
     for (;;) {
-        if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
-            co_return;  // unsubscribed, resubscribed, or closing
+        if (gone()) {
+            co_return;
         }
         if (queued_bytes_ >= options_.buffer) {
             if (options_.on_slow == slow_policy::disconnect) {
@@ -180,22 +236,22 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
         }
         if (service_.pressure().high() && options_.defer_to_jobs.count() > 0) {
             co_await defer_to_jobs();
-            if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
+            if (gone()) {
                 co_return;
             }
         }
         // Always whole max_chunk reads (the queue may pass `buffer` by one), so that watchers at the
         // same cursor ask for the same slice and share its frames.
         auto slice = co_await frames_.read_async(id, log, cursor, options_.max_chunk, format_);
-        if (followed_.count(id) == 0 || followed_[id] != self || close_reason_) {
+        if (gone()) {
             co_return;  // while a finished job's file was read
         }
         if (slice.lost > 0) {
             send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
         }
         stats_.bytes_streamed += slice.bytes;
-        for (auto& f : slice.frames) {
-            send(std::move(f));
+        for (std::size_t i = 0; i < slice.frames.size(); ++i) {
+            send(outgoing{std::move(slice.frames[i]), id, slice.ends[i]});
         }
         if (slice.next != cursor) {
             cursor = slice.next;
@@ -205,8 +261,12 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
             send({{"type", "eof"}, {"job", id}, {"offset", cursor}}, "eof", fmt::format("{}:{}", id, cursor));
             if (jobs::is_finished(j->state)) {
                 send(event_message(*j, "finished"), "finished");
+                if (self->event_due) {
+                    ended_.insert(id);  // its "finished" event is still to come: skip it
+                }
             }
-            followed_.erase(id);
+            followers_by_job_.erase(id);
+            sub_->unfollow(id);
             co_return;
         }
         co_await (log.wait_for(cursor) || self->cancelled.wait());
@@ -247,9 +307,9 @@ void watch_session::handle_message(std::string_view text) {
     }
     const bool sub = type->get_string() == "subscribe";
     if (everything) {
-        all_jobs_ = sub;
+        sub_->follow_all(sub);
         if (format_ == wire::websocket) {
-            send({{"type", sub ? "subscribed" : "unsubscribed"}, {"all", true}});
+            send({{"type", sub ? "subscribed" : "unsubscribed"}, {"all", true}, {"session", sub_->id()}});
         }
         return;
     }
@@ -259,7 +319,7 @@ void watch_session::handle_message(std::string_view text) {
         send({{"type", "unsubscribed"}, {"job", id}});
         return;
     }
-    subscription s{id, 0, true};
+    follow_request s{id, 0, true};
     if (const auto* from = o.if_contains("from"); from && (from->is_int64() || from->is_uint64())) {
         s.from = static_cast<std::uint64_t>(std::max<std::int64_t>(0, from->to_number<std::int64_t>()));
     }
@@ -273,13 +333,30 @@ template <class Sender>
 net::awaitable<void> watch_session::write_queue(Sender& send_one) {
     net::steady_timer keepalive(service_.executor());
     for (;;) {
-        if (close_reason_) {
+        if (stopping()) {
             co_return;
+        }
+        // Events first: a job's "started" goes out before the output that follows it.
+        if (sub_->has_pending()) {
+            auto events = take_events();
+            for (std::size_t i = 0; i < events.size(); ++i) {
+                if (!(co_await send_one(*events[i].frame))) {
+                    std::vector<services::event_ptr> unsent;  // for the reader that resumes
+                    for (auto& e : std::span(events).subspan(i)) {
+                        if (e.event) {
+                            unsent.push_back(std::move(e.event));
+                        }
+                    }
+                    sub_->put_back(std::move(unsent));
+                    co_return;
+                }
+            }
+            continue;
         }
         if (queue_.empty()) {
             keepalive.expires_after(sse_keepalive);
-            co_await (queue_changed_.wait() || keepalive.async_wait(use_nothrow));
-            if (queue_.empty() && !close_reason_ && format_ == wire::sse &&
+            co_await (queue_changed_.wait() || sub_->wait() || keepalive.async_wait(use_nothrow));
+            if (queue_.empty() && !sub_->has_pending() && !stopping() && format_ == wire::sse &&
                 !(co_await send_one(": keepalive\n\n"))) {
                 co_return;
             }
@@ -287,26 +364,41 @@ net::awaitable<void> watch_session::write_queue(Sender& send_one) {
         }
         if (service_.pressure().high() && options_.defer_to_jobs.count() > 0) {
             co_await defer_to_jobs();
-            if (close_reason_ || queue_.empty()) {
+            if (stopping() || queue_.empty()) {
                 continue;
             }
         }
-        auto frame = std::move(queue_.front());
+        auto message = std::move(queue_.front());
         queue_.pop_front();
-        queued_bytes_ -= frame->size();
+        queued_bytes_ -= message.frame->size();
         space_.notify_all();
-        if (!(co_await send_one(*frame))) {
+        if (!(co_await send_one(*message.frame))) {
             co_return;
         }
+        if (message.job != 0) {
+            sub_->advance(message.job, message.cursor);  // a resumed reader goes on from here
+        }
     }
+}
+
+/// Why the writer stopped, for the client: too slow, replaced by a newer reader, or the
+/// subscription's own end.
+std::optional<std::string> watch_session::end_reason() const {
+    if (close_reason_) {
+        return close_reason_;
+    }
+    if (!reader_.current()) {
+        return std::string("replaced: another connection resumed this subscription");
+    }
+    return sub_->closed();
 }
 
 net::awaitable<void> watch_session::serve(http::message_channel& channel) {
     auto send_one = [&](std::string_view frame) { return channel.send(frame); };
     auto writer = [&]() -> net::awaitable<void> {
         co_await write_queue(send_one);
-        if (close_reason_) {
-            co_await channel.close(*close_reason_, true);
+        if (auto reason = end_reason()) {
+            co_await channel.close(*reason, true);
         }
     };
     followers_.spawn(writer(), "watcher writer");
@@ -318,6 +410,9 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
         handle_message(*message);
     }
     close_slow("closed");
+    for (auto& [id, f] : followers_by_job_) {
+        f->cancelled.notify_all();
+    }
     followers_.cancel_all();
     co_await followers_.wait();
 }

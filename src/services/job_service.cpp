@@ -78,8 +78,10 @@ job_service::job_service(net::any_io_executor executor,
       scheduler_({.slots = default_concurrency(options_.concurrency),
                   .group_limits = options_.group_limits,
                   .max_queued = options_.max_queued}),
+      events_(executor, options_.subscriptions),
       started_(executor),
-      finished_(executor) {
+      finished_(executor),
+      idle_changed_(executor) {
     runner_.report_pressure_to(output_pressure_);
     runner_.on_before_finish([this](jobs::job& j) { return make_result(j); });
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
@@ -357,7 +359,8 @@ net::awaitable<bool> job_service::wait_started(jobs::job_id id, std::chrono::mil
         if (steady_clock::now() >= deadline) {
             co_return false;
         }
-        co_await (started_.wait() || timer.async_wait(use_nothrow));
+        auto changed = started_.get(id);
+        co_await (changed->wait() || timer.async_wait(use_nothrow));
     }
 }
 
@@ -372,7 +375,8 @@ net::awaitable<bool> job_service::wait_finished(jobs::job_id id, std::chrono::mi
         if (steady_clock::now() >= deadline) {
             co_return false;
         }
-        co_await (finished_.wait() || timer.async_wait(use_nothrow));
+        auto changed = finished_.get(id);
+        co_await (changed->wait() || timer.async_wait(use_nothrow));
     }
 }
 
@@ -388,15 +392,6 @@ net::awaitable<void> job_service::wait_output(jobs::job_id id,
     co_await (j->log->wait_for(offset) || timer.async_wait(use_nothrow));
 }
 
-int job_service::add_listener(listener l) {
-    listeners_.emplace(next_listener_, std::move(l));
-    return next_listener_++;
-}
-
-void job_service::remove_listener(int id) {
-    listeners_.erase(id);
-}
-
 void job_service::on_event(const jobs::job& j, jobs::job_event e) {
     if (e == jobs::job_event::started) {
         if (auto it = starting_.find(j.id); it != starting_.end()) {
@@ -408,25 +403,16 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         starting_.erase(j.id);
         task_of_.erase(j.id);  // its result was made before this event (or it did not run)
         ++stats_.finished[j.state];
-        finished_.notify_all();
+        finished_.notify(j.id);
+        idle_changed_.notify_all();
     }
     if (e != jobs::job_event::queued) {
-        started_.notify_all();
+        started_.notify(j.id);
     }
     if (e != jobs::job_event::queued) {  // a queued job is recorded by submit(), once it has its place
         record(j);
     }
-    // A listener may remove itself (or another) while being called: iterate over a snapshot of ids.
-    std::vector<int> ids;
-    ids.reserve(listeners_.size());
-    for (auto& [id, l] : listeners_) {
-        ids.push_back(id);
-    }
-    for (int id : ids) {
-        if (auto it = listeners_.find(id); it != listeners_.end()) {
-            it->second(j, e);
-        }
-    }
+    events_.publish(j, e);
 }
 
 void job_service::start_soon() {
@@ -507,7 +493,7 @@ net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline, b
     net::steady_timer timer(executor_, deadline);
     while ((running() + running_sequences() > 0 || (count_queued && queued() > 0)) &&
            steady_clock::now() < deadline) {
-        co_await (finished_.wait() || timer.async_wait(use_nothrow));
+        co_await (idle_changed_.wait() || timer.async_wait(use_nothrow));
     }
 }
 

@@ -154,11 +154,22 @@ void ws_client::send(const std::string& text) {
 }
 
 std::optional<std::string> ws_client::receive(std::chrono::milliseconds limit) {
-    set_receive_timeout(impl_->ws.next_layer().native_handle(), limit);
+    // Asynchronous, with the limit as the io_context's: a blocking read would retry on the socket's
+    // receive timeout instead of returning. A read cut short by the limit leaves the client unusable
+    // for further reads, which is all a test expecting silence needs.
     impl_->buffer.clear();
-    boost::system::error_code ec;
-    impl_->ws.read(impl_->buffer, ec);
-    if (ec) {
+    std::optional<boost::system::error_code> result;
+    impl_->ws.async_read(impl_->buffer, [&](boost::system::error_code ec, std::size_t) { result = ec; });
+    impl_->io.restart();
+    impl_->io.run_for(limit);
+    if (!result) {
+        boost::system::error_code ignored;
+        impl_->ws.next_layer().cancel(ignored);
+        impl_->io.restart();
+        impl_->io.run();
+        return std::nullopt;
+    }
+    if (*result) {
         return std::nullopt;
     }
     return beast::buffers_to_string(impl_->buffer.data());

@@ -226,6 +226,89 @@ TEST_F(Watchers, AllJobsSubscriptionSeesEventsOfNewJobs) {
     EXPECT_EQ(events, (std::vector<std::string>{"queued", "started", "finished"}));
 }
 
+/// The next message of `type` (others skipped); null when none came.
+json::object next_of(ws_client& ws, std::string_view type) {
+    while (auto text = ws.receive()) {
+        auto m = json::parse(*text).as_object();
+        if (m.at("type").as_string() == type)
+            return m;
+    }
+    return {};
+}
+
+TEST_F(Watchers, AReconnectingWatcherResumesItsSubscriptionExactlyWhereItStopped) {
+    // A job that prints what it is given on stdin, line by line, and ends when stdin closes.
+    const auto id = submit(R"({"command": ["/bin/cat"], "stdin": "pipe"})");
+    const auto stdin_path = "/api/v1/jobs/" + std::to_string(id) + "/stdin";
+    std::string session;
+    {
+        ws_client ws(web(), "/api/v1/stream");
+        ws.send(R"({"type": "subscribe", "job": )" + std::to_string(id) + "}");
+        auto subscribed = next_of(ws, "subscribed");
+        ASSERT_TRUE(subscribed.contains("session"));
+        session = std::string(subscribed.at("session").as_string());
+        ASSERT_EQ(http(web(), "POST", stdin_path, "one\n").status, 200u);
+        auto first = next_of(ws, "output");
+        ASSERT_FALSE(first.empty());
+        EXPECT_EQ(first.at("data"), "one\n");
+    }  // the connection goes; the subscription stays
+    // Meanwhile the job writes more and ends.
+    ASSERT_EQ(http(web(), "POST", stdin_path + "?close=true", "two\n").status, 200u);
+    http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20");
+
+    ws_client again(web(), "/api/v1/stream?session=" + session);
+    std::string bytes;
+    std::vector<std::string> events;
+    bool eof = false;
+    for (;;) {
+        auto text = again.receive();
+        ASSERT_TRUE(text.has_value()) << "resumed: " << bytes;
+        auto m = json::parse(*text).as_object();
+        if (m.at("type") == "output") {
+            EXPECT_EQ(m.at("offset").as_int64(), 4) << "resumed after the bytes already sent, not before";
+            bytes += std::string(m.at("data").as_string());
+        } else if (m.at("type") == "eof") {
+            eof = true;
+        } else if (m.at("type") == "event") {
+            EXPECT_TRUE(eof) << "finished came before the end of the output";
+            events.emplace_back(m.at("event").as_string());
+            if (events.back() == "finished")
+                break;
+        }
+    }
+    EXPECT_EQ(bytes, "two\n");  // nothing lost, nothing repeated
+    EXPECT_EQ(events, std::vector<std::string>{"finished"});  // once, after the last output
+    EXPECT_FALSE(again.receive(std::chrono::milliseconds(300)).has_value()) << "nothing after finished";
+}
+
+TEST_F(Watchers, ASecondConnectionToASubscriptionReplacesTheFirstAndStrangersCannotResumeIt) {
+    ws_client first(web(), "/api/v1/stream");
+    first.send(R"({"type": "subscribe", "all": true})");
+    const auto id = submit(R"({"shell": "true"})");
+    auto queued = next_of(first, "event");
+    ASSERT_TRUE(queued.contains("seq")) << json::serialize(queued);
+    // Events are numbered and timed by the daemon.
+    EXPECT_GT(queued.at("seq").as_int64(), 0);
+    EXPECT_TRUE(queued.at("time").is_string());
+    http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20");
+    // The session id comes with each "subscribed"; ask for a job's events to learn it.
+    first.send(R"({"type": "subscribe", "job": )" + std::to_string(id) + R"(, "output": false})");
+    const std::string session(next_of(first, "subscribed").at("session").as_string());
+
+    ws_client second(web(), "/api/v1/stream?session=" + session);
+    int before_close = 0;  // what was already on its way
+    while (first.receive(std::chrono::seconds(10)) && ++before_close < 100) {
+    }
+    EXPECT_LT(before_close, 100);
+    EXPECT_NE(first.close_reason().find("replaced"), std::string::npos) << first.close_reason();
+
+    auto stranger = http(web(), "GET", "/api/v1/stream?session=0123456789abcdef0123456789abcdef", "",
+                         {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
+                          {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+    EXPECT_EQ(stranger.status, 404u) << stranger.body;
+    EXPECT_EQ(stranger.json().at("error").at("code"), "subscription_not_found");
+}
+
 TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
     const auto id = submit(R"({"shell": "echo one; echo two"})");
     http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20");

@@ -31,6 +31,8 @@ enum class errc {
     task_not_found,
     /// The durable store could not read or write (disk full, permissions, a damaged database).
     store_failed,
+    /// No subscription with that id for this caller (it expired, was closed, or is another user's).
+    subscription_not_found,
 };
 
 /// The "corral" error category.

@@ -75,6 +75,9 @@ class api_router final : public http::handler, public http::request_counter {
     http::reply queue(const http::request& req, const identity& me, std::string_view action);
     http::reply tasks() const;
     http::reply kill(const http::request& req, jobs::job& j, const identity& me);
+    /// The subscription a stream reads: the one named by `session=ID` (resumed), or a new one.
+    result_info<std::shared_ptr<services::subscription>> subscription_for(const target& t, const identity& me);
+    static http::reply subscription_error(const error_info& e);
     net::awaitable<http::reply> audit(const target& t, const identity& me);
     net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
     net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);

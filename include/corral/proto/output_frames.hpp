@@ -42,6 +42,7 @@ class output_frames {
 
     struct slice {
         std::vector<frame> frames;
+        std::vector<std::uint64_t> ends;  ///< the cursor after each frame (a reader resumes there)
         std::uint64_t next = 0;   ///< the cursor after these frames
         std::uint64_t lost = 0;   ///< bytes before `from` that were dropped (a "lost" message comes first)
         std::uint64_t bytes = 0;  ///< output bytes carried by the frames
@@ -82,6 +83,7 @@ class output_frames {
                std::uint64_t log_end);
     struct entry {
         std::vector<std::weak_ptr<const std::string>> frames;
+        std::vector<std::uint64_t> ends;
         std::uint64_t next = 0;
         std::uint64_t bytes = 0;
         std::uint64_t log_end = 0;  ///< the log's end when read: a short read is only valid until it grows

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -13,14 +14,11 @@
 #include "corral/net/http_types.hpp"
 #include "corral/proto/output_frames.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/subscription.hpp"
 
 namespace corral::proto {
 
-/// What happens to a watcher that falls a whole buffer behind.
-enum class slow_policy {
-    resume,      ///< it waits, and reads on from the log at its own cursor when it catches up
-    disconnect,  ///< it is closed with a reason saying so
-};
+using services::slow_policy;
 
 struct watch_options {
     /// Bytes of messages queued for one watcher before it counts as slow.
@@ -42,19 +40,22 @@ struct watch_stats {
     std::int64_t watchers = 0;
 };
 
-/// One job a watcher follows.
-struct subscription {
+/// One job a watcher asks to follow.
+struct follow_request {
     jobs::job_id job = 0;
     std::uint64_t from = 0;
     bool output = true;  ///< false: job events only
 };
 
 /**
- * One watcher connection (WebSocket or SSE) following any number of jobs. Each followed job is read
- * from the job's log at the watcher's own cursor, so the job never waits for a watcher and a watcher
- * never waits for another. Messages queue up to `buffer` bytes; past that the watcher stops reading
- * the log (it resumes from its cursor later) or is disconnected, by policy. The wire format is in
- * docs/protocol.md ("Streams").
+ * One watcher connection (WebSocket or SSE) reading a core subscription (services::subscription):
+ * job events come from it in sequence, and each followed job's output is read from the job's log at
+ * the subscription's cursor, so the job never waits for a watcher and a watcher never waits for
+ * another. Output messages queue up to `buffer` bytes; past that the watcher stops reading the log
+ * (it resumes from its cursor later) or is disconnected, by policy. When the connection goes the
+ * subscription stays (api.subscription_linger), and a client that reconnects with its id resumes:
+ * followed jobs' output from the last byte it was sent, and the events it had not been sent. The
+ * wire format is in docs/protocol.md ("Streams").
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only.
@@ -63,8 +64,11 @@ class watch_session {
   public:
     using wire = wire_format;
 
-    /// `frames` is shared by every watcher (it serialises each slice of output once).
+    /// Reads `sub` for `who`. `frames` is shared by every watcher (it serialises each slice of
+    /// output once).
     watch_session(services::job_service& service,
+                  auth::identity who,
+                  std::shared_ptr<services::subscription> sub,
                   watch_options options,
                   watch_stats& stats,
                   output_frames& frames,
@@ -73,11 +77,9 @@ class watch_session {
     watch_session(const watch_session&) = delete;
     watch_session& operator=(const watch_session&) = delete;
 
-    void subscribe(subscription s);
-    /// Events (not output) of every job, including jobs submitted later.
-    void subscribe_all() { all_jobs_ = true; }
-    /// Only `owner`'s jobs may be followed, and only theirs are in "all jobs" (a role without see_all).
-    void restrict_to(std::string owner) { only_owner_ = std::move(owner); }
+    void subscribe(follow_request r);
+    /// Events (not output) of every job the caller may see, including jobs submitted later.
+    void subscribe_all() { sub_->follow_all(true); }
 
     /// Serves a WebSocket until either side closes: subscribe/unsubscribe messages in, events out.
     net::awaitable<void> serve(http::message_channel& channel);
@@ -86,28 +88,47 @@ class watch_session {
 
   private:
     struct follower;
+    /// A message waiting to be written; an output message moves its job's cursor once written.
+    struct outgoing {
+        output_frames::frame frame;
+        jobs::job_id job = 0;
+        std::uint64_t cursor = 0;
+    };
     void handle_message(std::string_view text);
     void unsubscribe(jobs::job_id id);
-    void on_job_event(const jobs::job& j, jobs::job_event e);
+    /// Starts reading the output of every job the subscription follows with output (a resumed one).
+    void follow_resumed();
+    void start_follower(jobs::job_id id, std::uint64_t from, bool resumed);
     void send(boost::json::object message, std::string_view sse_event = {}, std::string_view sse_id = {});
-    void send(output_frames::frame frame);
+    void send(outgoing message);
     void close_slow(std::string reason);
+    bool stopping() const;
     net::awaitable<void> follow(jobs::job_id id, std::uint64_t from, std::shared_ptr<follower> self);
     /// Waits (up to defer_to_jobs) while a job pours out output: see watch_options.
     net::awaitable<void> defer_to_jobs();
+    /// A message made of an event taken from the subscription (null for a notice of lost events).
+    struct event_frame {
+        output_frames::frame frame;
+        services::event_ptr event;
+    };
+    /// The subscription's pending events as messages.
+    std::vector<event_frame> take_events();
+    std::optional<std::string> end_reason() const;
     template <class Sender>
     net::awaitable<void> write_queue(Sender& send_one);
 
     services::job_service& service_;
+    auth::identity who_;
+    std::shared_ptr<services::subscription> sub_;
+    services::subscription::reader reader_;
     watch_options options_;
     watch_stats& stats_;
     output_frames& frames_;
     wire format_;
-    int listener_ = 0;
-    bool all_jobs_ = false;
-    std::optional<std::string> only_owner_;
-    std::map<jobs::job_id, std::shared_ptr<follower>> followed_;
-    std::deque<output_frames::frame> queue_;
+    std::map<jobs::job_id, std::shared_ptr<follower>> followers_by_job_;
+    /// Jobs whose follower sent "finished" before the subscription's event for it came: skipped then.
+    std::set<jobs::job_id> ended_;
+    std::deque<outgoing> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<std::string> close_reason_;
     async_event queue_changed_;

@@ -12,6 +12,7 @@
 
 #include "corral/auth/identity.hpp"
 #include "corral/core/async_event.hpp"
+#include "corral/core/keyed_event.hpp"
 #include "corral/core/prometheus.hpp"
 #include "corral/core/task_group.hpp"
 #include "corral/jobs/job_journal.hpp"
@@ -19,6 +20,7 @@
 #include "corral/jobs/job_table.hpp"
 #include "corral/proc/launcher.hpp"
 #include "corral/sched/scheduler.hpp"
+#include "corral/services/event_hub.hpp"
 #include "corral/tasks/task_def.hpp"
 
 namespace boost::asio {
@@ -45,6 +47,8 @@ struct service_options {
     /// Output defaults for every job: memory kept per job, spill directory, cap and policy.
     output::log_options output;
     proc::launcher_options launcher;
+    /// Job events and the subscriptions that follow them.
+    subscription_options subscriptions;
 };
 
 struct submit_request {
@@ -94,8 +98,6 @@ struct service_stats {
  */
 class job_service {
   public:
-    using listener = std::function<void(const jobs::job&, jobs::job_event)>;
-
     /// Errors: errc::unsupported when the launcher cannot be made as configured.
     static result_info<std::unique_ptr<job_service>> create(net::any_io_executor executor,
                                                             service_options options);
@@ -118,6 +120,47 @@ class job_service {
      */
     net::awaitable<result_info<submission>> submit_as(const auth::identity& who,
                                                       std::vector<submit_request> requests);
+    /// Job `id`, pinned, when `who` may see it. Errors: errc::job_not_found when it is missing *or*
+    /// hidden from `who` (ids must not tell other users' jobs apart from missing ones). What may be
+    /// done with a pinned job (read, wait) needs no further check.
+    result_info<std::unique_ptr<pin>> find_as(const auth::identity& who, jobs::job_id id);
+    /// Job `id`, pinned, when `who` may also act on it (kill, stdin). Errors: those of find_as();
+    /// errc::forbidden saying what the role lacks.
+    result_info<std::unique_ptr<pin>> control_as(const auth::identity& who, jobs::job_id id);
+    /// list() of what `who` may see: a caller without see_all sees only their own jobs, whatever
+    /// `query.owner` says.
+    job_page list_as(const auth::identity& who, job_query query);
+    /// Up to `limit` queued jobs in the order they will start, those `who` may see.
+    std::vector<jobs::job*> queue_as(const auth::identity& who, std::size_t limit);
+    /// kill() of job `id` for `who`. Errors: those of control_as(); errc::invalid_state when the job
+    /// has already ended.
+    result_info<void> kill_as(const auth::identity& who,
+                              jobs::job_id id,
+                              std::optional<int> signal,
+                              std::optional<proc::stop_plan> plan);
+    /// set_draining() for an admin. Errors: errc::forbidden.
+    result_info<void> set_draining_as(const auth::identity& who, bool draining);
+    /// audit_trail() for an admin. Errors: errc::forbidden; those of audit_trail().
+    net::awaitable<result_info<jobs::audit_page>> audit_trail_as(const auth::identity& who,
+                                                                 jobs::job_id job,
+                                                                 std::size_t limit,
+                                                                 std::int64_t before);
+
+    // --- events and subscriptions ---
+    /// A new subscription for `who`: it sees only their own jobs unless their role sees all. Errors:
+    /// errc::queue_full (event_hub::create).
+    result_info<std::shared_ptr<subscription>> subscribe_as(const auth::identity& who);
+    /// Makes `s` follow job `id` (its events, and its output from `from` when `output`). Errors:
+    /// those of find_as(). Returns the job, pinned, for the reader's first look at it.
+    result_info<std::unique_ptr<pin>> follow_as(const auth::identity& who,
+                                                subscription& s,
+                                                jobs::job_id id,
+                                                bool output,
+                                                std::uint64_t from = 0);
+    /// `who`'s subscription `id`, to read again (a client reconnecting). Errors: errc::subscription_not_found
+    /// when there is none: expired, closed, or another user's.
+    result_info<std::shared_ptr<subscription>> resume_as(const auth::identity& who, std::string_view id);
+    event_hub& events() { return events_; }
 
     /// Queues a job (it starts as soon as the caller yields, when a slot is free). No rights are
     /// checked and nothing waits for the store: for the daemon's own jobs (steps), and embedders that
@@ -193,10 +236,6 @@ class job_service {
     restore_report restore(std::vector<std::unique_ptr<jobs::job>> stored,
                            jobs::job_id next_id,
                            const task_lookup& find_task);
-
-    /// Job events for adapters; returns an id for remove_listener().
-    int add_listener(listener l);
-    void remove_listener(int id);
 
     /// Stops taking jobs; lets running ones finish until `deadline`, then applies their stop plans
     /// and waits for them. Queued jobs are cancelled.
@@ -291,10 +330,10 @@ class job_service {
     std::unordered_map<jobs::job_id, const tasks::task_def*> task_of_;
     /// Multi-step jobs running: the step running now (0 between steps).
     std::unordered_map<jobs::job_id, jobs::job_id> current_step_;
-    std::map<int, listener> listeners_;
-    int next_listener_ = 1;
-    async_event started_;  ///< a job started or ended: wakes wait_started()
-    async_event finished_;
+    event_hub events_;
+    keyed_event<jobs::job_id> started_;   ///< job N started or ended: wakes wait_started(N)
+    keyed_event<jobs::job_id> finished_;  ///< job N ended: wakes wait_finished(N)
+    async_event idle_changed_;            ///< some job ended: wakes wait_idle()
     service_stats stats_;
     jobs::job_journal* journal_ = nullptr;
 };

@@ -1,0 +1,159 @@
+// api_router's routes on a job's input and output: stdin writes, output pages (JSON or raw bytes,
+// long-polled with `wait=`), waiting for a job to end, and waiting for the queue to empty.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "corral/core/parse.hpp"
+#include "corral/jobs/job_json.hpp"
+#include "corral/proto/api_router.hpp"
+#include "corral/proto/output_json.hpp"
+#include "proto/api_access.hpp"
+
+namespace corral::proto {
+namespace {
+
+namespace json = boost::json;
+
+}  // namespace
+
+net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
+    const bool close = t.param("close") == "true" || t.param("close") == "1";
+    if (!req.body().empty()) {
+        if (auto bad = require_body_type(req, {"application/octet-stream", "text/plain"})) {
+            co_return *bad;
+        }
+    }
+    auto* j = service_.find(id);
+    services::job_service::pin keep(service_, *j);
+    if (j->state == jobs::job_state::queued && j->spec.process.input == proc::input_mode::pipe) {
+        // Not started yet (waiting for a slot, or its process is starting): the write waits for it.
+        co_await service_.wait_started(id, options_.max_wait);
+        j = &keep.get();
+    }
+    if (j->state != jobs::job_state::running || j->spec.process.input != proc::input_mode::pipe) {
+        co_return error_reply(
+            http::status::conflict,
+            "stdin_closed",
+            fmt::format("job {} has no open stdin: it must be running and submitted with \"stdin\": \"pipe\"",
+                        id));
+    }
+    const auto n = req.body().size();
+    if (n > 0) {
+        auto written =
+            co_await service_.write_stdin(keep.get(), std::move(req.body()), options_.stdin_timeout);
+        if (written.error() == net::error::timed_out) {
+            co_return error_reply(
+                http::status::service_unavailable,
+                "stdin_timeout",
+                fmt::format("job {} did not read its stdin within {} (api.stdin_timeout): the "
+                            "write was abandoned, and the job may have read part of it",
+                            id,
+                            format_duration(options_.stdin_timeout)));
+        }
+        if (!written) {
+            co_return error_reply(
+                http::status::conflict,
+                "stdin_closed",
+                fmt::format("writing to job {}'s stdin failed: {}", id, written.error().message()));
+        }
+    }
+    if (close) {
+        (void)service_.close_stdin(keep.get());
+    }
+    co_return json_reply(http::status::ok, {{"written", n}, {"closed", close}});
+}
+
+net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_id id) {
+    std::string error;
+    auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
+    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    auto max = number_param(t, "max", 1 << 20, 1, 16 << 20, error);
+    const auto format = t.param("format").value_or("json");
+    if (!from || !wait || !max) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    if (format != "json" && format != "raw") {
+        co_return error_reply(http::status::bad_request, "bad_query", "format must be json or raw");
+    }
+    if (*wait > 0) {
+        co_await service_.wait_output(id, *from, std::chrono::seconds(*wait));
+    }
+    auto* j = service_.find(id);
+    if (!j) {
+        co_return not_found(id);
+    }
+    services::job_service::pin keep(service_, *j);  // while what is on file is read
+    auto slice = co_await j->log->read_async(*from, *max);
+    const bool split = t.param("split").value_or("") == "true";
+    if (format == "raw" && split && !slice.records.empty()) {
+        // One stream per page: cut where the other stream begins, so the client can route the bytes.
+        const auto source = slice.records.front().source;
+        auto other = std::find_if(
+            slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
+        if (other != slice.records.end()) {
+            slice.next = other->offset;
+            slice.records.erase(other, slice.records.end());
+        }
+    }
+    const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
+    if (format == "raw") {
+        std::string bytes;
+        std::size_t size = 0;
+        for (const auto& r : slice.records) {
+            size += r.bytes.size();
+        }
+        bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
+        for (const auto& r : slice.records) {
+            bytes += r.bytes;
+        }
+        auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
+        r.head.set("X-Corral-Next", std::to_string(slice.next));
+        r.head.set("X-Corral-Lost", std::to_string(slice.lost));
+        r.head.set("X-Corral-Eof", eof ? "true" : "false");
+        r.head.set("X-Corral-State", jobs::to_string(j->state));
+        if (split && !slice.records.empty()) {
+            r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
+        }
+        co_return r;
+    }
+    json::array records;
+    for (const auto& r : coalesce(std::move(slice.records))) {
+        records.push_back(record_json(r));
+    }
+    co_return json_reply(http::status::ok,
+                         {{"job", id},
+                          {"records", std::move(records)},
+                          {"next", slice.next},
+                          {"lost", slice.lost},
+                          {"eof", eof},
+                          {"state", jobs::to_string(j->state)}});
+}
+
+net::awaitable<http::reply> api_router::wait(const target& t, jobs::job_id id) {
+    std::string error;
+    auto timeout =
+        number_param(t, "timeout", 30, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    if (!timeout) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    co_await service_.wait_finished(id, std::chrono::seconds(*timeout));
+    auto* j = service_.find(id);
+    co_return j ? job_reply(http::status::ok, *j) : not_found(id);
+}
+
+net::awaitable<http::reply> api_router::idle(const target& t) {
+    std::string error;
+    auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
+    if (!wait) {
+        co_return error_reply(http::status::bad_request, "bad_query", error);
+    }
+    co_await service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
+    const auto running = service_.running() + service_.running_sequences();
+    const auto queued = service_.queued();
+    co_return json_reply(http::status::ok,
+                         {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});
+}
+
+}  // namespace corral::proto
