@@ -9,6 +9,12 @@
 //     a job writes BYTES as fast as corrald reads them; its own throughput (timed inside the job)
 //     with WATCHERS WebSocket watchers following it from byte 0, against the same job unwatched.
 //     Every watcher must receive every byte, in order, with no loss and no disconnect.
+//   watchers_bench idle PORT CORRALD_PID FAKE_CHILD BYTES POLLS ROUNDS
+//     the same job with one watcher, with POLLS idle long-polls (`/jobs/N/wait`) held open on another
+//     job, against none: idle waiters must cost a busy job nothing (its throughput, and corrald's CPU).
+//   watchers_bench subs PORT CORRALD_PID COUNT
+//     COUNT WebSocket clients each subscribe and leave; their subscriptions stay (the linger time).
+//     What corrald's RSS grew by, per subscription.
 //
 // Output: one `key value` line per figure (the script turns them into a Markdown table).
 #include <spawn.h>
@@ -20,6 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -68,6 +77,9 @@ class api {
         socket_.set_option(tcp::no_delay(true));
     }
     json::value call(beast::http::verb method, const std::string& target, const std::string& body = {}) {
+        return json::parse(text(method, target, body));
+    }
+    std::string text(beast::http::verb method, const std::string& target, const std::string& body = {}) {
         beast::http::request<beast::http::string_body> req{method, target, 11};
         req.set(beast::http::field::host, "localhost");
         req.set(beast::http::field::authorization, "Bearer " + token());
@@ -84,7 +96,7 @@ class api {
             throw std::runtime_error(target + ": HTTP " + std::to_string(res.result_int()) + " " +
                                      res.body());
         }
-        return json::parse(res.body());
+        return res.body();
     }
 
   private:
@@ -305,6 +317,157 @@ int fanout(
     return 0;
 }
 
+// ---------------------------------------------------------------------------------------- idle
+
+/// POLLS long-polls (`GET /jobs/ID/wait`) on job `id`, each on a connection of its own, held open
+/// unanswered until the object goes.
+class idle_polls {
+  public:
+    idle_polls(asio::io_context& io, unsigned short port, std::uint64_t id, int polls) {
+        const std::string req = "GET /api/v1/jobs/" + std::to_string(id) +
+                                "/wait?timeout=300 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                                token() + "\r\n\r\n";
+        for (int i = 0; i < polls; ++i) {
+            sockets_.emplace_back(io);
+            sockets_.back().connect({asio::ip::make_address("127.0.0.1"), port});
+            asio::write(sockets_.back(), asio::buffer(req));
+        }
+        // Each must be waiting, not answered: an answer would mean the poll is not idle.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        for (auto& s : sockets_) {
+            if (s.available() != 0) {
+                throw std::runtime_error("a long-poll was answered: its job is not waiting");
+            }
+        }
+    }
+
+  private:
+    std::vector<tcp::socket> sockets_;
+};
+
+/// CPU time corrald has used so far, in ms (/proc/PID/stat: utime + stime).
+double cpu_ms(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) {
+        fields >> skip;
+    }
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    return (utime + stime) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+int idle(unsigned short port, int pid, const std::string& fake_child, std::uint64_t bytes, int polls, int rounds) {
+    asio::io_context io;
+    api http(io, port);
+    // The long-polls wait on a job that sleeps in the other slot for the whole run (concurrency 2).
+    auto sleeper = http.call(beast::http::verb::post,
+                             "/api/v1/jobs",
+                             json::serialize(json::object{{"command", json::array{"/bin/sleep", "3600"}}}));
+    const auto sleeper_id = sleeper.at("id").to_number<std::uint64_t>();
+    // The job's own throughput, and what corrald's CPU spent on the round: the steadier figure on a
+    // shared machine, and the one idle waiters would show in first.
+    std::vector<double> quiet, polled, paired, quiet_cpu, polled_cpu, paired_cpu;
+    for (int r = 0; r < rounds; ++r) {
+        double ignored = 0;
+        auto cpu0 = cpu_ms(pid);
+        quiet.push_back(fanout_round(io, port, fake_child, bytes, 1, ignored));
+        quiet_cpu.push_back(cpu_ms(pid) - cpu0);
+        {
+            idle_polls held(io, port, sleeper_id, polls);
+            cpu0 = cpu_ms(pid);
+            polled.push_back(fanout_round(io, port, fake_child, bytes, 1, ignored));
+            polled_cpu.push_back(cpu_ms(pid) - cpu0);
+        }
+        paired.push_back(polled.back() / quiet.back());
+        paired_cpu.push_back(polled_cpu.back() / quiet_cpu.back());
+        std::printf("idle.round%d %.1f %.1f MB/s, %.0f %.0f ms CPU\n",
+                    r, quiet.back(), polled.back(), quiet_cpu.back(), polled_cpu.back());
+    }
+    api(io, port).call(beast::http::verb::post, "/api/v1/jobs/" + std::to_string(sleeper_id) + "/kill", "{}");
+    std::printf("idle.quiet_mbs %.1f\nidle.polled_mbs %.1f\nidle.paired_ratio %.3f\n"
+                "idle.quiet_cpu_ms %.0f\nidle.polled_cpu_ms %.0f\nidle.paired_cpu_ratio %.3f\n",
+                median(quiet),
+                median(polled),
+                median(paired),
+                median(quiet_cpu),
+                median(polled_cpu),
+                median(paired_cpu));
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------- subs
+
+/// corrald's resident set in KiB (/proc/PID/status).
+long rss_kib(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            return std::stol(line.substr(6));
+        }
+    }
+    throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
+/// Leaves COUNT subscriptions behind (run it on a fresh corrald: memory freed by earlier work would
+/// hide what they take): each WebSocket follows a sleeping job's events, then goes,
+/// and its subscription stays for api.subscription_linger. What corrald's RSS grew by, per one.
+int subs(unsigned short port, int pid, int count) {
+    asio::io_context io;
+    api http(io, port);
+    auto sleeper = http.call(beast::http::verb::post,
+                             "/api/v1/jobs",
+                             json::serialize(json::object{{"command", json::array{"/bin/sleep", "3600"}}}));
+    const auto id = sleeper.at("id").to_number<std::uint64_t>();
+    auto one = [&] {
+        beast::websocket::stream<tcp::socket> ws(io);
+        ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+        ws.set_option(beast::websocket::stream_base::decorator([](beast::websocket::request_type& req) {
+            req.set(beast::http::field::authorization, "Bearer " + token());
+        }));
+        ws.handshake("localhost", "/api/v1/stream");
+        ws.write(asio::buffer(R"({"type": "subscribe", "output": false, "job": )" + std::to_string(id) + "}"));
+        beast::flat_buffer b;
+        ws.read(b);  // subscribed
+        ws.close(beast::websocket::close_code::normal);
+        for (;;) {  // until the server's close
+            beast::error_code ec;
+            b.clear();
+            ws.read(b, ec);
+            if (ec) {
+                break;
+            }
+        }
+    };
+    for (int i = 0; i < 200; ++i) {  // warm up: connection buffers, allocator arenas
+        one();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const long before = rss_kib(pid);
+    for (int i = 0; i < count; ++i) {
+        one();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const long after = rss_kib(pid);
+    // They must all still be there (none expired, none refused), or the figure measures nothing.
+    const auto metrics = http.text(beast::http::verb::get, "/metrics");
+    const auto at = metrics.find("\ncorral_subscriptions ");
+    if (at == std::string::npos || std::stol(metrics.substr(at + 22)) < count + 200) {
+        throw std::runtime_error("corrald does not hold the subscriptions made: " +
+                                 metrics.substr(at == std::string::npos ? 0 : at, 60));
+    }
+    http.call(beast::http::verb::post, "/api/v1/jobs/" + std::to_string(id) + "/kill", "{}");
+    std::printf("subs.count %d\nsubs.rss_before_kib %ld\nsubs.rss_after_kib %ld\nsubs.bytes_each %.0f\n",
+                count,
+                before,
+                after,
+                static_cast<double>(after - before) * 1024.0 / count);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -312,6 +475,17 @@ int main(int argc, char** argv) {
     try {
         if (args.size() == 3 && args[0] == "ttfb") {
             return ttfb(static_cast<unsigned short>(std::stoi(args[1])), std::stoi(args[2]));
+        }
+        if (args.size() == 4 && args[0] == "subs") {
+            return subs(static_cast<unsigned short>(std::stoi(args[1])), std::stoi(args[2]), std::stoi(args[3]));
+        }
+        if (args.size() == 7 && args[0] == "idle") {
+            return idle(static_cast<unsigned short>(std::stoi(args[1])),
+                        std::stoi(args[2]),
+                        args[3],
+                        std::stoull(args[4]),
+                        std::stoi(args[5]),
+                        std::stoi(args[6]));
         }
         if (args.size() == 6 && args[0] == "fanout") {
             return fanout(static_cast<unsigned short>(std::stoi(args[1])),
@@ -326,6 +500,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr,
                  "usage: watchers_bench ttfb PORT ROUNDS\n"
-                 "       watchers_bench fanout PORT FAKE_CHILD BYTES WATCHERS ROUNDS\n");
+                 "       watchers_bench fanout PORT FAKE_CHILD BYTES WATCHERS ROUNDS\n"
+                 "       watchers_bench idle PORT CORRALD_PID FAKE_CHILD BYTES POLLS ROUNDS\n"
+                 "       watchers_bench subs PORT CORRALD_PID COUNT\n");
     return 2;
 }

@@ -28,4 +28,7 @@ cmake --build "$scratch/build" >/dev/null
 output=$("$scratch/build/embed_jobs")
 echo "$output"
 grep -q "all 3 jobs finished" <<<"$output"
+output=$("$scratch/build/embed_service")
+echo "$output"
+grep -q "4 jobs finished, 1 failed" <<<"$output"
 echo "check-install: find_package(corral) and corral::corral work"

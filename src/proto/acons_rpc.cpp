@@ -128,6 +128,19 @@ json::value table_json(const output::table& t) {
     return rows;
 }
 
+/// What Python's subprocess reported: the exit code, or minus the signal (acons said null).
+int python_returncode(const jobs::job& done) {
+    if (done.exit) {
+        if (const auto* e = std::get_if<proc::exited>(&done.exit->state())) {
+            return e->code;
+        }
+        if (const auto* s = std::get_if<proc::signaled>(&done.exit->state())) {
+            return -s->signal;
+        }
+    }
+    return -1;
+}
+
 }  // namespace
 
 struct acons_rpc::tracked {
@@ -208,15 +221,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     auto& j = submitted->jobs.front()->get();
     services::job_service::pin keep(service_, j);
     if (!args[3].is_null() && truthy(args[3])) {
-        auto key = me.user + '\x1f' + id_key(args[3]);
-        if (tracked_.erase(key) == 0) {
-            order_.push_back(key);
-        }
-        tracked_[key] = std::make_shared<tracked>(service_, j);
-        while (order_.size() > max_tracked) {
-            tracked_.erase(order_.front());
-            order_.pop_front();
-        }
+        track(me, args[3], j);
     }
     const auto id = j.id;
     while (!co_await service_.wait_finished(id, std::chrono::hours(24))) {
@@ -225,6 +230,29 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
     if (done.start_error) {
         throw rpc_error(done.reason);
     }
+    auto text = co_await last_output(done);
+    auto output = utf8_only(output::strip_ansi(text));
+    const int exit_code = python_returncode(done);
+    json::object result{{"exitCode", exit_code}, {"output", output}};
+    if (is_parse && exit_code == 0) {
+        result["table"] = table_json(output::parse_table(output));
+    }
+    co_return result;
+}
+
+void acons_rpc::track(const auth::identity& me, const json::value& client_id, jobs::job& j) {
+    auto key = me.user + '\x1f' + id_key(client_id);
+    if (tracked_.erase(key) == 0) {
+        order_.push_back(key);
+    }
+    tracked_[key] = std::make_shared<tracked>(service_, j);
+    while (order_.size() > max_tracked) {
+        tracked_.erase(order_.front());
+        order_.pop_front();
+    }
+}
+
+net::awaitable<std::string> acons_rpc::last_output(const jobs::job& done) const {
     // The reply carries the last limits_.output bytes: acons put the whole output in one string,
     // which for a chatty job is unbounded memory on the daemon's thread.
     std::string text;
@@ -247,20 +275,7 @@ net::awaitable<json::value> acons_rpc::run(const json::array& args,
         }
         from = slice.next;
     }
-    auto output = utf8_only(output::strip_ansi(text));
-    int exit_code = -1;
-    if (done.exit) {
-        if (const auto* e = std::get_if<proc::exited>(&done.exit->state())) {
-            exit_code = e->code;
-        } else if (const auto* s = std::get_if<proc::signaled>(&done.exit->state())) {
-            exit_code = -s->signal;  // Python's returncode for a signal, where acons said null
-        }
-    }
-    json::object result{{"exitCode", exit_code}, {"output", output}};
-    if (is_parse && exit_code == 0) {
-        result["table"] = table_json(output::parse_table(output));
-    }
-    co_return result;
+    co_return text;
 }
 
 std::shared_ptr<acons_rpc::tracked> acons_rpc::find(const auth::identity& me, const json::value& client_id) {

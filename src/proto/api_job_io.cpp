@@ -16,6 +16,42 @@ namespace {
 
 namespace json = boost::json;
 
+/// One stream per page: cut where the other stream begins, so the client can route the bytes.
+void keep_one_stream(output::read_result& slice) {
+    if (slice.records.empty()) {
+        return;
+    }
+    const auto source = slice.records.front().source;
+    auto other = std::find_if(
+        slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
+    if (other != slice.records.end()) {
+        slice.next = other->offset;
+        slice.records.erase(other, slice.records.end());
+    }
+}
+
+/// `format=raw`: the bytes themselves, and where they stand in headers.
+http::reply raw_reply(output::read_result slice, bool eof, bool split, const jobs::job& j) {
+    std::string bytes;
+    std::size_t size = 0;
+    for (const auto& r : slice.records) {
+        size += r.bytes.size();
+    }
+    bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
+    for (const auto& r : slice.records) {
+        bytes += r.bytes;
+    }
+    auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
+    r.head.set("X-Corral-Next", std::to_string(slice.next));
+    r.head.set("X-Corral-Lost", std::to_string(slice.lost));
+    r.head.set("X-Corral-Eof", eof ? "true" : "false");
+    r.head.set("X-Corral-State", jobs::to_string(j.state));
+    if (split && !slice.records.empty()) {
+        r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
+    }
+    return r;
+}
+
 }  // namespace
 
 net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
@@ -87,36 +123,12 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
     services::job_service::pin keep(service_, *j);  // while what is on file is read
     auto slice = co_await j->log->read_async(*from, *max);
     const bool split = t.param("split").value_or("") == "true";
-    if (format == "raw" && split && !slice.records.empty()) {
-        // One stream per page: cut where the other stream begins, so the client can route the bytes.
-        const auto source = slice.records.front().source;
-        auto other = std::find_if(
-            slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
-        if (other != slice.records.end()) {
-            slice.next = other->offset;
-            slice.records.erase(other, slice.records.end());
-        }
+    if (format == "raw" && split) {
+        keep_one_stream(slice);
     }
     const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
     if (format == "raw") {
-        std::string bytes;
-        std::size_t size = 0;
-        for (const auto& r : slice.records) {
-            size += r.bytes.size();
-        }
-        bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
-        for (const auto& r : slice.records) {
-            bytes += r.bytes;
-        }
-        auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
-        r.head.set("X-Corral-Next", std::to_string(slice.next));
-        r.head.set("X-Corral-Lost", std::to_string(slice.lost));
-        r.head.set("X-Corral-Eof", eof ? "true" : "false");
-        r.head.set("X-Corral-State", jobs::to_string(j->state));
-        if (split && !slice.records.empty()) {
-            r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
-        }
-        co_return r;
+        co_return raw_reply(std::move(slice), eof, split, *j);
     }
     json::array records;
     for (const auto& r : coalesce(std::move(slice.records))) {

@@ -240,15 +240,10 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
             co_return *bad;
         co_return co_await submit_batch(req, me);
     }
-    if (s.size() == 3 && s[2] == "tasks") {
-        if (auto bad = only(http::verb::get))
-            co_return *bad;
-        co_return tasks();
-    }
-    if (s.size() == 3 && s[2] == "audit") {
-        if (auto bad = only(http::verb::get))
-            co_return *bad;
-        co_return co_await audit(t, me);
+    if (s.size() == 3) {
+        if (auto r = co_await route_view(req, me, t)) {
+            co_return std::move(*r);
+        }
     }
     if (s[2] == "queue" && s.size() <= 4) {
         const std::string_view action = s.size() == 4 ? std::string_view(s[3]) : std::string_view();
@@ -265,26 +260,33 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
         }
         co_return co_await route_job(req, me, t, *id);
     }
-    if (s.size() == 3 && s[2] == "idle") {
-        if (auto bad = only(http::verb::get))
-            co_return *bad;
-        co_return co_await idle(t);
-    }
-    if (s.size() == 3 && s[2] == "events") {
-        if (auto bad = only(http::verb::get))
-            co_return *bad;
-        co_return events(req, t, me);
-    }
-    if (s.size() == 3 && s[2] == "stream") {
-        if (auto bad = only(http::verb::get))
-            co_return *bad;
-        co_return websocket(req, t, me);
-    }
     co_return error_reply(
         http::status::not_found,
         "not_found",
         fmt::format(
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
+}
+
+net::awaitable<std::optional<http::reply>> api_router::route_view(http::request& req,
+                                                                  const identity& me,
+                                                                  const target& t) {
+    const auto& name = t.segments[2];
+    const bool known = name == "tasks" || name == "audit" || name == "idle" || name == "events" || name == "stream";
+    if (!known) {
+        co_return std::nullopt;
+    }
+    if (auto bad = require_method(req, t.segments, http::verb::get)) {
+        co_return *bad;
+    }
+    if (name == "tasks")
+        co_return tasks();
+    if (name == "audit")
+        co_return co_await audit(t, me);
+    if (name == "idle")
+        co_return co_await idle(t);
+    if (name == "events")
+        co_return events(req, t, me);
+    co_return websocket(req, t, me);
 }
 
 net::awaitable<http::reply> api_router::route_job(http::request& req,

@@ -59,7 +59,9 @@ http::reply api_router::events(const http::request& req, const target& t, const 
             session.subscribe_all();
         }
         for (const auto& s : subs) {
-            session.subscribe(s);
+            if (!sub->follows(s.job)) {  // a resumed subscription goes on from its own cursor
+                session.subscribe(s);
+            }
         }
         co_await session.serve(stream);
     };
@@ -75,9 +77,13 @@ result_info<std::shared_ptr<services::subscription>> api_router::subscription_fo
 }
 
 http::reply api_router::subscription_error(const error_info& e) {
-    return e.code == errc::queue_full
-               ? error_reply(http::status::service_unavailable, "too_many_subscriptions", e.what())
-               : error_reply(http::status::not_found, "subscription_not_found", e.what());
+    if (e.code == errc::queue_full) {
+        return error_reply(http::status::service_unavailable, "too_many_subscriptions", e.what());
+    }
+    if (e.code == errc::invalid_state) {
+        return error_reply(http::status::service_unavailable, "stopping", e.what());
+    }
+    return error_reply(http::status::not_found, "subscription_not_found", e.what());
 }
 
 http::reply api_router::websocket(const http::request& req, const target& t, const identity& me) {
@@ -108,7 +114,9 @@ http::reply api_router::websocket(const http::request& req, const target& t, con
     r.websocket = [this, subs, me, sub = *sub](http::message_channel& channel) -> net::awaitable<void> {
         watch_session session(service_, me, sub, options_.watch, watch_stats_, output_frames_, wire_format::websocket);
         for (const auto& s : subs) {
-            session.subscribe(s);
+            if (!sub->follows(s.job)) {  // a resumed subscription goes on from its own cursor
+                session.subscribe(s);
+            }
         }
         co_await session.serve(channel);
     };

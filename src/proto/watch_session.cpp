@@ -86,7 +86,6 @@ watch_session::watch_session(services::job_service& service,
       stats_(stats),
       frames_(frames),
       format_(format),
-      queue_changed_(service.executor()),
       space_(service.executor()),
       followers_(service.executor()) {
     ++stats_.watchers;
@@ -190,7 +189,7 @@ void watch_session::send(outgoing message) {
     }
     queued_bytes_ += message.frame->size();
     queue_.push_back(std::move(message));
-    queue_changed_.notify_all();
+    sub_->wake();
     if (queued_bytes_ > options_.buffer * event_overflow_factor) {
         close_slow(fmt::format("watcher too slow: more than {} bytes of messages pending", queued_bytes_));
     }
@@ -199,7 +198,7 @@ void watch_session::send(outgoing message) {
 void watch_session::close_slow(std::string reason) {
     if (!close_reason_) {
         close_reason_ = std::move(reason);
-        queue_changed_.notify_all();
+        sub_->wake();
     }
 }
 
@@ -246,31 +245,40 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
         if (gone()) {
             co_return;  // while a finished job's file was read
         }
-        if (slice.lost > 0) {
-            send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
-        }
-        stats_.bytes_streamed += slice.bytes;
-        for (std::size_t i = 0; i < slice.frames.size(); ++i) {
-            send(outgoing{std::move(slice.frames[i]), id, slice.ends[i]});
-        }
-        if (slice.next != cursor) {
-            cursor = slice.next;
+        const auto next = slice.next;
+        send_slice(id, cursor, std::move(slice));
+        if (next != cursor) {
+            cursor = next;
             continue;
         }
         if (log.closed()) {
-            send({{"type", "eof"}, {"job", id}, {"offset", cursor}}, "eof", fmt::format("{}:{}", id, cursor));
-            if (jobs::is_finished(j->state)) {
-                send(event_message(*j, "finished"), "finished");
-                if (self->event_due) {
-                    ended_.insert(id);  // its "finished" event is still to come: skip it
-                }
-            }
-            followers_by_job_.erase(id);
-            sub_->unfollow(id);
+            end_follow(*j, cursor, *self);
             co_return;
         }
         co_await (log.wait_for(cursor) || self->cancelled.wait());
     }
+}
+
+void watch_session::send_slice(jobs::job_id id, std::uint64_t cursor, output_frames::slice slice) {
+    if (slice.lost > 0) {
+        send({{"type", "lost"}, {"job", id}, {"offset", cursor}, {"bytes", slice.lost}}, "lost");
+    }
+    stats_.bytes_streamed += slice.bytes;
+    for (std::size_t i = 0; i < slice.frames.size(); ++i) {
+        send(outgoing{std::move(slice.frames[i]), id, slice.ends[i]});
+    }
+}
+
+void watch_session::end_follow(const jobs::job& j, std::uint64_t cursor, const follower& self) {
+    send({{"type", "eof"}, {"job", j.id}, {"offset", cursor}}, "eof", fmt::format("{}:{}", j.id, cursor));
+    if (jobs::is_finished(j.state)) {
+        send(event_message(j, "finished"), "finished");
+        if (self.event_due) {
+            ended_.insert(j.id);  // its "finished" event is still to come: skip it
+        }
+    }
+    followers_by_job_.erase(j.id);
+    sub_->unfollow(j.id);
 }
 
 // Fan-out is work that can wait and a job's output is not: while a job pours out output, the core's
@@ -355,7 +363,7 @@ net::awaitable<void> watch_session::write_queue(Sender& send_one) {
         }
         if (queue_.empty()) {
             keepalive.expires_after(sse_keepalive);
-            co_await (queue_changed_.wait() || sub_->wait() || keepalive.async_wait(use_nothrow));
+            co_await (sub_->wait() || keepalive.async_wait(use_nothrow));
             if (queue_.empty() && !sub_->has_pending() && !stopping() && format_ == wire::sse &&
                 !(co_await send_one(": keepalive\n\n"))) {
                 co_return;

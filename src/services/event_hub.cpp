@@ -82,6 +82,9 @@ event_ptr event_hub::publish(const jobs::job& j, jobs::job_event e) {
 
 result_info<std::shared_ptr<subscription>> event_hub::create(std::string user,
                                                              std::optional<std::string> only_owner) {
+    if (stopped_) {
+        return error_info{errc::invalid_state, "the daemon is stopping: no new subscriptions"};
+    }
     if (subs_.size() >= options_.max_subscriptions) {
         sweep();
         // Still full: the one whose reader left longest ago makes room.
@@ -132,6 +135,13 @@ void event_hub::close_all(std::string reason) {
     }
 }
 
+void event_hub::stop(std::string reason) {
+    stopped_ = true;
+    sweep_timer_.cancel();
+    sweep_at_.reset();
+    close_all(std::move(reason));
+}
+
 void event_hub::index(subscription& s, jobs::job_id job, bool add) {
     if (add) {
         by_job_[job].push_back(&s);
@@ -156,7 +166,7 @@ void event_hub::reader_left(subscription& s) {
 }
 
 void event_hub::arm_sweep(std::chrono::steady_clock::time_point when) {
-    if (sweep_at_ && *sweep_at_ <= when) {
+    if (stopped_ || (sweep_at_ && *sweep_at_ <= when)) {
         return;  // an earlier sweep will re-arm for this one
     }
     sweep_at_ = when;

@@ -487,6 +487,8 @@ net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
         }
         co_await tasks_.wait();
     }
+    // Readers stop, and no lingering subscription keeps a timer (and so the io_context) alive.
+    events_.stop("the daemon is stopping");
 }
 
 net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline, bool count_queued) {

@@ -309,6 +309,17 @@ TEST_F(Watchers, ASecondConnectionToASubscriptionReplacesTheFirstAndStrangersCan
     EXPECT_EQ(stranger.json().at("error").at("code"), "subscription_not_found");
 }
 
+TEST_F(Watchers, ASubscriptionLeftWaitingForItsReaderDoesNotHoldUpTheDaemonsExit) {
+    {
+        ws_client ws(web(), "/api/v1/stream");
+        ws.send(R"({"type": "subscribe", "all": true})");
+        ASSERT_EQ(next_of(ws, "subscribed").at("all"), true);
+    }  // it lingers for api.subscription_linger (60 s), waiting for its client to come back
+    daemon_.signal(SIGTERM);
+    // Well before the linger time: once the jobs are done nothing keeps corrald alive.
+    EXPECT_EQ(daemon_.wait_exit(std::chrono::seconds(30)), 0) << daemon_.log();
+}
+
 TEST_F(Watchers, ServerSentEventsCarryOutputAndEvents) {
     const auto id = submit(R"({"shell": "echo one; echo two"})");
     http(web(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/wait?timeout=20");

@@ -52,6 +52,10 @@ class acons_rpc {
     net::awaitable<boost::json::value> flush_lines(const auth::identity& me, boost::json::value client_id);
     boost::json::value kill(const auth::identity& me, const boost::json::value& client_id);
     std::shared_ptr<tracked> find(const auth::identity& me, const boost::json::value& client_id);
+    /// Remembers `j` under the caller's client id (for flush_lines and kill), the oldest going first.
+    void track(const auth::identity& me, const boost::json::value& client_id, jobs::job& j);
+    /// The last limits_.output bytes of a finished job's output, said so when cut.
+    net::awaitable<std::string> last_output(const jobs::job& done) const;
 
     services::job_service& service_;
     jobs::job_spec defaults_;

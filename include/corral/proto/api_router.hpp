@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "corral/auth/authority.hpp"
@@ -63,6 +64,9 @@ class api_router final : public http::handler, public http::request_counter {
     net::awaitable<http::reply> authenticated(http::request& req, const http::peer& who, const target& t);
     net::awaitable<http::reply> route(http::request& req, const identity& me, const target& t);
     net::awaitable<http::reply> route_api(http::request& req, const identity& me, const target& t);
+    /// The read-only routes of one segment (tasks, audit, idle, events, stream): GET only. Empty for
+    /// any other path.
+    net::awaitable<std::optional<http::reply>> route_view(http::request& req, const identity& me, const target& t);
     net::awaitable<http::reply> route_job(http::request& req,
                                           const identity& me,
                                           const target& t,

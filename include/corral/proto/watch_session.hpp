@@ -104,6 +104,10 @@ class watch_session {
     void close_slow(std::string reason);
     bool stopping() const;
     net::awaitable<void> follow(jobs::job_id id, std::uint64_t from, std::shared_ptr<follower> self);
+    /// Queues a slice's output messages (after a "lost" notice when the log dropped some).
+    void send_slice(jobs::job_id id, std::uint64_t cursor, output_frames::slice slice);
+    /// All of a job's output was sent: "eof", then "finished" when it has ended, and it is unfollowed.
+    void end_follow(const jobs::job& j, std::uint64_t cursor, const follower& self);
     /// Waits (up to defer_to_jobs) while a job pours out output: see watch_options.
     net::awaitable<void> defer_to_jobs();
     /// A message made of an event taken from the subscription (null for a notice of lost events).
@@ -131,7 +135,6 @@ class watch_session {
     std::deque<outgoing> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<std::string> close_reason_;
-    async_event queue_changed_;
     async_event space_;
     task_group followers_;
 };

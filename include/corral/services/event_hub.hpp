@@ -45,7 +45,7 @@ class event_hub {
     event_ptr publish(const jobs::job& j, jobs::job_event e);
 
     /// A new subscription for `user` (seeing only `only_owner`'s jobs when given). Errors:
-    /// errc::queue_full when max_subscriptions have a reader each.
+    /// errc::queue_full when max_subscriptions have a reader each; errc::invalid_state after stop().
     result_info<std::shared_ptr<subscription>> create(std::string user,
                                                       std::optional<std::string> only_owner);
     /// The subscription `id` of `user`; null when there is none (expired, closed, or another user's).
@@ -59,8 +59,11 @@ class event_hub {
     const subscription_options& options() const { return options_; }
     const subscription_stats& stats() const { return stats_; }
     net::any_io_executor executor() const { return executor_; }
-    /// Closes every subscription (the daemon is stopping): readers see the reason and stop.
+    /// Closes every subscription: readers see the reason and stop.
     void close_all(std::string reason);
+    /// close_all(), and no more sweeps: nothing of the hub's keeps the io_context running (the
+    /// service is winding down). New subscriptions are refused after it.
+    void stop(std::string reason);
 
   private:
     friend class subscription;
@@ -81,6 +84,7 @@ class event_hub {
     std::vector<subscription*> all_;
     net::steady_timer sweep_timer_;
     std::optional<std::chrono::steady_clock::time_point> sweep_at_;
+    bool stopped_ = false;
     subscription_stats stats_;
 };
 

@@ -78,6 +78,9 @@ class subscription {
     /// Returns when something changed for the reader: an event queued, the subscription closed,
     /// another reader took over, or the wait was cancelled. Re-check after waking.
     net::awaitable<void> wait() { co_await changed_.wait(); }
+    /// Wakes the reader for a reason of its own (it queued something else to send): one event to
+    /// wait on is cheaper than waiting on two.
+    void wake() { changed_.notify_all(); }
     /// Why it ended (too slow under slow_policy::disconnect, expired, the daemon stopping); a reader
     /// that sees a reason stops.
     const std::optional<std::string>& closed() const { return closed_; }
