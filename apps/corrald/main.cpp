@@ -16,6 +16,7 @@
 #include "corral/auth/authority.hpp"
 #include "corral/output/output_log.hpp"
 #include "corral/pod/components.hpp"
+#include "corral/store/sqlite_store.hpp"
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/proto/api_router.hpp"

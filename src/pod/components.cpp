@@ -28,8 +28,8 @@ net::awaitable<void> store_component::stop(std::chrono::steady_clock::time_point
 }
 
 std::string store_component::describe() const {
-    return fmt::format("SQLite {}: {} queued job(s) resume, {} lost{}, {} kept",
-                       store_.options().path,
+    return fmt::format("{}: {} queued job(s) resume, {} lost{}, {} kept",
+                       store_.describe(),
                        report_.resumed,
                        report_.lost,
                        report_.killed ? fmt::format(" ({} leftover process(es) killed)", report_.killed) : "",

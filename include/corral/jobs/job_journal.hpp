@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,21 @@ struct audit_page {
     std::int64_t next = 0;  ///< pass as `before` for older entries; 0 when there are no more
 };
 
+/// What a journal held when it was opened.
+struct loaded_state {
+    /// Every job, oldest first, as it was last recorded (a job recorded as running is still running
+    /// here: what to make of it is the service's decision). Each has its output log: read back from
+    /// its output file when there is one, otherwise empty (and closed unless the job is queued).
+    std::vector<std::unique_ptr<job>> jobs;
+    job_id next_id = 1;
+};
+
 /**
- * Where the job service records what happens to jobs so that they outlive the daemon. store/
- * implements it over SQLite; the service works without one (nothing then survives a restart).
+ * The store, as the daemon sees it: where the job service records what happens to jobs so that
+ * they outlive the daemon, what it held at start, and where a job's output lives. store/ implements
+ * it over SQLite (sqlite_store) and in memory (memory_store, the reference for the contract tests);
+ * another backend (PostgreSQL, for a cluster) plugs in here without touching the job service. The
+ * service works without one (nothing then survives a restart).
  *
  * save(), forget() and audit() only queue the work and never block the caller: the core's thread
  * must not wait on a disk. flush() is how a caller waits until what it queued is on disk, so a
@@ -36,6 +49,10 @@ struct audit_page {
 class job_journal {
   public:
     virtual ~job_journal() = default;
+    /// What the journal held when it was opened, for job_service::restore(). Call once.
+    virtual loaded_state take_loaded() = 0;
+    /// For people: the backend and where it keeps its data ("SQLite /var/lib/corral/corral.db").
+    virtual std::string describe() const = 0;
     /// Records the job as it is now (it is called again on each event with the whole record).
     /// Returns the record's sequence number, for flush(seq).
     virtual std::uint64_t save(const job& j) = 0;

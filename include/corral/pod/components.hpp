@@ -5,7 +5,7 @@
 #include "corral/net/http_listener.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/services/job_service.hpp"
-#include "corral/store/sqlite_store.hpp"
+#include "corral/jobs/job_journal.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
 namespace corral::pod {
@@ -14,7 +14,7 @@ namespace corral::pod {
 /// ones resume, running ones are lost), and stops last, once every record is committed.
 class store_component final : public component {
   public:
-    store_component(store::sqlite_store& store,
+    store_component(jobs::job_journal& store,
                     services::job_service& service,
                     const tasks::task_catalog& catalog)
         : store_(store), service_(service), catalog_(catalog) {}
@@ -25,7 +25,7 @@ class store_component final : public component {
     std::string describe() const override;
 
   private:
-    store::sqlite_store& store_;
+    jobs::job_journal& store_;
     services::job_service& service_;
     const tasks::task_catalog& catalog_;
     services::job_service::restore_report report_;

@@ -26,14 +26,7 @@ struct store_options {
     std::size_t max_audit = 100'000;
 };
 
-/// What the store held when it was opened.
-struct loaded_state {
-    /// Every job, oldest first, as it was last recorded (a job recorded as running is still running
-    /// here: what to make of it is the service's decision). Each has its output log: read back from
-    /// its output file when there is one, otherwise empty (and closed unless the job is queued).
-    std::vector<std::unique_ptr<jobs::job>> jobs;
-    jobs::job_id next_id = 1;
-};
+using jobs::loaded_state;
 
 /// Counters for /metrics.
 struct store_stats {
@@ -67,7 +60,8 @@ class sqlite_store final : public jobs::job_journal {
     ~sqlite_store() override;
 
     /// What open() read. Call once.
-    loaded_state take_loaded() { return std::move(loaded_); }
+    loaded_state take_loaded() override { return std::move(loaded_); }
+    std::string describe() const override { return "SQLite " + options_.path; }
 
     std::uint64_t save(const jobs::job& j) override;
     std::uint64_t starting(const jobs::job& j) override;
