@@ -319,6 +319,14 @@ int fanout(
 
 // ---------------------------------------------------------------------------------------- idle
 
+/// Submits a job that sleeps for an hour (killed at the end of the measurement); returns its id.
+std::uint64_t submit_sleeper(api& http) {
+    auto sleeper = http.call(beast::http::verb::post,
+                             "/api/v1/jobs",
+                             json::serialize(json::object{{"command", json::array{"/bin/sleep", "3600"}}}));
+    return sleeper.at("id").to_number<std::uint64_t>();
+}
+
 /// POLLS long-polls (`GET /jobs/ID/wait`) on job `id`, each on a connection of its own, held open
 /// unanswered until the object goes.
 class idle_polls {
@@ -363,10 +371,7 @@ int idle(unsigned short port, int pid, const std::string& fake_child, std::uint6
     asio::io_context io;
     api http(io, port);
     // The long-polls wait on a job that sleeps in the other slot for the whole run (concurrency 2).
-    auto sleeper = http.call(beast::http::verb::post,
-                             "/api/v1/jobs",
-                             json::serialize(json::object{{"command", json::array{"/bin/sleep", "3600"}}}));
-    const auto sleeper_id = sleeper.at("id").to_number<std::uint64_t>();
+    const auto sleeper_id = submit_sleeper(http);
     // The job's own throughput, and what corrald's CPU spent on the round: the steadier figure on a
     // shared machine, and the one idle waiters would show in first.
     std::vector<double> quiet, polled, paired, quiet_cpu, polled_cpu, paired_cpu;
@@ -418,10 +423,7 @@ long rss_kib(int pid) {
 int subs(unsigned short port, int pid, int count) {
     asio::io_context io;
     api http(io, port);
-    auto sleeper = http.call(beast::http::verb::post,
-                             "/api/v1/jobs",
-                             json::serialize(json::object{{"command", json::array{"/bin/sleep", "3600"}}}));
-    const auto id = sleeper.at("id").to_number<std::uint64_t>();
+    const auto id = submit_sleeper(http);
     auto one = [&] {
         beast::websocket::stream<tcp::socket> ws(io);
         ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});

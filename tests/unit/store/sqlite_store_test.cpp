@@ -257,29 +257,8 @@ TEST(SqliteStore, ForgetDeletesTheRowAndTheOutputFile) {
     EXPECT_FALSE(std::filesystem::exists(s->output_file(7)));
 }
 
-TEST(SqliteStore, TheAuditTrailPagesNewestFirstAndFiltersByJob) {
-    test::temp_dir dir;
-    net::io_context ioc;
-    auto s = open_store(ioc, dir);
-    for (int i = 1; i <= 5; ++i) {
-        s->audit(
-            {jobs::clock::now(), "u" + std::to_string(i), "kill", static_cast<jobs::job_id>(i % 2 + 1), ""});
-    }
-    auto first = run_coro(ioc, s->audit_trail(0, 2, 0));
-    ASSERT_TRUE(first) << first.error().what();
-    ASSERT_EQ(first->entries.size(), 2u);
-    EXPECT_EQ(first->entries[0].actor, "u5");
-    EXPECT_EQ(first->entries[1].actor, "u4");
-    ASSERT_NE(first->next, 0);
-    auto second = run_coro(ioc, s->audit_trail(0, 10, first->next));
-    ASSERT_TRUE(second);
-    ASSERT_EQ(second->entries.size(), 3u);
-    EXPECT_EQ(second->entries[0].actor, "u3");
-    EXPECT_EQ(second->next, 0);
-    auto job2 = run_coro(ioc, s->audit_trail(2, 10, 0));
-    ASSERT_TRUE(job2);
-    EXPECT_EQ(job2->entries.size(), 3u);  // u1, u3, u5
-}
+// The audit trail's paging and filter: JournalContract.TheAuditTrailPagesNewestFirstAndFiltersByJob
+// (journal_contract_test.cpp), for this store and every other backend.
 
 TEST(SqliteStore, ASecondStoreOnTheSameDatabaseIsRefusedWithAClearError) {
     // Two corralds on one state directory would both resume the same queued jobs.
