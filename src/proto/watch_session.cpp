@@ -406,7 +406,9 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
     auto writer = [&]() -> net::awaitable<void> {
         co_await write_queue(send_one);
         if (auto reason = end_reason()) {
-            co_await channel.close(*reason, true);
+            // A slow watcher broke the rules (1008); a replaced or ended one simply ends (1000, as
+            // ASEXOR closes a replaced session).
+            co_await channel.close(*reason, close_reason_.has_value() && *close_reason_ != "closed");
         }
     };
     followers_.spawn(writer(), "watcher writer");

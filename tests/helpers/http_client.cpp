@@ -179,6 +179,10 @@ std::string ws_client::close_reason() const {
     return std::string(impl_->ws.reason().reason.c_str());
 }
 
+int ws_client::close_code() const {
+    return static_cast<int>(impl_->ws.reason().code);
+}
+
 void ws_client::close() {
     boost::system::error_code ec;
     impl_->ws.close(beast::websocket::close_code::normal, ec);

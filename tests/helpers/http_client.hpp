@@ -56,6 +56,8 @@ class ws_client {
     std::optional<std::string> receive(std::chrono::milliseconds limit = std::chrono::seconds(10));
     /// The close reason the server sent, once receive() returned nullopt.
     std::string close_reason() const;
+    /// The close code the server sent (1000 normal, 1008 policy), once receive() returned nullopt.
+    int close_code() const;
     void close();
 
   private:

@@ -301,6 +301,7 @@ TEST_F(Watchers, ASecondConnectionToASubscriptionReplacesTheFirstAndStrangersCan
     }
     EXPECT_LT(before_close, 100);
     EXPECT_NE(first.close_reason().find("replaced"), std::string::npos) << first.close_reason();
+    EXPECT_EQ(first.close_code(), 1000);  // a normal end, as ASEXOR closes a replaced session
 
     auto stranger = http(web(), "GET", "/api/v1/stream?session=0123456789abcdef0123456789abcdef", "",
                          {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
@@ -368,6 +369,7 @@ TEST_F(SlowWatchers, AreDisconnectedWithAReasonAndDoNotSlowTheJob) {
         m = stalled.receive(std::chrono::seconds(10));
     } while (m);
     EXPECT_NE(stalled.close_reason().find("too slow"), std::string::npos) << stalled.close_reason();
+    EXPECT_EQ(stalled.close_code(), 1008);  // it broke the buffer policy
 }
 
 /// The value of a gauge in corrald's /metrics, or -1.
