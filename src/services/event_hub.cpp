@@ -62,15 +62,20 @@ event_ptr event_hub::publish(const jobs::job& j, jobs::job_event e) {
         }
     }
     // Deliveries only queue and notify, so no subscription leaves the index while it is walked.
+    const std::vector<subscription*>* followers = nullptr;
     if (auto it = by_job_.find(j.id); it != by_job_.end()) {
-        for (auto* s : it->second) {
+        followers = &it->second;
+        for (auto* s : *followers) {
             if (sees(*s, *record)) {
                 s->deliver(record);
             }
         }
     }
     for (auto* s : all_) {
-        if (!s->follows(j.id) && sees(*s, *record)) {
+        // Once each: one that follows this job too has it already (a finished events-only follow
+        // has just ended, so follows() cannot tell).
+        const bool reached = followers && std::find(followers->begin(), followers->end(), s) != followers->end();
+        if (!reached && sees(*s, *record)) {
             s->deliver(record);
         }
     }

@@ -243,6 +243,19 @@ TEST(EventHub, AnEventsOnlyFollowEndsWithItsJobAndLeavesNothingIndexed) {
     EXPECT_FALSE(s->has_pending());
 }
 
+TEST(EventHub, ASubscriptionFollowingAJobAndEveryJobGetsEachEventOnce) {
+    net::io_context ioc;
+    event_hub hub(ioc.get_executor(), {});
+    auto s = hub.create("ann", std::nullopt).value();
+    s->follow_all(true);
+    s->follow(1, false);
+    auto j = make_job(1, "ann");
+    hub.publish(j, job_event::started);
+    j.state = jobs::job_state::succeeded;
+    hub.publish(j, job_event::finished);  // ends the events-only follow as it is delivered
+    EXPECT_EQ(seqs(s->take()), (std::vector<std::uint64_t>{1, 2}));
+}
+
 TEST(EventHub, EventsPutBackComeFirstForTheNextReader) {
     net::io_context ioc;
     event_hub hub(ioc.get_executor(), {});
