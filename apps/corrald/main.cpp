@@ -20,6 +20,8 @@
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/proto/api_router.hpp"
+#include "corral/proto/http_front.hpp"
+#include "corral/proto/static_files.hpp"
 #include "net/endpoint.hpp"
 
 namespace {
@@ -109,7 +111,7 @@ std::optional<std::string> page_address(const pod::http_component& h) {
 /// Warnings about choices that expose more than the defaults do.
 void warn_about_exposure(const pod::daemon_config& c) {
     for (const auto& h : c.http) {
-        auto ep = http::parse_endpoint(h.listener.endpoint);
+        auto ep = sockets::parse_endpoint(h.listener.endpoint);
         const auto* tcp = ep ? std::get_if<boost::asio::ip::tcp::endpoint>(&*ep) : nullptr;
         if (!tcp || tcp->address().is_loopback()) {
             continue;
@@ -180,7 +182,21 @@ int run(pod::daemon_config& c) {
         }
         store = std::move(*opened);
     }
+    // Every listener's requests pass one front door (guard, authentication), which hands each to
+    // the route its adapter registered.
+    proto::http_front front(c.api.guard, c.authority, (*service)->blocking_executor());
     proto::api_router router(**service, c.api, c.authority, c.catalog);
+    router.add_routes(front);
+    std::unique_ptr<proto::static_files> web;
+    if (!c.api.web_root.empty()) {
+        auto files = proto::static_files::create(c.api.web_root, (*service)->blocking_executor());
+        if (!files) {
+            spdlog::error("{}", files.error().what());
+            return 1;
+        }
+        web = std::move(*files);
+        front.add("/", *web, proto::route_access::open);
+    }
     pod::pod p(io, c.stop_wait);
     if (store) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
@@ -188,7 +204,7 @@ int run(pod::daemon_config& c) {
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
     std::vector<const pod::http_component*> listeners;
     for (const auto& h : c.http) {
-        auto component = std::make_unique<pod::http_component>(h.listener, router, router, **service);
+        auto component = std::make_unique<pod::http_component>(h.listener, front, front, **service);
         listeners.push_back(component.get());
         p.add(h.label, std::move(component));
     }

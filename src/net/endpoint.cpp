@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-namespace corral::http {
+namespace corral::sockets {
 
 result_info<endpoint> parse_endpoint(std::string_view text) {
     namespace ip = boost::asio::ip;
@@ -47,4 +47,4 @@ result_info<endpoint> parse_endpoint(std::string_view text) {
     return endpoint{ip::tcp::endpoint(address, static_cast<unsigned short>(port))};
 }
 
-}  // namespace corral::http
+}  // namespace corral::sockets

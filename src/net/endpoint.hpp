@@ -9,7 +9,7 @@
 
 #include "corral/core/error_info.hpp"
 
-namespace corral::http {
+namespace corral::sockets {
 
 /// A parsed listener address: TCP host:port, or a Unix socket path.
 using endpoint = std::variant<boost::asio::ip::tcp::endpoint, boost::asio::local::stream_protocol::endpoint>;
@@ -18,4 +18,4 @@ using endpoint = std::variant<boost::asio::ip::tcp::endpoint, boost::asio::local
 /// Errors: errc::invalid_argument with the reason.
 result_info<endpoint> parse_endpoint(std::string_view text);
 
-}  // namespace corral::http
+}  // namespace corral::sockets

@@ -1,9 +1,9 @@
 #pragma once
-// One connection's HTTP/1.1 loop. The Beast templates are instantiated once per stream kind, all in
-// http_session.cpp, behind these three plain functions.
+// One connection's HTTP/1.1 loop, behind two plain functions: Beast's templates are instantiated for
+// two stream types only (http_session_impl.hpp), a plain socket and TLS.
 
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "corral/net/http_listener.hpp"
@@ -16,11 +16,11 @@ struct session_config {
     request_counter* counter;
 };
 
-net::awaitable<void> serve_tcp(net::ip::tcp::socket socket, peer who, session_config config);
+/// TCP and Unix sockets alike: what differs between them (the peer, TCP_NODELAY) is settled on accept.
+net::awaitable<void> serve_plain(net::generic::stream_protocol::socket socket, sockets::peer who, session_config config);
 net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
                                net::ssl::context& tls,
-                               peer who,
+                               sockets::peer who,
                                session_config config);
-net::awaitable<void> serve_unix(net::local::stream_protocol::socket socket, peer who, session_config config);
 
 }  // namespace corral::http

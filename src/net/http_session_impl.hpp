@@ -1,21 +1,24 @@
 #pragma once
-// The HTTP/WebSocket session, as templates over the stream: each of http_session_tcp.cpp,
-// http_session_tls.cpp and http_session_unix.cpp instantiates it for one stream type. One TU for all
-// three took 168 s to compile (release) and held up every build; split, they build in parallel and
-// only the TLS one needs OpenSSL's stream headers.
+// The HTTP session, as templates over the stream, instantiated for two stream types: plain (TCP and
+// Unix sockets alike, as Asio's generic stream socket: http_session_plain.cpp) and TLS
+// (http_session_tls.cpp). The WebSocket session after an upgrade is in http_session_ws.hpp, and
+// instantiated apart (http_session_plain_ws.cpp, http_session_tls_ws.cpp): one TU for everything took
+// 168 s to compile in release and held up every build; four build in parallel.
 
 #include "net/http_session.hpp"
+#include "net/client_watch.hpp"
 
 #include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 namespace corral::http::session_detail {
 
-namespace websocket = beast::websocket;
+/// TCP and Unix sockets alike; TLS is `beast::ssl_stream<beast::tcp_stream>` (http_session_tls*.cpp).
+using plain_stream = beast::basic_stream<net::generic::stream_protocol>;
 
 inline response error_response(status code, std::string_view error, std::string_view message) {
     response res{code, 11};
@@ -61,44 +64,6 @@ auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write)
     co_return result;
 }
 
-template <class WebSocket>
-class ws_channel final : public message_channel {
-  public:
-    ws_channel(WebSocket& ws, std::chrono::milliseconds write_timeout)
-        : ws_(ws), write_timeout_(write_timeout) {}
-
-    net::awaitable<std::optional<std::string>> receive() override {
-        buffer_.clear();
-        auto [ec, n] = co_await ws_.async_read(buffer_, use_nothrow);
-        if (ec) {
-            co_return std::nullopt;
-        }
-        co_return beast::buffers_to_string(buffer_.data());
-    }
-
-    net::awaitable<bool> send(std::string_view text) override {
-        ws_.text(true);
-        // The socket's write timer, not one of our own per message (that cost every message a turn of
-        // the event loop): a read is always pending here, so only the write side gets the deadline.
-        auto [ec, n] = co_await with_deadline(ws_, write_timeout_, [&] {
-            return ws_.async_write(net::buffer(text.data(), text.size()), use_nothrow);
-        });
-        co_return !ec;
-    }
-
-    net::awaitable<void> close(std::string_view reason, bool policy) override {
-        websocket::close_reason why(
-            policy ? websocket::close_code::policy_error : websocket::close_code::normal,
-            reason.substr(0, 120));
-        co_await ws_.async_close(why, use_nothrow);
-    }
-
-  private:
-    WebSocket& ws_;
-    std::chrono::milliseconds write_timeout_;
-    beast::flat_buffer buffer_;
-};
-
 template <class Stream>
 class sse_writer final : public event_stream {
   public:
@@ -116,19 +81,10 @@ class sse_writer final : public event_stream {
     std::chrono::milliseconds write_timeout_;
 };
 
+/// The WebSocket session that follows an upgrade (http_session_ws.hpp), instantiated per stream
+/// type in a translation unit of its own (http_session_*_ws.cpp).
 template <class Stream>
-net::awaitable<void> serve_websocket(Stream stream, request& req, reply& r, const session_config& c) {
-    websocket::stream<Stream> ws(std::move(stream));
-    beast::get_lowest_layer(ws).expires_never();
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws.read_message_max(c.options.max_websocket_message);
-    auto [ec] = co_await ws.async_accept(req, use_nothrow);
-    if (ec) {
-        co_return;
-    }
-    ws_channel channel(ws, c.options.write_timeout);
-    co_await r.websocket(channel);
-}
+net::awaitable<void> serve_websocket(Stream stream, request& req, reply& r, const session_config& c);
 
 template <class Stream>
 net::awaitable<void> write_response(Stream& stream, response& res, const session_config& c, bool& ok) {
@@ -169,7 +125,12 @@ constexpr std::uint64_t small_body = 16 * 1024;
 
 /// Reads requests until the client closes, an error, or a response that ends the connection.
 template <class Stream>
-net::awaitable<void> serve(Stream stream, peer who, session_config c) {
+net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) {
+    client_watch<typename beast::lowest_layer_type<Stream>::socket_type> watch(
+        beast::get_lowest_layer(stream).socket());
+    peer who;
+    static_cast<sockets::peer&>(who) = std::move(from);
+    who.link = &watch;
     beast::flat_buffer buffer;
     for (;;) {
         beast::http::request_parser<beast::http::string_body> parser;
@@ -200,7 +161,7 @@ net::awaitable<void> serve(Stream stream, peer who, session_config c) {
         beast::get_lowest_layer(stream).expires_never();
         auto req = parser.release();
         auto r = co_await c.routes.handle(req, who);
-        if (r.websocket && websocket::is_upgrade(req)) {
+        if (r.websocket && beast::websocket::is_upgrade(req)) {
             if (c.counter) {
                 c.counter->count(101);
             }

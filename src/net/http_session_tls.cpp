@@ -1,20 +1,13 @@
-// TCP with TLS: the session over one stream type (http_session_impl.hpp has the session itself).
+// The HTTP session over TLS (http_session_impl.hpp has the session itself; the WebSocket half is in
+// http_session_tls_ws.cpp).
 #include "net/http_session_impl.hpp"
-
-#include <boost/beast/ssl.hpp>
+#include "net/http_session_tls_stream.hpp"
 
 namespace corral::http {
 
-namespace session_detail {
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-// WebSocket over TLS is instantiated in http_session_tls_ws.cpp: in this TU with the rest it took
-// 105 s to compile, the longest of the build.
-extern template net::awaitable<void> serve_websocket<tls_stream>(tls_stream, request&, reply&, const session_config&);
-}  // namespace session_detail
-
 net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
                                net::ssl::context& tls,
-                               peer who,
+                               sockets::peer who,
                                session_config config) {
     session_detail::tls_stream stream(std::move(socket), tls);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));

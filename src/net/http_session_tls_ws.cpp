@@ -1,12 +1,11 @@
-// WebSocket sessions over TLS, instantiated apart from the rest of the TLS session
-// (http_session_tls.cpp) so that the two compile in parallel.
-#include "net/http_session_impl.hpp"
-
-#include <boost/beast/ssl.hpp>
+// WebSocket sessions over TLS: the upgrade. Reading and writing are instantiated in
+// http_session_tls_ws_read.cpp and http_session_tls_ws_write.cpp: together with this they took 57 s to
+// compile (release), the longest of the build; apart, the three build in parallel.
+#include "net/http_session_tls_stream.hpp"
+#include "net/http_session_ws.hpp"
 
 namespace corral::http::session_detail {
 
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 template net::awaitable<void> serve_websocket<tls_stream>(tls_stream, request&, reply&, const session_config&);
 
 }  // namespace corral::http::session_detail

@@ -202,6 +202,15 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.integer("max_subscriptions", subs.max_subscriptions, 1, 10'000'000);
     s.integer("events_kept", subs.events_kept, 0, 10'000'000);
     s.integer("max_batch", c.api.max_batch, 1, 1'000'000);
+    s.read("web_root", [&](const toml::node& n) -> std::string {
+        if (!n.is_string())
+            return "expected a directory path";
+        c.api.web_root = *n.value<std::string>();
+        std::error_code ec;
+        if (!c.api.web_root.empty() && !std::filesystem::is_directory(c.api.web_root, ec))
+            return fmt::format("'{}' is not a directory", c.api.web_root);
+        return {};
+    });
     s.finish();
 }
 
@@ -229,7 +238,7 @@ void read_http(toml::table& root, daemon_config& c, problems& p) {
             if (!n.is_string())
                 return fmt::format("expected a string such as \"127.0.0.1:8470\" or \"unix:/path\", got {}",
                                    type_name(n));
-            auto ep = http::parse_endpoint(*n.value<std::string>());
+            auto ep = sockets::parse_endpoint(*n.value<std::string>());
             if (!ep)
                 return ep.error().what();
             h.listener.endpoint = *n.value<std::string>();
@@ -241,6 +250,7 @@ void read_http(toml::table& root, daemon_config& c, problems& p) {
         s.size("max_header", h.listener.max_header);
         s.size("max_websocket_message", h.listener.max_websocket_message);
         s.duration("idle_timeout", h.listener.idle_timeout);
+        s.duration("websocket_ping", h.listener.websocket_ping);
         s.duration("write_timeout", h.listener.write_timeout);
         s.integer("max_connections", h.listener.max_connections, 1, 1'000'000);
         s.integer("socket_mode", h.listener.socket_mode, 0, 0777);

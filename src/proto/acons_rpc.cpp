@@ -1,12 +1,12 @@
 #include "corral/proto/acons_rpc.hpp"
 
-
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include "corral/output/ansi.hpp"
 #include "corral/output/table.hpp"
 #include "corral/proto/output_json.hpp"
+#include "proto/api_access.hpp"
 
 namespace corral::proto {
 namespace {
@@ -306,6 +306,33 @@ json::value acons_rpc::kill(const auth::identity& me, const json::value& client_
         (void)service_.kill(t->pin.get(), std::nullopt, std::nullopt, me.user);
     }
     return nullptr;
+}
+
+net::awaitable<http::reply> acons_rpc::serve(http::request& req,
+                                             const http::peer&,
+                                             const auth::identity& me,
+                                             const target&) {
+    if (req.method() != http::verb::post) {
+        auto r = error_reply(http::status::method_not_allowed,
+                             "method_not_allowed",
+                             fmt::format("{} /rpc-run takes POST only", std::string_view(req.method_string())));
+        r.head.set(boost::beast::http::field::allow, "POST");
+        co_return r;
+    }
+    if (auto bad = require_body_type(req, {"application/json"})) {
+        co_return *bad;
+    }
+    http::reply error;
+    auto body = parse_json(req.body(), error);
+    if (!body) {
+        co_return error;
+    }
+    if (!body->is_object()) {
+        co_return error_reply(http::status::unprocessable_entity,
+                              "invalid_rpc",
+                              "the body must be a JSON-RPC object {\"id\", \"method\", \"params\"}");
+    }
+    co_return json_reply(http::status::ok, co_await call(body->get_object(), me));
 }
 
 }  // namespace corral::proto

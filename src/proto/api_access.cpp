@@ -16,26 +16,6 @@ namespace corral::proto {
 
 namespace json = boost::json;
 
-net::awaitable<result_info<auth::identity>> identify(const http::request& req,
-                                                     const http::peer& who,
-                                                     const target& t,
-                                                     const auth::authority& auth,
-                                                     net::any_io_executor blocking) {
-    std::optional<std::string> token;
-    if (auto header = req.find(boost::beast::http::field::authorization); header != req.end()) {
-        std::string_view v = header->value();
-        if (!v.starts_with("Bearer ")) {
-            co_return error_info{errc::unauthenticated, "Authorization: expected \"Bearer TOKEN\""};
-        }
-        token = std::string(v.substr(7));
-    } else if (auto param = t.param("token")) {
-        token = std::move(param);  // browsers cannot set headers on EventSource and WebSocket
-    }
-    // Named first: g++ 12 miscompiles temporaries inside a co_await expression.
-    const auto user = co_await local_user(who, std::move(blocking));
-    co_return auth.identify(token, user);
-}
-
 http::reply submit_error_reply(const error_info& e) {
     if (e.code == errc::forbidden) {
         return error_reply(http::status::forbidden, "forbidden", e.what());

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/value.hpp>
+
 #include "corral/auth/authority.hpp"
 #include "corral/jobs/job.hpp"
 #include "corral/net/http_types.hpp"
@@ -25,12 +27,8 @@ std::optional<std::uint64_t> number_param(const target& t,
                                           std::uint64_t max,
                                           std::string& error);
 
-/// The caller: a bearer token (header, or `?token=` for browsers), else the Unix socket peer.
-net::awaitable<result_info<auth::identity>> identify(const http::request& req,
-                                                     const http::peer& who,
-                                                     const target& t,
-                                                     const auth::authority& auth,
-                                                     net::any_io_executor blocking);
+/// The body as JSON (nesting at most 32 deep); nullopt with `error` set to a 400 saying why not.
+std::optional<boost::json::value> parse_json(std::string_view body, http::reply& error);
 
 /// 415 unless the body is one of `types`. A web page's form or no-cors fetch cannot send
 /// application/json, and a JSON body is never taken for text or the other way round.

@@ -52,9 +52,35 @@ http::reply raw_reply(output::read_result slice, bool eof, bool split, const job
     return r;
 }
 
+template <class T>
+net::awaitable<void> discard(net::awaitable<T> work) {
+    (void)co_await std::move(work);
+}
+
+/// Runs a long-poll's wait, unless its client leaves first: false then, and the wait is given up.
+net::awaitable<bool> client_stays(const http::peer& who, net::awaitable<void> wait) {
+    if (!who.link) {
+        co_await std::move(wait);
+        co_return true;
+    }
+    const bool stayed = co_await who.link->unless_gone(std::move(wait));
+    co_return stayed;
+}
+
+/// For a client that left during its long-poll: nobody reads it; counted as nginx counts it (499).
+http::reply client_left() {
+    auto r = text_reply(http::status::no_content, "", "text/plain");
+    r.head.result(499);
+    r.head.keep_alive(false);
+    return r;
+}
+
 }  // namespace
 
-net::awaitable<http::reply> api_router::write_stdin(http::request& req, const target& t, jobs::job_id id) {
+net::awaitable<http::reply> api_router::write_stdin(http::request& req,
+                                                    const http::peer& who,
+                                                    const target& t,
+                                                    jobs::job_id id) {
     const bool close = t.param("close") == "true" || t.param("close") == "1";
     if (!req.body().empty()) {
         if (auto bad = require_body_type(req, {"application/octet-stream", "text/plain"})) {
@@ -65,7 +91,10 @@ net::awaitable<http::reply> api_router::write_stdin(http::request& req, const ta
     services::job_service::pin keep(service_, *j);
     if (j->state == jobs::job_state::queued && j->spec.process.input == proc::input_mode::pipe) {
         // Not started yet (waiting for a slot, or its process is starting): the write waits for it.
-        co_await service_.wait_started(id, options_.max_wait);
+        auto started = discard(service_.wait_started(id, options_.max_wait));
+        if (!(co_await client_stays(who, std::move(started)))) {
+            co_return client_left();
+        }
         j = &keep.get();
     }
     if (j->state != jobs::job_state::running || j->spec.process.input != proc::input_mode::pipe) {
@@ -101,7 +130,7 @@ net::awaitable<http::reply> api_router::write_stdin(http::request& req, const ta
     co_return json_reply(http::status::ok, {{"written", n}, {"closed", close}});
 }
 
-net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_id id) {
+net::awaitable<http::reply> api_router::read_output(const http::peer& who, const target& t, jobs::job_id id) {
     std::string error;
     auto from = number_param(t, "from", 0, 0, UINT64_MAX, error);
     auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
@@ -114,7 +143,10 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
         co_return error_reply(http::status::bad_request, "bad_query", "format must be json or raw");
     }
     if (*wait > 0) {
-        co_await service_.wait_output(id, *from, std::chrono::seconds(*wait));
+        auto more = service_.wait_output(id, *from, std::chrono::seconds(*wait));
+        if (!(co_await client_stays(who, std::move(more)))) {
+            co_return client_left();
+        }
     }
     auto* j = service_.find(id);
     if (!j) {
@@ -143,25 +175,31 @@ net::awaitable<http::reply> api_router::read_output(const target& t, jobs::job_i
                           {"state", jobs::to_string(j->state)}});
 }
 
-net::awaitable<http::reply> api_router::wait(const target& t, jobs::job_id id) {
+net::awaitable<http::reply> api_router::wait(const http::peer& who, const target& t, jobs::job_id id) {
     std::string error;
     auto timeout =
         number_param(t, "timeout", 30, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
     if (!timeout) {
         co_return error_reply(http::status::bad_request, "bad_query", error);
     }
-    co_await service_.wait_finished(id, std::chrono::seconds(*timeout));
+    auto finished = discard(service_.wait_finished(id, std::chrono::seconds(*timeout)));
+    if (!(co_await client_stays(who, std::move(finished)))) {
+        co_return client_left();
+    }
     auto* j = service_.find(id);
     co_return j ? job_reply(http::status::ok, *j) : not_found(id);
 }
 
-net::awaitable<http::reply> api_router::idle(const target& t) {
+net::awaitable<http::reply> api_router::idle(const http::peer& who, const target& t) {
     std::string error;
     auto wait = number_param(t, "wait", 0, 0, static_cast<std::uint64_t>(options_.max_wait.count()), error);
     if (!wait) {
         co_return error_reply(http::status::bad_request, "bad_query", error);
     }
-    co_await service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
+    auto quiet = service_.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
+    if (!(co_await client_stays(who, std::move(quiet)))) {
+        co_return client_left();
+    }
     const auto running = service_.running() + service_.running_sequences();
     const auto queued = service_.queued();
     co_return json_reply(http::status::ok,

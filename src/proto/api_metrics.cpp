@@ -78,7 +78,7 @@ std::string api_router::metrics_text() const {
     out.family("corral_watchers", "gauge", "Open WebSocket and SSE watchers.");
     out.sample("corral_watchers", static_cast<double>(watch_stats_.watchers));
     out.family("corral_http_requests_total", "counter", "HTTP requests answered, by status.");
-    for (const auto& [status, n] : requests_) {
+    for (const auto& [status, n] : front_ ? front_->requests() : std::map<unsigned, std::uint64_t>{}) {
         out.sample(
             "corral_http_requests_total", {{"status", std::to_string(status)}}, static_cast<double>(n));
     }

@@ -1,12 +1,9 @@
 #include "corral/proto/api_router.hpp"
 
-#include <pwd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -18,6 +15,7 @@
 #include "corral/jobs/job_json.hpp"
 #include "corral/proc/signals.hpp"
 #include "corral/proto/acons_rpc.hpp"
+#include "corral/proto/http_front.hpp"
 #include "corral/proto/output_json.hpp"
 #include "proto/api_access.hpp"
 
@@ -26,20 +24,6 @@ namespace {
 
 namespace json = boost::json;
 namespace field = boost::beast::http;
-
-std::optional<json::value> parse_json(std::string_view body, http::reply& error) {
-    boost::system::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 32;
-    auto v = json::parse(body, ec, {}, opts);
-    if (ec) {
-        error = error_reply(http::status::bad_request,
-                            "malformed_json",
-                            fmt::format("the body is not valid JSON: {}", ec.message()));
-        return std::nullopt;
-    }
-    return v;
-}
 
 /// 405 with an Allow header unless the request uses `allowed`.
 std::optional<http::reply> require_method(const http::request& req,
@@ -63,6 +47,20 @@ std::optional<http::reply> require_json(const http::request& req) {
 }
 
 }  // namespace
+
+std::optional<json::value> parse_json(std::string_view body, http::reply& error) {
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 32;
+    auto v = json::parse(body, ec, {}, opts);
+    if (ec) {
+        error = error_reply(http::status::bad_request,
+                            "malformed_json",
+                            fmt::format("the body is not valid JSON: {}", ec.message()));
+        return std::nullopt;
+    }
+    return v;
+}
 
 std::optional<http::reply> require_body_type(const http::request& req,
                                              std::initializer_list<std::string_view> types) {
@@ -90,38 +88,6 @@ http::reply not_found(jobs::job_id id) {
     return error_reply(http::status::not_found, "job_not_found", fmt::format("no job {}", id));
 }
 
-net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking) {
-    if (!who.uid) {
-        co_return std::nullopt;
-    }
-    // Remembered for a minute: a lookup reads /etc/nsswitch.conf and /etc/passwd, and the CLI makes
-    // a connection per command. A renamed user shows under the new name a minute later at most.
-    struct known {
-        std::string name;
-        std::chrono::steady_clock::time_point until;
-    };
-    thread_local std::unordered_map<uid_t, known> names;
-    if (auto it = names.find(*who.uid); it != names.end() && std::chrono::steady_clock::now() < it->second.until) {
-        co_return it->second.name;
-    }
-    // Through NSS, which may ask LDAP or a remote directory and take seconds: not on the core's thread.
-    const uid_t uid = *who.uid;
-    auto lookup = [uid] {
-        passwd pw{};
-        passwd* found = nullptr;
-        char buffer[1024];
-        return ::getpwuid_r(uid, &pw, buffer, sizeof buffer, &found) == 0 && found ? std::string(found->pw_name)
-                                                                                  : fmt::format("uid:{}", uid);
-    };
-    // Named first: g++ 12 miscompiles temporaries inside a co_await expression.
-    std::string name = co_await run_blocking(std::move(blocking), std::move(lookup));
-    if (names.size() >= 1024) {  // bounded: uids are few, but a host could have many
-        names.clear();
-    }
-    names[uid] = {name, std::chrono::steady_clock::now() + std::chrono::minutes(1)};
-    co_return name;
-}
-
 api_router::api_router(services::job_service& service,
                        api_options options,
                        const auth::authority& auth,
@@ -137,59 +103,28 @@ api_router::api_router(services::job_service& service,
 
 api_router::~api_router() = default;
 
-net::awaitable<http::reply> api_router::handle(http::request& req, const http::peer& who) {
-    // Before anything else, and before any credential is looked at: a page on another site or behind
-    // a rebound DNS name gets nothing done, whatever the browser attaches (docs/security.md).
-    if (auto refused = guard_request(req, who, options_.guard)) {
-        co_return std::move(*refused);
+void api_router::add_routes(http_front& front) {
+    front.add("/api/v1/", *this, route_access::caller);
+    front.add("/metrics", *this, route_access::caller);
+    front.add("/healthz", *this, route_access::open);  // for load balancers and service managers
+    if (options_.acons) {
+        front.add("/rpc-run", *acons_, route_access::caller);
     }
-    const bool cross_origin = allowed_cross_origin(req, options_.guard);
-    http::reply r;
-    if (req.method() == http::verb::options) {
-        // A CORS preflight carries no credentials: answered for the allowed origins without them.
-        r = text_reply(http::status::no_content, "", "text/plain");
-        r.head.set(field::field::allow, "GET, POST, OPTIONS");
-        if (cross_origin) {
-            r.head.set(field::field::access_control_allow_methods, "GET, POST, OPTIONS");
-            r.head.set(field::field::access_control_allow_headers,
-                       "Content-Type, Authorization, Last-Event-ID");
-            r.head.set(field::field::access_control_max_age, "600");
-        }
-    } else {
-        std::string error;
-        auto t = parse_target(req.target(), error);
-        if (t) {
-            r = co_await authenticated(req, who, *t);
-        } else {
-            r = error_reply(http::status::bad_request, "bad_target", error);
-        }
-    }
-    if (cross_origin) {
-        r.head.set(field::field::access_control_allow_origin, req[field::field::origin]);
-        r.head.set(field::field::vary, "Origin");
-        r.head.set(field::field::access_control_expose_headers,
-                   "Location, X-Corral-Next, X-Corral-Lost, X-Corral-Eof, X-Corral-State, X-Corral-Stream");
-    }
+    front_ = &front;
+}
+
+net::awaitable<http::reply> api_router::serve(http::request& req,
+                                              const http::peer& who,
+                                              const identity& me,
+                                              const target& t) {
+    auto r = co_await route(req, who, me, t);
     co_return r;
 }
 
-net::awaitable<http::reply> api_router::authenticated(http::request& req,
-                                                      const http::peer& who,
-                                                      const target& t) {
-    const auto me = co_await identify(req, who, t, auth_, service_.blocking_executor());
-    const bool health = t.segments.size() == 1 && t.segments[0] == "healthz";  // needs no caller
-    if (!me && !health) {
-        auto r = error_reply(http::status::unauthorized, "unauthenticated", me.error().what());
-        r.head.set(field::field::www_authenticate, "Bearer");
-        co_return r;
-    }
-    // Named first, no temporaries: g++ 12 miscompiles temporaries inside a co_await expression.
-    const identity caller = me ? *me : identity{};
-    auto r = co_await route(req, caller, t);
-    co_return r;
-}
-
-net::awaitable<http::reply> api_router::route(http::request& req, const identity& me, const target& t) {
+net::awaitable<http::reply> api_router::route(http::request& req,
+                                              const http::peer& who,
+                                              const identity& me,
+                                              const target& t) {
     const auto& s = t.segments;
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
     if (s.size() == 1 && s[0] == "healthz") {
@@ -208,13 +143,8 @@ net::awaitable<http::reply> api_router::route(http::request& req, const identity
             co_return *bad;
         co_return text_reply(http::status::ok, metrics_text(), "text/plain; version=0.0.4");
     }
-    if (s.size() == 1 && s[0] == "rpc-run" && options_.acons) {
-        if (auto bad = only(http::verb::post))
-            co_return *bad;
-        co_return co_await rpc(req, me);
-    }
     if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
-        co_return co_await route_api(req, me, t);
+        co_return co_await route_api(req, who, me, t);
     }
     co_return error_reply(
         http::status::not_found,
@@ -223,7 +153,10 @@ net::awaitable<http::reply> api_router::route(http::request& req, const identity
             "no route for {} {}", std::string_view(req.method_string()), std::string_view(req.target())));
 }
 
-net::awaitable<http::reply> api_router::route_api(http::request& req, const identity& me, const target& t) {
+net::awaitable<http::reply> api_router::route_api(http::request& req,
+                                                  const http::peer& who,
+                                                  const identity& me,
+                                                  const target& t) {
     const auto& s = t.segments;
     const auto method = req.method();
     auto only = [&](http::verb allowed) { return require_method(req, s, allowed); };
@@ -241,7 +174,7 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
         co_return co_await submit_batch(req, me);
     }
     if (s.size() == 3) {
-        if (auto r = co_await route_view(req, me, t)) {
+        if (auto r = co_await route_view(req, who, me, t)) {
             co_return std::move(*r);
         }
     }
@@ -258,7 +191,7 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
                                   "bad_job_id",
                                   fmt::format("'{}' is not a job id (a positive whole number)", s[3]));
         }
-        co_return co_await route_job(req, me, t, *id);
+        co_return co_await route_job(req, who, me, t, *id);
     }
     co_return error_reply(
         http::status::not_found,
@@ -268,6 +201,7 @@ net::awaitable<http::reply> api_router::route_api(http::request& req, const iden
 }
 
 net::awaitable<std::optional<http::reply>> api_router::route_view(http::request& req,
+                                                                  const http::peer& who,
                                                                   const identity& me,
                                                                   const target& t) {
     const auto& name = t.segments[2];
@@ -283,13 +217,14 @@ net::awaitable<std::optional<http::reply>> api_router::route_view(http::request&
     if (name == "audit")
         co_return co_await audit(t, me);
     if (name == "idle")
-        co_return co_await idle(t);
+        co_return co_await idle(who, t);
     if (name == "events")
         co_return events(req, t, me);
     co_return websocket(req, t, me);
 }
 
 net::awaitable<http::reply> api_router::route_job(http::request& req,
+                                                  const http::peer& who,
                                                   const identity& me,
                                                   const target& t,
                                                   jobs::job_id id) {
@@ -312,11 +247,11 @@ net::awaitable<http::reply> api_router::route_job(http::request& req,
     if (action == "kill" && post)
         co_return kill(req, *j, me);
     if (action == "stdin" && post)
-        co_return co_await write_stdin(req, t, id);
+        co_return co_await write_stdin(req, who, t, id);
     if (action == "output" && get)
-        co_return co_await read_output(t, id);
+        co_return co_await read_output(who, t, id);
     if (action == "wait" && get)
-        co_return co_await wait(t, id);
+        co_return co_await wait(who, t, id);
     if (s.size() <= 5 &&
         (s.size() == 4 || action == "kill" || action == "stdin" || action == "output" || action == "wait")) {
         co_return error_reply(http::status::method_not_allowed,
@@ -480,23 +415,6 @@ http::reply api_router::kill(const http::request& req, jobs::job& j, const ident
         return error_reply(http::status::conflict, "invalid_state", r.error().what());
     }
     return job_reply(http::status::accepted, j);
-}
-
-net::awaitable<http::reply> api_router::rpc(const http::request& req, const identity& me) {
-    if (auto bad = require_json(req)) {
-        co_return *bad;
-    }
-    http::reply error;
-    auto body = parse_json(req.body(), error);
-    if (!body) {
-        co_return error;
-    }
-    if (!body->is_object()) {
-        co_return error_reply(http::status::unprocessable_entity,
-                              "invalid_rpc",
-                              "the body must be a JSON-RPC object {\"id\", \"method\", \"params\"}");
-    }
-    co_return json_reply(http::status::ok, co_await acons_->call(body->get_object(), me));
 }
 
 }  // namespace corral::proto

@@ -7,7 +7,6 @@
 
 #include <span>
 
-#include "corral/jobs/job_json.hpp"
 
 namespace corral::proto {
 namespace {
@@ -19,47 +18,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 // policy, so memory stays bounded.
 constexpr std::size_t event_overflow_factor = 4;
 constexpr auto sse_keepalive = std::chrono::seconds(15);
-
-/// ASEXOR's status updates, on every event: started, progress, success (with the result) or error
-/// (with the reason), each finished one with its duration in seconds.
-json::object event_message(const jobs::job& j, std::string_view event) {
-    json::object m{{"type", "event"}, {"event", event}, {"job", jobs::to_json(j)}};
-    if (event == "finished") {
-        const bool ok = j.state == jobs::job_state::succeeded;
-        m["status"] = ok ? "success" : "error";
-        if (ok) {
-            m["result"] = j.result;
-        } else {
-            m["error"] = j.reason;
-        }
-        const auto end = j.finished.value_or(jobs::clock::now());
-        m["duration"] = std::chrono::duration<double>(end - j.started.value_or(end)).count();
-    } else {
-        m["status"] = event;
-        if (event == "progress") {
-            m["progress"] = j.progress.value_or(0.0);
-        }
-    }
-    return m;
-}
-
-/// A numbered event as a message: the job as it is now, and when and in what order it happened.
-/// A job retention has let go is described by what the event itself says.
-json::object event_message(const jobs::job* j, const services::event_record& e) {
-    const auto name = services::event_name(e.kind);
-    json::object m;
-    if (j) {
-        m = event_message(*j, name);
-    } else {
-        m = {{"type", "event"},
-             {"event", name},
-             {"status", name},
-             {"job", json::object{{"id", e.job}, {"owner", e.owner}, {"state", jobs::to_string(e.state)}}}};
-    }
-    m["seq"] = e.seq;
-    m["time"] = jobs::format_time(e.time);
-    return m;
-}
 
 }  // namespace
 
@@ -86,6 +44,7 @@ watch_session::watch_session(services::job_service& service,
       stats_(stats),
       frames_(frames),
       format_(format),
+      encoder_(native_encoder::of(format)),
       space_(service.executor()),
       followers_(service.executor()) {
     ++stats_.watchers;
@@ -156,8 +115,8 @@ std::vector<watch_session::event_frame> watch_session::take_events() {
     if (batch.lost > 0) {
         // The events before these were dropped (the subscription fell behind): re-read job states.
         const auto before = batch.events.empty() ? sub_->cursor() + 1 : batch.events.front()->seq;
-        frames.push_back({std::make_shared<const std::string>(serialize_frame(
-                              format_, json::object{{"type", "events_lost"}, {"count", batch.lost}, {"before", before}})),
+        frames.push_back({std::make_shared<const std::string>(encoder_.message(
+                              json::object{{"type", "events_lost"}, {"count", batch.lost}, {"before", before}})),
                           nullptr});
     }
     for (auto& e : batch.events) {
@@ -171,16 +130,14 @@ std::vector<watch_session::event_frame> watch_session::take_events() {
                 continue;
             }
         }
-        const auto name = services::event_name(e->kind);
-        frames.push_back({std::make_shared<const std::string>(
-                              serialize_frame(format_, event_message(service_.find(e->job), *e), name)),
+        frames.push_back({std::make_shared<const std::string>(encoder_.event(service_.find(e->job), *e)),
                           std::move(e)});
     }
     return frames;
 }
 
 void watch_session::send(json::object message, std::string_view sse_event, std::string_view sse_id) {
-    send(outgoing{std::make_shared<const std::string>(serialize_frame(format_, message, sse_event, sse_id))});
+    send(outgoing{std::make_shared<const std::string>(encoder_.message(message, sse_event, sse_id))});
 }
 
 void watch_session::send(outgoing message) {
@@ -196,8 +153,13 @@ void watch_session::send(outgoing message) {
 }
 
 void watch_session::close_slow(std::string reason) {
+    end_with(http::close_code::policy_violation, std::move(reason));
+}
+
+void watch_session::end_with(http::close_code code, std::string reason) {
     if (!close_reason_) {
         close_reason_ = std::move(reason);
+        close_code_ = code;
         sub_->wake();
     }
 }
@@ -241,7 +203,7 @@ net::awaitable<void> watch_session::follow(jobs::job_id id,
         }
         // Always whole max_chunk reads (the queue may pass `buffer` by one), so that watchers at the
         // same cursor ask for the same slice and share its frames.
-        auto slice = co_await frames_.read_async(id, log, cursor, options_.max_chunk, format_);
+        auto slice = co_await frames_.read_async(id, log, cursor, options_.max_chunk, encoder_);
         if (gone()) {
             co_return;  // while a finished job's file was read
         }
@@ -408,7 +370,7 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
         if (auto reason = end_reason()) {
             // A slow watcher broke the rules (1008); a replaced or ended one simply ends (1000, as
             // ASEXOR closes a replaced session).
-            co_await channel.close(*reason, close_reason_.has_value() && *close_reason_ != "closed");
+            co_await channel.close(close_code_, *reason);
         }
     };
     followers_.spawn(writer(), "watcher writer");
@@ -417,9 +379,15 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
         if (!message) {
             break;
         }
-        handle_message(*message);
+        if (message->binary) {
+            // This stream speaks JSON text; a binary frame is a client of another protocol. The writer
+            // sends the close (one writer at a time); reading goes on until the client answers it.
+            end_with(http::close_code::unsupported_data, "this stream takes JSON text messages, not binary ones");
+            continue;
+        }
+        handle_message(message->data);
     }
-    close_slow("closed");
+    end_with(http::close_code::normal, "closed");
     for (auto& [id, f] : followers_by_job_) {
         f->cancelled.notify_all();
     }
@@ -430,7 +398,7 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
 net::awaitable<void> watch_session::serve(http::event_stream& stream) {
     auto send_one = [&](std::string_view frame) { return stream.send(frame); };
     co_await write_queue(send_one);
-    close_slow("closed");
+    end_with(http::close_code::normal, "closed");
     followers_.cancel_all();
     co_await followers_.wait();
 }

@@ -125,6 +125,8 @@ struct ws_client::impl {
     asio::io_context io;
     beast::websocket::stream<asio::generic::stream_protocol::socket> ws;
     beast::flat_buffer buffer;
+    std::string subprotocol;
+    int pings = 0;
     explicit impl(const address& where) : ws(open_socket(io, where)) {}
 };
 
@@ -143,7 +145,14 @@ ws_client::ws_client(const address& where,
                 req.set(k, v);
             }
         }));
-    impl_->ws.handshake("localhost", target);
+    impl_->ws.control_callback([this](beast::websocket::frame_type kind, beast::string_view) {
+        if (kind == beast::websocket::frame_type::ping) {
+            ++impl_->pings;
+        }
+    });
+    beast::websocket::response_type res;
+    impl_->ws.handshake(res, "localhost", target);
+    impl_->subprotocol = std::string(res[beast::http::field::sec_websocket_protocol]);
 }
 
 ws_client::~ws_client() = default;
@@ -151,6 +160,23 @@ ws_client::~ws_client() = default;
 void ws_client::send(const std::string& text) {
     impl_->ws.text(true);
     impl_->ws.write(asio::buffer(text));
+}
+
+void ws_client::send_binary(const std::string& bytes) {
+    impl_->ws.binary(true);
+    impl_->ws.write(asio::buffer(bytes));
+}
+
+bool ws_client::last_was_binary() const {
+    return impl_->ws.got_binary();
+}
+
+const std::string& ws_client::subprotocol() const {
+    return impl_->subprotocol;
+}
+
+int ws_client::pings() const {
+    return impl_->pings;
 }
 
 std::optional<std::string> ws_client::receive(std::chrono::milliseconds limit) {

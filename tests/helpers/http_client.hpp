@@ -52,6 +52,13 @@ class ws_client {
               const std::map<std::string, std::string>& headers = {});
     ~ws_client();
     void send(const std::string& text);
+    void send_binary(const std::string& bytes);
+    /// Whether the message receive() returned last came as a binary frame.
+    bool last_was_binary() const;
+    /// The Sec-WebSocket-Protocol the server agreed to (empty: none).
+    const std::string& subprotocol() const;
+    /// Pings the server sent that receive() has seen (and answered) so far.
+    int pings() const;
     /// The next message, or nullopt when the connection closed or `limit` passed.
     std::optional<std::string> receive(std::chrono::milliseconds limit = std::chrono::seconds(10));
     /// The close reason the server sent, once receive() returned nullopt.

@@ -7,35 +7,24 @@
 #include <string>
 
 #include "corral/core/error_info.hpp"
-#include "corral/core/task_group.hpp"
 #include "corral/net/http_types.hpp"
+#include "corral/net/stream_listener.hpp"
 
 namespace corral::http {
 
-struct listener_options {
-    /// "127.0.0.1:8470", "[::1]:8470", "0.0.0.0:80" or "unix:/path/to/socket".
-    std::string endpoint = "127.0.0.1:8470";
-    /// PEM files; both set means TLS on this (TCP) listener.
-    std::string tls_cert;
-    std::string tls_key;
-    /// Mode of a Unix socket file.
-    unsigned socket_mode = 0600;
+struct listener_options : sockets::stream_options {
     std::uint64_t max_body = 1 << 20;
     std::uint32_t max_header = 16 * 1024;
     std::size_t max_websocket_message = 64 * 1024;
-    /// A connection with no complete request in this time is closed.
-    std::chrono::seconds idle_timeout{120};
-    /// A reply, or one message of a stream (SSE, WebSocket), that the client does not take within
-    /// this time ends its connection: a client that stops reading holds nothing for longer.
-    std::chrono::milliseconds write_timeout{30'000};
-    std::size_t max_connections = 4096;
+    /// A WebSocket from which nothing has come for this long gets a ping; one that sends nothing
+    /// (not even the pong) for twice as long is closed. Zero: no pings, no idle limit.
+    std::chrono::seconds websocket_ping{30};
 };
 
 /**
- * One listening socket (TCP, TCP+TLS or Unix) serving HTTP/1.1 with keep-alive, SSE and WebSocket
- * upgrades, each connection a coroutine in the listener's task group. Malformed requests get a 400,
- * oversized bodies a 413, oversized headers a 431, each with a JSON error, and end only their own
- * connection.
+ * A stream_listener serving HTTP/1.1 with keep-alive, SSE and WebSocket upgrades on each connection.
+ * Malformed requests get a 400, oversized bodies a 413, oversized headers a 431, each with a JSON
+ * error, and end only their own connection.
  *
  * @par Thread safety
  * Not thread-safe: the executor it was made with.
@@ -62,6 +51,7 @@ class http_listener {
     /// The bound TCP port (0 for Unix sockets): useful when the config asked for port 0.
     virtual unsigned short port() const = 0;
     virtual std::size_t connections() const = 0;
+    virtual std::uint64_t refused() const = 0;
 };
 
 }  // namespace corral::http

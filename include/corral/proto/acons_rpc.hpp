@@ -9,6 +9,7 @@
 
 #include "corral/auth/authority.hpp"
 #include "corral/output/line_view.hpp"
+#include "corral/proto/http_front.hpp"
 #include "corral/services/job_service.hpp"
 
 namespace corral::proto {
@@ -24,7 +25,7 @@ namespace corral::proto {
  * @par Thread safety
  * Not thread-safe: the core's executor only.
  */
-class acons_rpc {
+class acons_rpc final : public http_route {
   public:
     /// acons kept 100 job ids; so do we (the oldest id is forgotten, its job runs on).
     static constexpr std::size_t max_tracked = 100;
@@ -38,7 +39,13 @@ class acons_rpc {
         std::size_t flush = 1 << 20;
     };
     acons_rpc(services::job_service& service, jobs::job_spec defaults, limits l);
-    ~acons_rpc();
+    ~acons_rpc() override;
+
+    /// POST /rpc-run: the JSON body is one call, answered 200 with the reply envelope.
+    net::awaitable<http::reply> serve(http::request& req,
+                                      const http::peer& who,
+                                      const auth::identity& me,
+                                      const target& t) override;
 
     /// Never throws for a bad call: errors are reply envelopes, as acons's server answered them.
     /// Job ids are per caller: two users' "job 1" are different jobs.

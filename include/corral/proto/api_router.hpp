@@ -8,6 +8,7 @@
 
 #include "corral/auth/authority.hpp"
 #include "corral/net/http_types.hpp"
+#include "corral/proto/http_front.hpp"
 #include "corral/proto/http_replies.hpp"
 #include "corral/proto/request_guard.hpp"
 #include "corral/proto/watch_session.hpp"
@@ -36,17 +37,19 @@ struct api_options {
     /// Defaults every submitted job starts from (stop plan, output cap).
     jobs::job_spec job_defaults;
     std::size_t max_batch = 10000;
+    /// A directory whose files are served at / (the web page); empty serves none.
+    std::string web_root;
 };
 
 /**
- * The daemon's HTTP surface: the native API under /api/v1 (jobs, output by cursor, SSE and WebSocket
- * streams), /healthz, /metrics and acons's /rpc-run. Every route is in docs/protocol.md. One router
- * serves every listener, so its request counts cover them all.
+ * The native API under /api/v1 (jobs, output by cursor, SSE and WebSocket streams), /healthz and
+ * /metrics, with acons's /rpc-run beside them. Every route is in docs/protocol.md. It registers its
+ * paths on the listeners' http_front, which has already guarded and authenticated each request.
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only.
  */
-class api_router final : public http::handler, public http::request_counter {
+class api_router final : public http_route {
   public:
     /// `auth` and `catalog` must outlive the router.
     api_router(services::job_service& service,
@@ -55,19 +58,33 @@ class api_router final : public http::handler, public http::request_counter {
                const tasks::task_catalog& catalog);
     ~api_router() override;
 
-    net::awaitable<http::reply> handle(http::request& req, const http::peer& who) override;
-    void count(unsigned status) override { ++requests_[status]; }
+    /// Registers /api/v1/, /metrics, /healthz and (when enabled) /rpc-run on `front`, whose request
+    /// counts /metrics then shows.
+    void add_routes(http_front& front);
+    net::awaitable<http::reply> serve(http::request& req,
+                                      const http::peer& who,
+                                      const auth::identity& me,
+                                      const target& t) override;
     std::string metrics_text() const;
 
   private:
     using identity = auth::identity;
-    net::awaitable<http::reply> authenticated(http::request& req, const http::peer& who, const target& t);
-    net::awaitable<http::reply> route(http::request& req, const identity& me, const target& t);
-    net::awaitable<http::reply> route_api(http::request& req, const identity& me, const target& t);
+    net::awaitable<http::reply> route(http::request& req,
+                                      const http::peer& who,
+                                      const identity& me,
+                                      const target& t);
+    net::awaitable<http::reply> route_api(http::request& req,
+                                          const http::peer& who,
+                                          const identity& me,
+                                          const target& t);
     /// The read-only routes of one segment (tasks, audit, idle, events, stream): GET only. Empty for
     /// any other path.
-    net::awaitable<std::optional<http::reply>> route_view(http::request& req, const identity& me, const target& t);
+    net::awaitable<std::optional<http::reply>> route_view(http::request& req,
+                                                          const http::peer& who,
+                                                          const identity& me,
+                                                          const target& t);
     net::awaitable<http::reply> route_job(http::request& req,
+                                          const http::peer& who,
                                           const identity& me,
                                           const target& t,
                                           jobs::job_id id);
@@ -83,13 +100,13 @@ class api_router final : public http::handler, public http::request_counter {
     result_info<std::shared_ptr<services::subscription>> subscription_for(const target& t, const identity& me);
     static http::reply subscription_error(const error_info& e);
     net::awaitable<http::reply> audit(const target& t, const identity& me);
-    net::awaitable<http::reply> write_stdin(http::request& req, const target& t, jobs::job_id id);
-    net::awaitable<http::reply> read_output(const target& t, jobs::job_id id);
-    net::awaitable<http::reply> wait(const target& t, jobs::job_id id);
-    net::awaitable<http::reply> idle(const target& t);
+    // The long-polls: each gives up its wait when its client goes away (http::connection).
+    net::awaitable<http::reply> write_stdin(http::request& req, const http::peer& who, const target& t, jobs::job_id id);
+    net::awaitable<http::reply> read_output(const http::peer& who, const target& t, jobs::job_id id);
+    net::awaitable<http::reply> wait(const http::peer& who, const target& t, jobs::job_id id);
+    net::awaitable<http::reply> idle(const http::peer& who, const target& t);
     http::reply events(const http::request& req, const target& t, const identity& me);
     http::reply websocket(const http::request& req, const target& t, const identity& me);
-    net::awaitable<http::reply> rpc(const http::request& req, const identity& me);
 
     services::job_service& service_;
     api_options options_;
@@ -97,12 +114,8 @@ class api_router final : public http::handler, public http::request_counter {
     const tasks::task_catalog& catalog_;
     watch_stats watch_stats_;
     output_frames output_frames_;
-    std::map<unsigned, std::uint64_t> requests_;
     std::unique_ptr<acons_rpc> acons_;
+    const http_front* front_ = nullptr;
 };
-
-/// The Unix socket peer's user name (or "uid:N"); empty for TCP peers. Looked up through NSS on
-/// `blocking` (the blocking-work thread), then remembered for a minute.
-net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking);
 
 }  // namespace corral::proto

@@ -9,28 +9,17 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/json/object.hpp>
-
 #include "corral/core/async_event.hpp"
 #include "corral/jobs/job.hpp"
 #include "corral/output/output_log.hpp"
+#include "corral/proto/encoder.hpp"
 
 namespace corral::proto {
 
-/// How a watcher's messages are framed (docs/protocol.md, "Streams").
-enum class wire_format { websocket, sse };
-
-/// A message as it goes on the wire: a WebSocket text message, or an SSE event (with an `id:` line
-/// when `sse_id` is given; the event name is `sse_event`, or the message's "type").
-std::string serialize_frame(wire_format format,
-                            const boost::json::object& message,
-                            std::string_view sse_event = {},
-                            std::string_view sse_id = {});
-
 /**
- * Output messages serialised once and shared by every watcher that reads the same slice of the same
- * job: a hundred watchers following one job at its tail cost one JSON encoding per chunk, not a
- * hundred. Entries hold their frames weakly, so a frame lives exactly as long as some watcher's queue
+ * Output messages encoded once and shared by every watcher that reads the same slice of the same
+ * job on the same wire (encoder): a hundred watchers following one job at its tail cost one encoding
+ * per chunk, not a hundred. Entries hold their frames weakly, so a frame lives exactly as long as some watcher's queue
  * holds it, and the cache keeps no memory of its own once streaming stops.
  *
  * @par Thread safety
@@ -53,7 +42,7 @@ class output_frames {
                const output::output_log& log,
                std::uint64_t from,
                std::size_t max,
-               wire_format format);
+               const encoder& wire);
 
     /// read(), with what is on file read off the core's thread (output_log::read_async()). Pin the
     /// job: the log must outlive the call.
@@ -61,24 +50,24 @@ class output_frames {
                                      const output::output_log& log,
                                      std::uint64_t from,
                                      std::size_t max,
-                                     wire_format format);
+                                     const encoder& wire);
 
     /// Entries in the cache (for tests).
     std::size_t size() const { return entries_.size(); }
 
   private:
-    using key = std::tuple<jobs::job_id, std::uint64_t, std::size_t, wire_format>;
+    using key = std::tuple<jobs::job_id, std::uint64_t, std::size_t, const encoder*>;
     /// Reads from file under way (read_async()): a second reader of the same slice waits for them.
     std::map<key, std::shared_ptr<async_event>> pending_;
     std::optional<slice> cached(jobs::job_id id,
                                 const output::output_log& log,
                                 std::uint64_t from,
                                 std::size_t max,
-                                wire_format format);
+                                const encoder& wire);
     slice make(jobs::job_id id,
                std::uint64_t from,
                std::size_t max,
-               wire_format format,
+               const encoder& wire,
                output::read_result r,
                std::uint64_t log_end);
     struct entry {

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "corral/net/http_types.hpp"
+#include "corral/proto/native_encoder.hpp"
 #include "corral/proto/output_frames.hpp"
 #include "corral/services/job_service.hpp"
 #include "corral/services/subscription.hpp"
@@ -102,6 +103,8 @@ class watch_session {
     void send(boost::json::object message, std::string_view sse_event = {}, std::string_view sse_id = {});
     void send(outgoing message);
     void close_slow(std::string reason);
+    /// Ends the stream: the writer stops and a WebSocket gets a close frame with `code` and `reason`.
+    void end_with(http::close_code code, std::string reason);
     bool stopping() const;
     net::awaitable<void> follow(jobs::job_id id, std::uint64_t from, std::shared_ptr<follower> self);
     /// Queues a slice's output messages (after a "lost" notice when the log dropped some).
@@ -129,12 +132,15 @@ class watch_session {
     watch_stats& stats_;
     output_frames& frames_;
     wire format_;
+    const native_encoder& encoder_;
     std::map<jobs::job_id, std::shared_ptr<follower>> followers_by_job_;
     /// Jobs whose follower sent "finished" before the subscription's event for it came: skipped then.
     std::set<jobs::job_id> ended_;
     std::deque<outgoing> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<std::string> close_reason_;
+    /// A replaced or ended subscription closes normally (1000, as ASEXOR closes a replaced session).
+    http::close_code close_code_ = http::close_code::normal;
     async_event space_;
     task_group followers_;
 };

@@ -1,0 +1,61 @@
+#include "net/client_watch.hpp"
+
+#include <poll.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace corral::http {
+namespace {
+
+enum class peer_state { there, gone, unsure };
+
+/// What poll() says of the peer right now, without reading anything.
+peer_state probe(int fd) {
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) < 0) {
+        return peer_state::unsure;
+    }
+    if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+        return peer_state::gone;
+    }
+    return (p.revents & POLLIN) != 0 ? peer_state::unsure : peer_state::there;
+}
+
+}  // namespace
+
+template <class Socket>
+net::awaitable<bool> client_watch<Socket>::unless_gone(net::awaitable<void> work) {
+    using namespace net::experimental::awaitable_operators;
+    auto first = co_await (std::move(work) || gone());
+    co_return first.index() == 0;
+}
+
+template <class Socket>
+net::awaitable<void> client_watch<Socket>::gone() {
+    for (;;) {
+        auto [ec] = co_await socket_.async_wait(net::socket_base::wait_read, use_nothrow);
+        if (ec == net::error::operation_aborted) {
+            co_return;  // the work ended first
+        }
+        auto state = ec ? peer_state::gone : probe(socket_.native_handle());
+        // Bytes wait to be read, so readiness would fire again at once: look once a second instead.
+        net::steady_timer pause(socket_.get_executor());
+        while (state == peer_state::unsure) {
+            pause.expires_after(std::chrono::seconds(1));
+            auto [timer_ec] = co_await pause.async_wait(use_nothrow);
+            if (timer_ec) {
+                co_return;
+            }
+            state = probe(socket_.native_handle());
+        }
+        if (state == peer_state::gone) {
+            co_return;
+        }
+    }
+}
+
+template class client_watch<net::ip::tcp::socket>;
+template class client_watch<net::generic::stream_protocol::socket>;
+
+}  // namespace corral::http
