@@ -24,38 +24,33 @@ peer_state probe(int fd) {
 
 }  // namespace
 
-template <class Socket>
-net::awaitable<bool> client_watch<Socket>::unless_gone(net::awaitable<void> work) {
+net::awaitable<bool> client_watch::unless_gone(net::awaitable<void> work) {
     using namespace net::experimental::awaitable_operators;
     auto first = co_await (std::move(work) || gone());
     co_return first.index() == 0;
 }
 
-template <class Socket>
-net::awaitable<void> client_watch<Socket>::gone() {
+net::awaitable<void> client_watch::gone() {
     for (;;) {
-        auto [ec] = co_await socket_.async_wait(net::socket_base::wait_read, use_nothrow);
+        auto [ec] = co_await stream_.async_wait_readable(use_nothrow);
         if (ec == net::error::operation_aborted) {
             co_return;  // the work ended first
         }
-        auto state = ec ? peer_state::gone : probe(socket_.native_handle());
+        auto state = ec ? peer_state::gone : probe(stream_.native_handle());
         // Bytes wait to be read, so readiness would fire again at once: look once a second instead.
-        net::steady_timer pause(socket_.get_executor());
+        net::steady_timer pause(stream_.get_executor());
         while (state == peer_state::unsure) {
             pause.expires_after(std::chrono::seconds(1));
             auto [timer_ec] = co_await pause.async_wait(use_nothrow);
             if (timer_ec) {
                 co_return;
             }
-            state = probe(socket_.native_handle());
+            state = probe(stream_.native_handle());
         }
         if (state == peer_state::gone) {
             co_return;
         }
     }
 }
-
-template class client_watch<net::ip::tcp::socket>;
-template class client_watch<net::generic::stream_protocol::socket>;
 
 }  // namespace corral::http

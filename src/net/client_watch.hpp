@@ -1,9 +1,7 @@
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
-
 #include "corral/net/http_types.hpp"
+#include "net/any_stream.hpp"
 
 namespace corral::http {
 
@@ -13,21 +11,15 @@ namespace corral::http {
  * pipelined request, a TLS alert) is checked once a second until the work ends.
  *
  * Watches the socket only while the session does not read it (between a request and its reply).
- * Instantiated for plain (TCP or Unix) and TLS sessions' sockets in client_watch.cpp, which alone pays for the awaitable
- * operators.
  */
-template <class Socket>
 class client_watch final : public connection {
   public:
-    explicit client_watch(Socket& socket) : socket_(socket) {}
+    explicit client_watch(any_stream& stream) : stream_(stream) {}
     net::awaitable<bool> unless_gone(net::awaitable<void> work) override;
 
   private:
     net::awaitable<void> gone();
-    Socket& socket_;
+    any_stream& stream_;
 };
-
-extern template class client_watch<net::ip::tcp::socket>;
-extern template class client_watch<net::generic::stream_protocol::socket>;
 
 }  // namespace corral::http

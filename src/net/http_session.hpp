@@ -1,12 +1,14 @@
 #pragma once
-// One connection's HTTP/1.1 loop, behind two plain functions: Beast's templates are instantiated for
-// two stream types only (http_session_impl.hpp), a plain socket and TLS.
+// One connection's HTTP/1.1 session (http_session.cpp) and, after an upgrade, its WebSocket session
+// (http_session_ws.cpp), over any_stream: Beast's templates are instantiated once for every kind of
+// connection.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 
 #include "corral/net/http_listener.hpp"
+#include "net/any_stream.hpp"
 
 namespace corral::http {
 
@@ -22,5 +24,22 @@ net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
                                net::ssl::context& tls,
                                sockets::peer who,
                                session_config config);
+
+namespace session_detail {
+
+/// Runs `write` with a deadline on the connection's socket: a client that stops reading fails the
+/// write with a timeout (which ends the connection) instead of holding it, and what it pins, for ever.
+template <class Stream, class Write>
+auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write) -> decltype(write()) {
+    beast::get_lowest_layer(stream).expires_after(limit);
+    auto result = co_await write();
+    beast::get_lowest_layer(stream).expires_never();
+    co_return result;
+}
+
+/// The WebSocket session that follows an upgrade of `stream` (http_session_ws.cpp).
+net::awaitable<void> serve_websocket(any_stream stream, request& req, reply& r, const session_config& c);
+
+}  // namespace session_detail
 
 }  // namespace corral::http

@@ -182,15 +182,17 @@ int ws_client::pings() const {
 std::optional<std::string> ws_client::receive(std::chrono::milliseconds limit) {
     // Asynchronous, with the limit as the io_context's: a blocking read would retry on the socket's
     // receive timeout instead of returning. A read cut short by the limit leaves the client unusable
-    // for further reads, which is all a test expecting silence needs.
+    // for further use, which is all a test expecting silence needs.
     impl_->buffer.clear();
     std::optional<boost::system::error_code> result;
     impl_->ws.async_read(impl_->buffer, [&](boost::system::error_code ec, std::size_t) { result = ec; });
     impl_->io.restart();
     impl_->io.run_for(limit);
     if (!result) {
+        // Closed, not just cancelled: a read between two operations (answering a ping, say) would
+        // start another one after a cancel and wait for ever.
         boost::system::error_code ignored;
-        impl_->ws.next_layer().cancel(ignored);
+        impl_->ws.next_layer().close(ignored);
         impl_->io.restart();
         impl_->io.run();
         return std::nullopt;

@@ -1,16 +1,16 @@
 #include "client/api_client.hpp"
 
 #include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <boost/asio/ip/address.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json.hpp>
+
+#include "net/any_stream.hpp"
 
 namespace corral::cli {
 namespace {
@@ -18,8 +18,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-using unix_stream = beast::basic_stream<net::local::stream_protocol>;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr std::string_view cacert_hint =
     " (if corrald's certificate is self-signed or from a private CA, trust it with --cacert FILE "
@@ -36,8 +34,10 @@ beast::flat_buffer read_buffer() {
 
 }  // namespace
 
+/// The Unix socket, TCP or TLS alike (the daemon's any_stream): the HTTP client's templates are
+/// instantiated once.
 struct api_client::connection {
-    std::variant<beast::tcp_stream, unix_stream, tls_stream> stream;
+    corral::http::any_stream stream;
     beast::flat_buffer buffer = read_buffer();
 };
 
@@ -124,23 +124,25 @@ net::awaitable<result_info<void>> api_client::connect() {
     }
     boost::system::error_code ec;
     if (where_.url.empty()) {
-        unix_stream s(executor_);
+        net::local::stream_protocol::socket s(executor_);
         std::tie(ec) =
             co_await s.async_connect(net::local::stream_protocol::endpoint(where_.socket), use_nothrow);
         if (!ec) {
-            connection_ = std::make_unique<connection>(connection{std::move(s)});
+            connection_ = std::make_unique<connection>(
+                connection{corral::http::plain_stream(net::generic::stream_protocol::socket(std::move(s)))});
         }
     } else {
         tcp::resolver resolver(executor_);
         auto [rec, results] = co_await resolver.async_resolve(host_, port_, use_nothrow);
         ec = rec;
         if (!ec) {
-            beast::tcp_stream s(executor_);
-            std::tie(ec, std::ignore) = co_await s.async_connect(results, use_nothrow);
+            tcp::socket s(executor_);
+            std::tie(ec, std::ignore) = co_await net::async_connect(s, results, use_nothrow);
             if (!ec) {
-                s.socket().set_option(tcp::no_delay(true));
+                s.set_option(tcp::no_delay(true));
                 if (!https_) {
-                    connection_ = std::make_unique<connection>(connection{std::move(s)});
+                    connection_ = std::make_unique<connection>(
+                        connection{corral::http::plain_stream(net::generic::stream_protocol::socket(std::move(s)))});
                 } else {
                     co_return co_await handshake(std::move(s));
                 }
@@ -159,7 +161,7 @@ net::awaitable<result_info<void>> api_client::connect() {
 
 /// TLS over a connected socket, checking corrald's certificate against the system's CAs (or
 /// --cacert) and the name (or address) in the URL.
-net::awaitable<result_info<void>> api_client::handshake(beast::tcp_stream socket) {
+net::awaitable<result_info<void>> api_client::handshake(net::ip::tcp::socket socket) {
     if (!tls_) {
         auto settings = std::make_unique<tls_settings>();
         boost::system::error_code ec;
@@ -181,19 +183,9 @@ net::awaitable<result_info<void>> api_client::handshake(beast::tcp_stream socket
         }
         tls_ = std::move(settings);
     }
-    tls_stream s(std::move(socket), tls_->context);
-    boost::system::error_code not_an_address;
-    (void)net::ip::make_address(host_, not_an_address);
-    if (not_an_address) {  // SNI carries names only
-        // SSL_set_tlsext_host_name() spelled out: the macro's C cast trips -Wold-style-cast.
-        SSL_ctrl(s.native_handle(),
-                 SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                 TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(host_.c_str()));
-    }
-    s.set_verify_callback(net::ssl::host_name_verification(host_));
-    auto [ec] = co_await s.async_handshake(net::ssl::stream_base::client, use_nothrow);
-    if (ec) {
+    boost::system::error_code ec;
+    auto s = co_await corral::http::tls_client_stream(std::move(socket), tls_->context, host_, ec);
+    if (!s) {
         const bool tls_error = ec.category() == net::error::get_ssl_category();
         co_return error_info{ec,
                              fmt::format("TLS with corrald at {} failed: {}{}",
@@ -201,7 +193,7 @@ net::awaitable<result_info<void>> api_client::handshake(beast::tcp_stream socket
                                          ec.message(),
                                          tls_error ? cacert_hint : std::string_view{})};
     }
-    connection_ = std::make_unique<connection>(connection{std::move(s)});
+    connection_ = std::make_unique<connection>(connection{std::move(*s)});
     co_return result_info<void>{};
 }
 
@@ -231,15 +223,11 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
         http::response_parser<http::string_body> parser;
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         boost::system::error_code ec;
-        co_await std::visit(
-            [&](auto& s) -> net::awaitable<void> {
-                std::tie(ec, std::ignore) = co_await http::async_write(s, req, use_nothrow);
-                if (!ec) {
-                    std::tie(ec, std::ignore) =
-                        co_await http::async_read(s, connection_->buffer, parser, use_nothrow);
-                }
-            },
-            connection_->stream);
+        std::tie(ec, std::ignore) = co_await http::async_write(connection_->stream, req, use_nothrow);
+        if (!ec) {
+            std::tie(ec, std::ignore) =
+                co_await http::async_read(connection_->stream, connection_->buffer, parser, use_nothrow);
+        }
         if (ec) {
             connection_.reset();
             if (!fresh) {

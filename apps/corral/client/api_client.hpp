@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/value.hpp>
 
 #include "corral/core/asio.hpp"
@@ -73,7 +73,7 @@ class api_client {
     struct connection;
     struct tls_settings;
     net::awaitable<result_info<void>> connect();
-    net::awaitable<result_info<void>> handshake(boost::beast::tcp_stream socket);
+    net::awaitable<result_info<void>> handshake(net::ip::tcp::socket socket);
     result_info<void> parse_url();
     net::any_io_executor executor_;
     endpoint_options where_;

@@ -1,26 +1,22 @@
-#pragma once
-// The HTTP session, as templates over the stream, instantiated for two stream types: plain (TCP and
-// Unix sockets alike, as Asio's generic stream socket: http_session_plain.cpp) and TLS
-// (http_session_tls.cpp). The WebSocket session after an upgrade is in http_session_ws.hpp, and
-// instantiated apart (http_session_plain_ws.cpp, http_session_tls_ws.cpp): one TU for everything took
-// 168 s to compile in release and held up every build; four build in parallel.
-
+// One connection's HTTP/1.1 session over an any_stream: requests with keep-alive, their limits and
+// errors, SSE, and the hand-over to the WebSocket session (http_session_ws.cpp) on an upgrade.
 #include "net/http_session.hpp"
-#include "net/client_watch.hpp"
 
 #include <fmt/format.h>
-#include <boost/beast/core.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-namespace corral::http::session_detail {
+#include "net/client_watch.hpp"
 
-/// TCP and Unix sockets alike; TLS is `beast::ssl_stream<beast::tcp_stream>` (http_session_tls*.cpp).
-using plain_stream = beast::basic_stream<net::generic::stream_protocol>;
+namespace corral::http {
+namespace {
 
-inline response error_response(status code, std::string_view error, std::string_view message) {
+using namespace session_detail;
+
+response error_response(status code, std::string_view error, std::string_view message) {
     response res{code, 11};
     res.set(beast::http::field::content_type, "application/json");
     boost::json::value body = {{"error", {{"code", error}, {"message", message}}}};
@@ -31,7 +27,7 @@ inline response error_response(status code, std::string_view error, std::string_
 }
 
 /// The answer to a request that could not be read; nullopt when the connection just went away.
-inline std::optional<response> read_failure_response(boost::system::error_code ec, const listener_options& o) {
+std::optional<response> read_failure_response(boost::system::error_code ec, const listener_options& o) {
     namespace h = beast::http;
     if (ec == h::error::body_limit) {
         return error_response(
@@ -54,20 +50,9 @@ inline std::optional<response> read_failure_response(boost::system::error_code e
     return std::nullopt;
 }
 
-/// Runs `write` with a deadline on the connection's socket: a client that stops reading fails the
-/// write with a timeout (which ends the connection) instead of holding it, and what it pins, for ever.
-template <class Stream, class Write>
-auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write) -> decltype(write()) {
-    beast::get_lowest_layer(stream).expires_after(limit);
-    auto result = co_await write();
-    beast::get_lowest_layer(stream).expires_never();
-    co_return result;
-}
-
-template <class Stream>
 class sse_writer final : public event_stream {
   public:
-    sse_writer(Stream& s, std::chrono::milliseconds write_timeout)
+    sse_writer(any_stream& s, std::chrono::milliseconds write_timeout)
         : stream_(s), write_timeout_(write_timeout) {}
     net::awaitable<bool> send(std::string_view text) override {
         auto [ec, n] = co_await with_deadline(stream_, write_timeout_, [&] {
@@ -77,17 +62,11 @@ class sse_writer final : public event_stream {
     }
 
   private:
-    Stream& stream_;
+    any_stream& stream_;
     std::chrono::milliseconds write_timeout_;
 };
 
-/// The WebSocket session that follows an upgrade (http_session_ws.hpp), instantiated per stream
-/// type in a translation unit of its own (http_session_*_ws.cpp).
-template <class Stream>
-net::awaitable<void> serve_websocket(Stream stream, request& req, reply& r, const session_config& c);
-
-template <class Stream>
-net::awaitable<void> write_response(Stream& stream, response& res, const session_config& c, bool& ok) {
+net::awaitable<void> write_response(any_stream& stream, response& res, const session_config& c, bool& ok) {
     if (c.counter) {
         c.counter->count(res.result_int());
     }
@@ -96,25 +75,23 @@ net::awaitable<void> write_response(Stream& stream, response& res, const session
     ok = !ec;
 }
 
-template <class Stream>
-net::awaitable<void> shutdown(Stream& stream) {
-    if constexpr (requires { stream.async_shutdown(use_nothrow); }) {  // TLS: close_notify
-        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-        co_await stream.async_shutdown(use_nothrow);
-    } else {
-        boost::system::error_code ignored;
-        stream.socket().shutdown(net::socket_base::shutdown_send, ignored);
-        // A lingering close: read what the client is still sending (say, the rest of an oversized
-        // body) for a moment, so closing does not reset the connection before it reads our answer.
-        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-        std::array<char, 16 * 1024> scratch;
-        for (std::size_t drained = 0; drained < (16u << 20);) {
-            auto [ec, n] = co_await stream.async_read_some(net::buffer(scratch), use_nothrow);
-            if (ec) {
-                break;
-            }
-            drained += n;
+net::awaitable<void> shutdown(any_stream& stream) {
+    if (stream.tls()) {  // close_notify
+        stream.expires_after(std::chrono::seconds(5));
+        co_await stream.async_tls_shutdown(use_nothrow);
+        co_return;
+    }
+    stream.shutdown_send();
+    // A lingering close: read what the client is still sending (say, the rest of an oversized
+    // body) for a moment, so closing does not reset the connection before it reads our answer.
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> scratch;
+    for (std::size_t drained = 0; drained < (16u << 20);) {
+        auto [ec, n] = co_await stream.async_read_some(net::buffer(scratch), use_nothrow);
+        if (ec) {
+            break;
         }
+        drained += n;
     }
 }
 
@@ -124,10 +101,8 @@ constexpr std::size_t body_read_room = 64 * 1024;
 constexpr std::uint64_t small_body = 16 * 1024;
 
 /// Reads requests until the client closes, an error, or a response that ends the connection.
-template <class Stream>
-net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) {
-    client_watch<typename beast::lowest_layer_type<Stream>::socket_type> watch(
-        beast::get_lowest_layer(stream).socket());
+net::awaitable<void> serve(any_stream stream, sockets::peer from, session_config c) {
+    client_watch watch(stream);
     peer who;
     static_cast<sockets::peer&>(who) = std::move(from);
     who.link = &watch;
@@ -136,7 +111,7 @@ net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) 
         beast::http::request_parser<beast::http::string_body> parser;
         parser.body_limit(c.options.max_body);
         parser.header_limit(c.options.max_header);
-        beast::get_lowest_layer(stream).expires_after(c.options.idle_timeout);
+        stream.expires_after(c.options.idle_timeout);
         auto [ec, n] = co_await beast::http::async_read_header(stream, buffer, parser, use_nothrow);
         if (!ec && !parser.is_done()) {
             // Beast reads as many bytes as the buffer has room for, but at least 512: without room a
@@ -158,7 +133,7 @@ net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) 
             }
             co_return;
         }
-        beast::get_lowest_layer(stream).expires_never();
+        stream.expires_never();
         auto req = parser.release();
         auto r = co_await c.routes.handle(req, who);
         if (r.websocket && beast::websocket::is_upgrade(req)) {
@@ -178,7 +153,7 @@ net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) 
                 return beast::http::async_write_header(stream, head, use_nothrow);
             });
             if (!hec) {
-                sse_writer<Stream> writer(stream, c.options.write_timeout);
+                sse_writer writer(stream, c.options.write_timeout);
                 co_await r.events(writer);
             }
             co_return;
@@ -199,4 +174,22 @@ net::awaitable<void> serve(Stream stream, sockets::peer from, session_config c) 
     }
 }
 
-}  // namespace corral::http::session_detail
+}  // namespace
+
+net::awaitable<void> serve_plain(net::generic::stream_protocol::socket socket, sockets::peer who, session_config config) {
+    co_await serve(plain_stream(std::move(socket)), std::move(who), config);
+}
+
+net::awaitable<void> serve_tls(net::ip::tcp::socket socket,
+                               net::ssl::context& tls,
+                               sockets::peer who,
+                               session_config config) {
+    auto stream = co_await tls_stream(std::move(socket), tls);
+    if (!stream) {
+        co_return;
+    }
+    who.tls = true;
+    co_await serve(std::move(*stream), std::move(who), config);
+}
+
+}  // namespace corral::http
