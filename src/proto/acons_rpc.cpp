@@ -6,7 +6,6 @@
 #include "corral/output/ansi.hpp"
 #include "corral/output/table.hpp"
 #include "corral/proto/output_json.hpp"
-#include "proto/api_access.hpp"
 
 namespace corral::proto {
 namespace {

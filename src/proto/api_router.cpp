@@ -48,38 +48,6 @@ std::optional<http::reply> require_json(const http::request& req) {
 
 }  // namespace
 
-std::optional<json::value> parse_json(std::string_view body, http::reply& error) {
-    boost::system::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 32;
-    auto v = json::parse(body, ec, {}, opts);
-    if (ec) {
-        error = error_reply(http::status::bad_request,
-                            "malformed_json",
-                            fmt::format("the body is not valid JSON: {}", ec.message()));
-        return std::nullopt;
-    }
-    return v;
-}
-
-std::optional<http::reply> require_body_type(const http::request& req,
-                                             std::initializer_list<std::string_view> types) {
-    for (auto type : types) {
-        if (has_content_type(req, type)) {
-            return std::nullopt;
-        }
-    }
-    const auto given = req[field::field::content_type];
-    return error_reply(http::status::unsupported_media_type,
-                       "unsupported_media_type",
-                       fmt::format("{} {} takes a body of type {}, not '{}': send Content-Type: {}",
-                                   std::string_view(req.method_string()),
-                                   std::string_view(req.target()),
-                                   fmt::join(types, " or "),
-                                   std::string_view(given.empty() ? "none" : given),
-                                   *types.begin()));
-}
-
 http::reply job_reply(http::status status, const jobs::job& j) {
     return json_reply(status, jobs::to_json(j));
 }

@@ -1,5 +1,9 @@
 #include "corral/proto/http_replies.hpp"
 
+#include "corral/proto/request_guard.hpp"
+
+#include <fmt/format.h>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
@@ -61,6 +65,38 @@ std::optional<target> parse_target(std::string_view text, std::string& error) {
         t.query.emplace_back(p.key, p.has_value ? p.value : std::string());
     }
     return t;
+}
+
+std::optional<boost::json::value> parse_json(std::string_view body, http::reply& error) {
+    boost::system::error_code ec;
+    boost::json::parse_options opts;
+    opts.max_depth = 32;
+    auto v = boost::json::parse(body, ec, {}, opts);
+    if (ec) {
+        error = error_reply(http::status::bad_request,
+                            "malformed_json",
+                            fmt::format("the body is not valid JSON: {}", ec.message()));
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<http::reply> require_body_type(const http::request& req,
+                                             std::initializer_list<std::string_view> types) {
+    for (auto type : types) {
+        if (has_content_type(req, type)) {
+            return std::nullopt;
+        }
+    }
+    const auto given = req[boost::beast::http::field::content_type];
+    return error_reply(http::status::unsupported_media_type,
+                       "unsupported_media_type",
+                       fmt::format("{} {} takes a body of type {}, not '{}': send Content-Type: {}",
+                                   std::string_view(req.method_string()),
+                                   std::string_view(req.target()),
+                                   fmt::join(types, " or "),
+                                   std::string_view(given.empty() ? "none" : given),
+                                   *types.begin()));
 }
 
 }  // namespace corral::proto
