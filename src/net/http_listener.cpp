@@ -25,7 +25,6 @@ class http_connections final : public sockets::connection_handler {
     net::awaitable<void> serve_unix(net::local::stream_protocol::socket socket, sockets::peer who) override {
         return serve_plain(net::generic::stream_protocol::socket(std::move(socket)), std::move(who), config());
     }
-    const listener_options& options() const { return options_; }
 
   private:
     session_config config() const { return {options_, routes_, counter_}; }
@@ -35,44 +34,14 @@ class http_connections final : public sockets::connection_handler {
     request_counter* counter_;
 };
 
-class http_listener_impl final : public http_listener {
-  public:
-    explicit http_listener_impl(std::unique_ptr<http_connections> sessions) : sessions_(std::move(sessions)) {}
-
-    result_info<void> bind(net::any_io_executor executor) {
-        auto bound = sockets::stream_listener::create(std::move(executor), sessions_->options(), *sessions_);
-        if (!bound) {
-            return bound.error();
-        }
-        listener_ = std::move(*bound);
-        return {};
-    }
-
-    void start(std::function<void(std::string)> on_crash) override { listener_->start(std::move(on_crash)); }
-    void stop_accepting() override { listener_->stop_accepting(); }
-    net::awaitable<void> close_connections() override { return listener_->close_connections(); }
-    std::string describe() const override { return listener_->describe(); }
-    unsigned short port() const override { return listener_->port(); }
-    std::size_t connections() const override { return listener_->connections(); }
-    std::uint64_t refused() const override { return listener_->refused(); }
-
-  private:
-    std::unique_ptr<http_connections> sessions_;  // before listener_: its connections use it
-    std::unique_ptr<sockets::stream_listener> listener_;
-};
-
 }  // namespace
 
-result_info<std::unique_ptr<http_listener>> http_listener::create(net::any_io_executor executor,
-                                                                  listener_options options,
-                                                                  handler& h,
-                                                                  request_counter* counter) {
-    auto listener =
-        std::make_unique<http_listener_impl>(std::make_unique<http_connections>(std::move(options), h, counter));
-    if (auto bound = listener->bind(std::move(executor)); !bound) {
-        return bound.error();
-    }
-    return std::unique_ptr<http_listener>(std::move(listener));
+result_info<std::unique_ptr<sockets::stream_listener>> listen_http(net::any_io_executor executor,
+                                                                   listener_options options,
+                                                                   handler& h,
+                                                                   request_counter* counter) {
+    auto sessions = std::make_unique<http_connections>(options, h, counter);
+    return sockets::stream_listener::create(std::move(executor), std::move(options), std::move(sessions));
 }
 
 std::optional<std::string> pick_subprotocol(const request& req, std::initializer_list<std::string_view> supported) {

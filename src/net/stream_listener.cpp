@@ -89,9 +89,11 @@ class listener_impl final : public stream_listener {
     listener_impl(net::any_io_executor executor,
                   stream_options options,
                   connection_handler& handler,
+                  std::unique_ptr<connection_handler> owned,
                   typename Protocol::acceptor acceptor,
                   std::unique_ptr<net::ssl::context> tls)
-        : executor_(executor),
+        : owned_(std::move(owned)),
+          executor_(executor),
           options_(std::move(options)),
           handler_(handler),
           acceptor_(std::move(acceptor)),
@@ -188,6 +190,7 @@ class listener_impl final : public stream_listener {
         }
     }
 
+    std::unique_ptr<connection_handler> owned_;  // first, so that it goes last; null when not owned
     net::any_io_executor executor_;
     stream_options options_;
     connection_handler& handler_;
@@ -219,11 +222,11 @@ result_info<void> bind_and_listen(Acceptor& acceptor, const Endpoint& ep, const 
     return {};
 }
 
-}  // namespace
-
-result_info<std::unique_ptr<stream_listener>> stream_listener::create(net::any_io_executor executor,
-                                                                      stream_options options,
-                                                                      connection_handler& handler) {
+/// Binds a listener for `handler`, which `owned` holds when the listener is to own it.
+result_info<std::unique_ptr<stream_listener>> bind_listener(net::any_io_executor executor,
+                                                            stream_options options,
+                                                            connection_handler& handler,
+                                                            std::unique_ptr<connection_handler> owned) {
     auto ep = parse_endpoint(options.endpoint);
     if (!ep) {
         return ep.error();
@@ -253,7 +256,7 @@ result_info<std::unique_ptr<stream_listener>> stream_listener::create(net::any_i
             ::chmod(path.c_str(), options.socket_mode);
         }
         return std::unique_ptr<stream_listener>(
-            new listener_impl<unix_socket>(executor, std::move(options), handler, std::move(acceptor), nullptr));
+            new listener_impl<unix_socket>(executor, std::move(options), handler, std::move(owned), std::move(acceptor), nullptr));
     }
     std::unique_ptr<net::ssl::context> tls;
     if (want_tls) {
@@ -271,7 +274,22 @@ result_info<std::unique_ptr<stream_listener>> stream_listener::create(net::any_i
         return r.error();
     }
     return std::unique_ptr<stream_listener>(
-        new listener_impl<tcp>(executor, std::move(options), handler, std::move(acceptor), std::move(tls)));
+        new listener_impl<tcp>(executor, std::move(options), handler, std::move(owned), std::move(acceptor), std::move(tls)));
+}
+
+}  // namespace
+
+result_info<std::unique_ptr<stream_listener>> stream_listener::create(net::any_io_executor executor,
+                                                                      stream_options options,
+                                                                      connection_handler& handler) {
+    return bind_listener(std::move(executor), std::move(options), handler, nullptr);
+}
+
+result_info<std::unique_ptr<stream_listener>> stream_listener::create(net::any_io_executor executor,
+                                                                      stream_options options,
+                                                                      std::unique_ptr<connection_handler> handler) {
+    auto& h = *handler;
+    return bind_listener(std::move(executor), std::move(options), h, std::move(handler));
 }
 
 }  // namespace corral::sockets

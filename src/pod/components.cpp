@@ -58,7 +58,7 @@ std::string jobs_component::describe() const {
 
 net::awaitable<void> http_component::start() {
     auto listener =
-        http::http_listener::create(co_await net::this_coro::executor, options_, routes_, &counter_);
+        http::listen_http(co_await net::this_coro::executor, options_, routes_, &counter_);
     if (!listener) {
         throw std::runtime_error(listener.error().what());
     }

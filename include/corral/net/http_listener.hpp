@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,36 +21,15 @@ struct listener_options : sockets::stream_options {
 };
 
 /**
- * A stream_listener serving HTTP/1.1 with keep-alive, SSE and WebSocket upgrades on each connection.
- * Malformed requests get a 400, oversized bodies a 413, oversized headers a 431, each with a JSON
- * error, and end only their own connection.
- *
- * @par Thread safety
- * Not thread-safe: the executor it was made with.
+ * A stream_listener serving HTTP/1.1 with keep-alive, SSE and WebSocket upgrades on each connection,
+ * requests going to `h` (and their statuses to `counter`). Malformed requests get a 400, oversized
+ * bodies a 413, oversized headers a 431, each with a JSON error, and end only their own connection.
+ * Binds at once, so a port in use or a bad certificate is reported at start-up (errors as
+ * stream_listener::create). `h` and `counter` must outlive the listener.
  */
-class http_listener {
-  public:
-    /// Binds at once, so a port in use or a bad certificate is reported at start-up.
-    /// Errors: errc::invalid_argument (endpoint syntax, TLS files), system errors from bind/listen.
-    static result_info<std::unique_ptr<http_listener>> create(net::any_io_executor executor,
-                                                              listener_options options,
-                                                              handler& h,
-                                                              request_counter* counter = nullptr);
-    virtual ~http_listener() = default;
-
-    /// Accepts connections until stop_accepting(). Should accepting break for good (an exception out
-    /// of the accept loop), `on_crash` is told why; one connection's failure is not a crash.
-    virtual void start(std::function<void(std::string)> on_crash = {}) = 0;
-    /// Closes the listening socket (a Unix socket file is removed); open connections go on.
-    virtual void stop_accepting() = 0;
-    /// Ends every open connection (WebSockets get a "going away" close).
-    virtual net::awaitable<void> close_connections() = 0;
-    /// "127.0.0.1:8470", "unix:/run/corral.sock", with " (TLS)" when it is.
-    virtual std::string describe() const = 0;
-    /// The bound TCP port (0 for Unix sockets): useful when the config asked for port 0.
-    virtual unsigned short port() const = 0;
-    virtual std::size_t connections() const = 0;
-    virtual std::uint64_t refused() const = 0;
-};
+result_info<std::unique_ptr<sockets::stream_listener>> listen_http(net::any_io_executor executor,
+                                                                   listener_options options,
+                                                                   handler& h,
+                                                                   request_counter* counter = nullptr);
 
 }  // namespace corral::http

@@ -1,5 +1,5 @@
 #pragma once
-// Accepting connections, whatever speaks on them: HTTP (http_listener) and byte protocols
+// Accepting connections, whatever speaks on them: HTTP (listen_http) and byte protocols
 // (byte_stream.hpp) share one accept loop with its limits, peer credentials, TLS and graceful stop.
 
 #include <sys/types.h>
@@ -79,6 +79,10 @@ class stream_listener {
     static result_info<std::unique_ptr<stream_listener>> create(net::any_io_executor executor,
                                                                 stream_options options,
                                                                 connection_handler& handler);
+    /// The same, the listener owning its handler.
+    static result_info<std::unique_ptr<stream_listener>> create(net::any_io_executor executor,
+                                                                stream_options options,
+                                                                std::unique_ptr<connection_handler> handler);
     virtual ~stream_listener() = default;
 
     /// Accepts connections until stop_accepting(). Should accepting break for good (an exception out

@@ -69,7 +69,7 @@ class http_component final : public component {
     http::handler& routes_;
     http::request_counter& counter_;
     services::job_service& service_;
-    std::unique_ptr<http::http_listener> listener_;
+    std::unique_ptr<sockets::stream_listener> listener_;
     bool forced_ = false;
 };
 

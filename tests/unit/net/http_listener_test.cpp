@@ -89,7 +89,7 @@ class HttpListener : public ::testing::Test {
         if (o.endpoint == http::listener_options{}.endpoint) {
             o.endpoint = "127.0.0.1:0";
         }
-        auto made = http::http_listener::create(io_.get_executor(), o, routes_);
+        auto made = http::listen_http(io_.get_executor(), o, routes_);
         ASSERT_TRUE(made) << made.error().what();
         listener_ = std::move(*made);
         net::post(io_, [this] { listener_->start(); });
@@ -116,7 +116,7 @@ class HttpListener : public ::testing::Test {
     net::io_context io_;
     net::io_context client_;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{net::make_work_guard(io_)};
-    std::unique_ptr<http::http_listener> listener_;
+    std::unique_ptr<sockets::stream_listener> listener_;
     std::thread thread_;
 };
 
