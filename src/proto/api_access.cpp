@@ -1,5 +1,6 @@
-// api_router's routes for tasks, the queue and the audit trail; how it learns who is calling and what they
-// submit (the job service decides whether they may, and makes it durable before it is acknowledged).
+// api_router's routes for tasks, the queue and the audit trail, and what a caller submits (the job
+// service decides whether they may, and makes it durable before it is acknowledged; who is calling
+// was settled by http_front).
 
 #include <charconv>
 

@@ -1,16 +1,9 @@
 #include "corral/proto/api_router.hpp"
 
-#include <algorithm>
-#include <charconv>
-#include <chrono>
-
-
 #include <fmt/format.h>
-#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
 #include "corral/services/job_service.hpp"
-#include "corral/core/blocking_work.hpp"
 #include "corral/core/parse.hpp"
 #include "corral/jobs/job_json.hpp"
 #include "corral/proc/signals.hpp"
