@@ -14,7 +14,8 @@ endforeach()
 # Of auth, only who is calling (the job service takes it); tokens and role configuration are the daemon's.
 install(FILES include/corral/auth/identity.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corral/auth)
 if(CORRAL_BUILD_APPS)
-    install(TARGETS corral_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+    # corrald finds the page at ../share/corral/web from its own directory (web/CMakeLists.txt).
+    install(TARGETS corral_cli corrald RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
 set(corral_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/corral)

@@ -15,9 +15,15 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtimes for scripts/fuzz.sh
     curl openssl            # real HTTP/TLS clients and certificates in the integration tests
-    chromium                # a real browser for the cross-origin and rebinding tests
+    chromium                # a real browser: the cross-origin and rebinding tests, the web page's tests
+    gzip                    # the web page's compressed copies (web/CMakeLists.txt)
     task-spooler parallel   # peers in the shared benchmark harness (bench/peers.sh)
 )
+
+# Node.js runs npm (the web page's modules) and the browser tests; a machine that has it already
+# (any version from 18 on) keeps its own.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,13 +32,21 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages already installed"
-    exit 0
+else
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web page's modules (xterm.js) and its test drivers (playwright-core, axe-core), exactly as
+# web/package-lock.json pins them; no browser is downloaded (the tests use Debian's chromium).
+web="$(dirname "$0")/../web"
+if ! cmp -s "$web/package-lock.json" "$web/node_modules/.corral-lock" 2>/dev/null; then
+    echo "install-deps: npm ci in web/"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$web/package-lock.json" "$web/node_modules/.corral-lock"
+fi
 echo "install-deps: done"

@@ -50,6 +50,12 @@ boost::json::object to_json(const job& j) {
         o["command"] = std::move(argv);
     }
     o["cwd"] = j.spec.process.cwd;
+    // How it runs, so that a client can show the right controls and submit the same job again.
+    const auto input = j.spec.process.input;
+    o["stdin"] = input == proc::input_mode::pipe ? "pipe" : input == proc::input_mode::file ? "file" : "none";
+    o["pty"] = j.spec.process.pty;
+    o["merge"] = j.spec.process.output == proc::output_mode::merged;
+    o["timeout_ms"] = j.spec.timeout ? boost::json::value(j.spec.timeout->count()) : boost::json::value(nullptr);
     o["created"] = format_time(j.created);
     o["started"] = time_or_null(j.started);
     o["finished"] = time_or_null(j.finished);

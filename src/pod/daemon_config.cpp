@@ -202,6 +202,8 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.integer("max_subscriptions", subs.max_subscriptions, 1, 10'000'000);
     s.integer("events_kept", subs.events_kept, 0, 10'000'000);
     s.integer("max_batch", c.api.max_batch, 1, 1'000'000);
+    // Not set: the page that came with corrald; set to "": no page.
+    c.api.web_root = default_web_root();
     s.read("web_root", [&](const toml::node& n) -> std::string {
         if (!n.is_string())
             return "expected a directory path";

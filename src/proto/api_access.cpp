@@ -55,6 +55,27 @@ http::reply api_router::tasks() const {
     return json_reply(http::status::ok, {{"tasks", std::move(list)}});
 }
 
+http::reply api_router::who_am_i(const identity& me) const {
+    const auto& r = *me.role;
+    json::array tasks;
+    if (r.admin) {
+        tasks.emplace_back("*");
+    } else {
+        tasks = json::array(r.tasks.begin(), r.tasks.end());
+    }
+    return json_reply(http::status::ok,
+                      {{"user", me.user},
+                       {"role",
+                        {{"name", r.name},
+                         {"tasks", std::move(tasks)},
+                         {"commands", r.commands || r.admin},
+                         {"see_all", r.see_all || r.admin},
+                         {"kill_all", r.kill_all || r.admin},
+                         {"set_priority", r.set_priority || r.admin},
+                         {"priority", r.priority},
+                         {"admin", r.admin}}}});
+}
+
 std::optional<std::uint64_t> to_number(std::string_view text) {
     std::uint64_t n = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);

@@ -166,7 +166,8 @@ net::awaitable<std::optional<http::reply>> api_router::route_view(http::request&
                                                                   const identity& me,
                                                                   const target& t) {
     const auto& name = t.segments[2];
-    const bool known = name == "tasks" || name == "audit" || name == "idle" || name == "events" || name == "stream";
+    const bool known = name == "tasks" || name == "me" || name == "audit" || name == "idle" || name == "events" ||
+                       name == "stream";
     if (!known) {
         co_return std::nullopt;
     }
@@ -175,6 +176,8 @@ net::awaitable<std::optional<http::reply>> api_router::route_view(http::request&
     }
     if (name == "tasks")
         co_return tasks();
+    if (name == "me")
+        co_return who_am_i(me);
     if (name == "audit")
         co_return co_await audit(t, me);
     if (name == "idle")
@@ -313,10 +316,24 @@ http::reply api_router::list(const target& t, const identity& me) {
         q.labels[label.substr(0, eq)] = label.substr(eq + 1);
     }
     auto after = number_param(t, "after", 0, 0, UINT64_MAX, error);
+    auto before = number_param(t, "before", 0, 0, UINT64_MAX, error);
     auto limit = number_param(t, "limit", 100, 1, 1000, error);
-    if (!after || !limit) {
+    if (!after || !before || !limit) {
         return error_reply(http::status::bad_request, "bad_query", error);
     }
+    const auto order = t.param("order").value_or("oldest");
+    if (order != "oldest" && order != "newest") {
+        return error_reply(http::status::bad_request,
+                           "bad_query",
+                           fmt::format("order '{}': expected 'oldest' (the default) or 'newest'", order));
+    }
+    q.newest_first = order == "newest";
+    if ((q.newest_first && *after) || (!q.newest_first && *before)) {
+        return error_reply(http::status::bad_request,
+                           "bad_query",
+                           "after= pages oldest first and before= newest first (order=newest)");
+    }
+    q.before = *before;
     q.after = *after;
     q.limit = *limit;
     auto page = service_.list_as(me, q);

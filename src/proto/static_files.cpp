@@ -26,7 +26,45 @@ struct found_file {
     std::string name;
     std::string etag;
     std::string body;
+    bool gzipped = false;
 };
+
+/// Whether an Accept-Encoding value takes gzip: a `gzip` (or `*`) coding whose q is not 0.
+bool accepts_gzip(std::string_view accept) {
+    while (!accept.empty()) {
+        auto comma = accept.find(',');
+        auto item = accept.substr(0, comma);
+        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+        auto semi = item.find(';');
+        auto coding = item.substr(0, semi);
+        auto params = semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1);
+        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+            coding.remove_prefix(1);
+        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+            coding.remove_suffix(1);
+        if (coding != "gzip" && coding != "*") {
+            continue;
+        }
+        // q=0, q=0.0, q=0.000 refuse it; any weight with a non-zero digit takes it.
+        auto q = params.find("q=");
+        if (q == std::string_view::npos) {
+            return true;
+        }
+        auto weight = params.substr(q + 2);
+        weight = weight.substr(0, weight.find(';'));
+        return weight.find_first_of("123456789") != std::string_view::npos;
+    }
+    return false;
+}
+
+/// The identity of a file's version, for ETag and If-None-Match.
+std::string etag_of(const struct stat& st, bool gzipped) {
+    return fmt::format("\"{:x}-{:x}-{:x}{}\"",
+                       st.st_ino,
+                       st.st_size,
+                       st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                       gzipped ? "-gz" : "");
+}
 
 bool acceptable_segment(const std::string& s) {
     return !s.empty() && s.front() != '.' && s.find('/') == std::string::npos && s.find('\0') == std::string::npos;
@@ -37,7 +75,11 @@ found_file missing(const std::string& path) {
 }
 
 /// Resolves and reads the file of `segments` under `root`, or says why not. Blocking.
-found_file read_file(const fs::path& root, const std::vector<std::string>& segments, const std::string& shown, const std::string& if_none_match) {
+found_file read_file(const fs::path& root,
+                     const std::vector<std::string>& segments,
+                     const std::string& shown,
+                     const std::string& if_none_match,
+                     bool gzip_ok) {
     fs::path path = root;
     for (const auto& s : segments) {
         if (!acceptable_segment(s)) {
@@ -63,13 +105,29 @@ found_file read_file(const fs::path& root, const std::vector<std::string>& segme
     }
     found_file f;
     f.name = real.filename().string();
-    f.etag = fmt::format("\"{:x}-{:x}-{:x}\"", st.st_ino, st.st_size, st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec);
+    // A compressed copy made beside the file at build time (web/CMakeLists.txt), as nginx's
+    // gzip_static: no compression on the request path. Used only when at least as new as the file.
+    auto served = real;
+    if (gzip_ok) {
+        auto gz = real;
+        gz += ".gz";
+        const auto gz_real = fs::canonical(gz, ec);
+        struct stat gst {};
+        if (!ec && gz_real.native().starts_with(root.native() + "/") && ::stat(gz_real.c_str(), &gst) == 0 &&
+            S_ISREG(gst.st_mode) && gst.st_mtim.tv_sec >= st.st_mtim.tv_sec && gst.st_size < st.st_size) {
+            served = gz_real;
+            st = gst;
+            f.gzipped = true;
+        }
+        ec.clear();
+    }
+    f.etag = etag_of(st, f.gzipped);
     if (if_none_match == f.etag) {
         f.status = http::status::not_modified;
         return f;
     }
     // As large as it was when looked at: a file growing meanwhile is not read without bound.
-    std::ifstream in(real, std::ios::binary);
+    std::ifstream in(served, std::ios::binary);
     f.body.resize(static_cast<std::size_t>(st.st_size));
     in.read(f.body.data(), static_cast<std::streamsize>(f.body.size()));
     if (!in) {
@@ -134,8 +192,12 @@ net::awaitable<http::reply> static_files::serve(http::request& req,
     for (std::size_t i = 0; i < t.segments.size(); ++i) {
         shown += (i ? "/" : "") + t.segments[i];
     }
-    auto lookup = [root = root_, segments = t.segments, shown, etag = std::string(req[field::field::if_none_match])] {
-        return read_file(root, segments, shown, etag);
+    auto lookup = [root = root_,
+                   segments = t.segments,
+                   shown,
+                   etag = std::string(req[field::field::if_none_match]),
+                   gzip_ok = accepts_gzip(req[field::field::accept_encoding])] {
+        return read_file(root, segments, shown, etag, gzip_ok);
     };
     // Named first: g++ 12 miscompiles temporaries inside a co_await expression.
     found_file f = co_await run_blocking(blocking_, std::move(lookup));
@@ -148,13 +210,19 @@ net::awaitable<http::reply> static_files::serve(http::request& req,
     r.head.set(field::field::etag, f.etag);
     r.head.set(field::field::cache_control, "no-cache");
     r.head.set("X-Content-Type-Options", "nosniff");
+    r.head.set(field::field::vary, "Accept-Encoding");
+    if (f.gzipped) {
+        r.head.set(field::field::content_encoding, "gzip");
+    }
     if (f.status == http::status::ok) {
         const auto type = content_type_for(f.name);
         r.head.set(field::field::content_type, type);
         if (type.starts_with("text/html")) {
             r.head.set("Content-Security-Policy",
-                       "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                       "form-action 'self'");
+                       // Inline styles only (xterm.js writes its theme into a <style> element);
+                       // scripts, connections and everything else stay on this origin.
+                       "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+                       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
             r.head.set("X-Frame-Options", "DENY");
             r.head.set("Referrer-Policy", "no-referrer");
         }

@@ -251,8 +251,13 @@ jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output:
 
 job_page job_service::list(const job_query& query) {
     job_page page;
-    for (auto* j : table_.list()) {
-        if (j->id <= query.after || !matches(*j, query)) {
+    auto all = table_.list();
+    if (query.newest_first) {
+        std::reverse(all.begin(), all.end());
+    }
+    for (auto* j : all) {
+        const bool past_cursor = query.newest_first ? (query.before == 0 || j->id < query.before) : j->id > query.after;
+        if (!past_cursor || !matches(*j, query)) {
             continue;
         }
         if (page.jobs.size() == query.limit) {

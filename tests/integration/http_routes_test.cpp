@@ -169,8 +169,105 @@ TEST_F(HttpRoutes, TheNativeStreamClosesABinaryClientWith1003) {
     EXPECT_NE(ws.close_reason().find("JSON text"), std::string::npos) << ws.close_reason();
 }
 
-TEST(HttpRoutesWithoutWebRoot, NoPageIsServedAndTheRestIsAsBefore) {
+TEST_F(HttpRoutes, CompressedCopiesGoToClientsThatTakeGzip) {
+    // As the build makes them (web/CMakeLists.txt): NAME.gz beside NAME, written after it.
+    const std::string gz("\x1f\x8b\x08\x00compressed", 14);
+    std::ofstream(fs::path(files_.path()) / "app.js.gz", std::ios::binary) << gz;
+    auto plain = http(anyone(), "GET", "/app.js");
+    EXPECT_EQ(plain.body, "console.log('corral');");
+    EXPECT_EQ(plain.headers.count("content-encoding"), 0u);
+    EXPECT_EQ(plain.headers["vary"], "Accept-Encoding");
+    for (const std::string accept : {"gzip", "deflate, gzip, br", "br;q=1.0, gzip;q=0.5", "*"}) {
+        auto packed = http(anyone(), "GET", "/app.js", {}, {{"Accept-Encoding", accept}});
+        EXPECT_EQ(packed.status, 200u) << accept;
+        EXPECT_EQ(packed.body, gz) << accept;
+        EXPECT_EQ(packed.headers["content-encoding"], "gzip") << accept;
+        EXPECT_EQ(packed.headers["content-type"], "text/javascript; charset=utf-8") << accept;
+        EXPECT_EQ(packed.headers["vary"], "Accept-Encoding");
+        EXPECT_NE(packed.headers["etag"], plain.headers["etag"]) << "each encoding is its own version";
+    }
+    for (const std::string accept : {"gzip;q=0", "gzip; q=0.000", "identity", "deflate, br"}) {
+        auto r = http(anyone(), "GET", "/app.js", {}, {{"Accept-Encoding", accept}});
+        EXPECT_EQ(r.body, plain.body) << accept;
+        EXPECT_EQ(r.headers.count("content-encoding"), 0u) << accept;
+    }
+    auto packed = http(anyone(), "GET", "/app.js", {}, {{"Accept-Encoding", "gzip"}});
+    auto again = http(anyone(), "GET", "/app.js", {}, {{"Accept-Encoding", "gzip"}, {"If-None-Match", packed.headers["etag"]}});
+    EXPECT_EQ(again.status, 304u);
+    // A file without a copy is sent as it is.
+    auto page = http(anyone(), "GET", "/", {}, {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(page.body, "<!doctype html><title>corral</title>");
+    EXPECT_EQ(page.headers.count("content-encoding"), 0u);
+}
+
+TEST_F(HttpRoutes, MeSaysWhatTheRoleMayDo) {
+    auto me = http(web(), "GET", "/api/v1/me");
+    ASSERT_EQ(me.status, 200u) << me.body;
+    const auto body = me.json();
+    EXPECT_FALSE(body.at("user").as_string().empty());
+    const auto& role = body.at("role").as_object();
+    EXPECT_EQ(role.at("name"), "admin");
+    EXPECT_EQ(role.at("admin"), true);
+    EXPECT_EQ(role.at("kill_all"), true);
+    EXPECT_EQ(role.at("commands"), true);
+    EXPECT_EQ(role.at("tasks"), json::array{"*"});
+    EXPECT_EQ(http(anyone(), "GET", "/api/v1/me").status, 401u);
+    EXPECT_EQ(http(web(), "POST", "/api/v1/me", "{}").status, 405u);
+}
+
+TEST_F(HttpRoutes, JobsListNewestFirstPagesWithBefore) {
+    auto first = http(web(), "POST", "/api/v1/jobs", R"({"command": ["true"], "timeout": "5s", "merge": true})");
+    ASSERT_EQ(first.status, 201u) << first.body;
+    // How a job runs is part of it, so that a client can submit it again.
+    const auto j = first.json();
+    EXPECT_EQ(j.at("timeout_ms"), 5000);
+    EXPECT_EQ(j.at("merge"), true);
+    EXPECT_EQ(j.at("pty"), false);
+    EXPECT_EQ(j.at("stdin"), "none");
+    EXPECT_EQ(http(web(), "POST", "/api/v1/jobs", R"({"command": ["cat"], "stdin": "pipe", "pty": true})")
+                  .json()
+                  .at("stdin"),
+              "pipe");
+    ASSERT_EQ(http(web(), "POST", "/api/v1/jobs", R"({"command": ["true"]})").status, 201u);
+    auto ids = [](const json::value& page) {
+        std::vector<std::int64_t> out;
+        for (const auto& job : page.at("jobs").as_array())
+            out.push_back(job.at("id").as_int64());
+        return out;
+    };
+    auto newest = http(web(), "GET", "/api/v1/jobs?order=newest&limit=2").json();
+    EXPECT_EQ(ids(newest), (std::vector<std::int64_t>{3, 2}));
+    EXPECT_EQ(newest.at("next"), 2);
+    auto older = http(web(), "GET", "/api/v1/jobs?order=newest&limit=2&before=2").json();
+    EXPECT_EQ(ids(older), (std::vector<std::int64_t>{1}));
+    EXPECT_TRUE(older.at("next").is_null());
+    EXPECT_EQ(ids(http(web(), "GET", "/api/v1/jobs?limit=2").json()), (std::vector<std::int64_t>{1, 2}));
+    for (const std::string bad : {"/api/v1/jobs?order=sideways", "/api/v1/jobs?order=newest&after=1", "/api/v1/jobs?before=2"}) {
+        auto r = http(web(), "GET", bad);
+        EXPECT_EQ(r.status, 400u) << bad;
+        EXPECT_EQ(r.json().at("error").at("code"), "bad_query") << bad;
+    }
+}
+
+TEST(HttpRoutesWithoutWebRoot, TheBuiltPageIsServedWithoutConfiguration) {
     daemon_process d(daemon_process::default_config());
+    ASSERT_TRUE(d.ready()) << d.log();
+    const address anyone{d.port(), {}, {}};
+    auto page = http(anyone, "GET", "/");
+    ASSERT_EQ(page.status, 200u) << "corrald finds the page its build assembled: " << page.body;
+    EXPECT_NE(page.body.find("<title>corral</title>"), std::string::npos);
+    EXPECT_EQ(http(anyone, "GET", "/js/main.js").headers["content-type"], "text/javascript; charset=utf-8");
+    // xterm.js comes from the lockfile's npm package, compressed at build time.
+    auto xterm = http(anyone, "GET", "/vendor/xterm.mjs", {}, {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(xterm.status, 200u);
+    EXPECT_EQ(xterm.headers["content-encoding"], "gzip");
+    ASSERT_GT(xterm.body.size(), 2u);
+    EXPECT_EQ(xterm.body.substr(0, 2), "\x1f\x8b") << "a real gzip stream";
+    EXPECT_LT(xterm.body.size(), http(anyone, "GET", "/vendor/xterm.mjs").body.size());
+}
+
+TEST(HttpRoutesWithoutWebRoot, AnEmptyWebRootServesNoPageAndTheRestIsAsBefore) {
+    daemon_process d(daemon_process::default_config("[api]\nweb_root = \"\"\n"));
     ASSERT_TRUE(d.ready()) << d.log();
     EXPECT_EQ(http(d.web(), "GET", "/").status, 404u);
     EXPECT_EQ(http(d.web(), "GET", "/healthz").status, 200u);

@@ -52,6 +52,12 @@ struct daemon_config {
 result_info<daemon_config> load_config(const std::string& path,
                                        const std::map<std::string, std::string>& env);
 
+/**
+ * The web page corrald serves when `[api] web_root` is not set: the installed one
+ * (`<bin>/../share/corral/web`), else the one this build assembled (`<build>/web`), else none ("").
+ */
+std::string default_web_root();
+
 /// The environment as a map (for load_config).
 std::map<std::string, std::string> environment_map(char** envp);
 

@@ -95,6 +95,8 @@ class api_router final : public http_route {
     http::reply list(const target& t, const identity& me);
     http::reply queue(const http::request& req, const identity& me, std::string_view action);
     http::reply tasks() const;
+    /// GET /api/v1/me: the caller's user and what their role may do (a page shows only that).
+    http::reply who_am_i(const identity& me) const;
     http::reply kill(const http::request& req, jobs::job& j, const identity& me);
     /// The subscription a stream reads: the one named by `session=ID` (resumed), or a new one.
     result_info<std::shared_ptr<services::subscription>> subscription_for(const target& t, const identity& me);

@@ -16,7 +16,8 @@ namespace corral::proto {
  * be "..", empty or start with '.', and a symbolic link that leads outside the root is refused as
  * if missing. Replies carry an ETag (If-None-Match answers 304), `Cache-Control: no-cache`,
  * `nosniff`, and for HTML a Content-Security-Policy that lets the page talk to its own origin only
- * and be framed by nobody.
+ * and be framed by nobody. A client that accepts gzip gets `NAME.gz` instead of NAME when the build
+ * made one beside it (`Content-Encoding: gzip`, its own ETag, `Vary: Accept-Encoding`).
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only. Files are read on `blocking`.

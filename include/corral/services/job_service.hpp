@@ -72,12 +72,14 @@ struct job_query {
     std::string owner;                          ///< empty: any owner
     std::map<std::string, std::string> labels;  ///< every one must match
     jobs::job_id after = 0;                     ///< paging cursor: ids greater than this
+    jobs::job_id before = 0;                    ///< paging cursor for newest_first: ids less than this (0: none)
+    bool newest_first = false;                  ///< highest id first (a page's table); `next` is then for `before`
     std::size_t limit = 100;
 };
 
 struct job_page {
     std::vector<jobs::job*> jobs;
-    std::optional<jobs::job_id> next;  ///< pass as `after` for the next page; empty on the last page
+    std::optional<jobs::job_id> next;  ///< pass as `after` (`before` when newest_first) for the next page; empty on the last page
 };
 
 /// What /metrics reports about jobs.

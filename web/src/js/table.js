@@ -1,0 +1,125 @@
+// The jobs table: newest first, filtered by state, owner and label, paged with the API's cursor
+// (`before=`), kept current by the live job events without reloading. Rows are updated in place,
+// so a thousand of them stay cheap; only running rows' durations tick.
+
+import { api } from './api.js';
+import { el, localTime, ago, jobDuration, exitText, commandText } from './format.js';
+import { stateBadge } from './view.js';
+
+const PAGE = 200;
+
+export class JobTable {
+  constructor(root, { onOpen, toast }) {
+    this.body = root.querySelector('#job-table tbody');
+    this.more = root.querySelector('#more');
+    this.filtersForm = root.querySelector('#filters');
+    this.onOpen = onOpen;
+    this.toast = toast;
+    this.rows = new Map(); // id -> { tr, job }
+    this.filters = {};
+    this.next = null;
+    this.filtersForm.addEventListener('submit', (e) => { e.preventDefault(); this.applyFilters(); });
+    this.filtersForm.querySelector('select').addEventListener('change', () => this.applyFilters());
+    this.more.addEventListener('click', () => this.load(true));
+    this.body.addEventListener('click', (e) => {
+      const tr = e.target.closest('tr[data-id]');
+      if (tr) this.onOpen(Number(tr.dataset.id));
+    });
+    this.body.addEventListener('keydown', (e) => {
+      const tr = e.target.closest('tr[data-id]');
+      if (tr && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.onOpen(Number(tr.dataset.id)); }
+    });
+  }
+
+  applyFilters() {
+    const f = new FormData(this.filtersForm);
+    this.filters = { state: f.get('state') || '', owner: (f.get('owner') || '').trim(), label: (f.get('label') || '').trim() };
+    this.load(false);
+  }
+
+  query() {
+    const q = new URLSearchParams({ order: 'newest', limit: String(PAGE) });
+    for (const [k, v] of Object.entries(this.filters)) if (v) q.set(k, v);
+    return q;
+  }
+
+  async load(more) {
+    const q = this.query();
+    if (more && this.next) q.set('before', String(this.next));
+    try {
+      const page = await api(`/api/v1/jobs?${q}`);
+      if (!more) { this.rows.clear(); this.body.replaceChildren(); }
+      const frag = document.createDocumentFragment();
+      for (const job of page.jobs) if (!this.rows.has(job.id)) frag.append(this.row(job));
+      this.body.append(frag);
+      this.next = page.next;
+      this.more.hidden = page.next == null;
+    } catch (e) {
+      if (e.status !== 401) this.toast(`Jobs: ${e.message}`, true);
+    }
+  }
+
+  matches(job) {
+    const f = this.filters;
+    if (f.state && job.state !== f.state) return false;
+    if (f.owner && job.owner !== f.owner) return false;
+    if (f.label) {
+      const eq = f.label.indexOf('=');
+      if (eq < 0 || (job.labels || {})[f.label.slice(0, eq)] !== f.label.slice(eq + 1)) return false;
+    }
+    return true;
+  }
+
+  /** A job event: update its row, or add it on top when it is new and matches. */
+  update(job) {
+    const known = this.rows.get(job.id);
+    if (known) {
+      if (!this.matches(job)) { known.tr.remove(); this.rows.delete(job.id); return; }
+      known.job = job;
+      this.fill(known.tr, job);
+      return;
+    }
+    if (!this.matches(job)) return;
+    // Newer than the first row: on top. Older ones belong to pages not loaded yet.
+    const first = this.body.firstElementChild;
+    if (!first || Number(first.dataset.id) < job.id) this.body.prepend(this.row(job));
+    else {
+      const after = [...this.body.children].find((tr) => Number(tr.dataset.id) < job.id);
+      if (after) this.body.insertBefore(this.row(job), after);
+    }
+  }
+
+  row(job) {
+    const tr = el('tr', { 'data-id': String(job.id), tabindex: '0', 'aria-label': `Open job ${job.id}` });
+    for (let i = 0; i < 8; i++) tr.append(document.createElement('td'));
+    this.rows.set(job.id, { tr, job });
+    this.fill(tr, job);
+    return tr;
+  }
+
+  fill(tr, job) {
+    const c = tr.children;
+    c[0].textContent = job.id;
+    c[1].replaceChildren(stateBadge(job.state));
+    c[2].textContent = job.owner;
+    c[3].textContent = commandText(job);
+    c[3].title = c[3].textContent;
+    c[3].className = 'cmd';
+    c[4].textContent = job.priority ?? '';
+    c[5].textContent = ago(job.created);
+    c[5].title = localTime(job.created);
+    c[6].textContent = jobDuration(job);
+    c[6].dataset.running = job.state === 'running' ? 'true' : '';
+    c[7].textContent = exitText(job);
+  }
+
+  /** Once a second: running durations, and the relative creation times. */
+  tick() {
+    const now = Date.now();
+    for (const { tr, job } of this.rows.values()) {
+      if (job.state === 'running') tr.children[6].textContent = jobDuration(job, now);
+    }
+  }
+
+  job(id) { return this.rows.get(id)?.job; }
+}
