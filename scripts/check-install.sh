@@ -32,3 +32,27 @@ output=$("$scratch/build/embed_service")
 echo "$output"
 grep -q "4 jobs finished, 1 failed" <<<"$output"
 echo "check-install: find_package(corral) and corral::corral work"
+
+# corrald and its web page: the installed daemon serves the installed page, with no configuration.
+cat >"$scratch/corral.toml" <<TOML
+[pod]
+state_dir = "$scratch/state"
+[[http]]
+label = "web"
+listen = "127.0.0.1:0"
+TOML
+"$scratch/prefix/bin/corrald" run -c "$scratch/corral.toml" >"$scratch/corrald.out" 2>"$scratch/corrald.log" &
+corrald_pid=$!
+trap 'kill $corrald_pid 2>/dev/null; wait $corrald_pid 2>/dev/null; rm -rf "$scratch"' EXIT
+port=
+for _ in $(seq 500); do
+    port=$(sed -n 's|.*(web) started: http://127.0.0.1:\([0-9]*\).*|\1|p' "$scratch/corrald.log")
+    [ -n "$port" ] && break
+    sleep 0.02
+done
+[ -n "$port" ] || { echo "check-install: the installed corrald did not start:" >&2; cat "$scratch/corrald.log" >&2; exit 1; }
+grep -q "the web page: $scratch/prefix/share/corral/web" "$scratch/corrald.log" || {
+    echo "check-install: the installed corrald does not serve the installed page:" >&2; cat "$scratch/corrald.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/" | grep -q '<title>corral</title>'
+curl -sf -o /dev/null "http://127.0.0.1:$port/vendor/xterm.mjs"
+echo "check-install: the installed corrald serves the installed web page"

@@ -196,6 +196,9 @@ int run(pod::daemon_config& c) {
         }
         web = std::move(*files);
         front.add("/", *web, proto::route_access::open);
+        spdlog::info("the web page: {}", c.api.web_root);
+    } else {
+        spdlog::info("no web page ([api] web_root is empty, and none was installed or built)");
     }
     pod::pod p(io, c.stop_wait);
     if (store) {

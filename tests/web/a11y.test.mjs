@@ -51,7 +51,7 @@ test('9. no serious or critical axe violation; usable from the keyboard', async 
   await page.keyboard.press('ArrowUp');
   assert.equal(await page.inputValue('#command'), 'echo from the keyboard');
   // A job row opens with Enter.
-  await page.focus(`#job-table tr[data-id="${job}"]`);
+  await page.focus(`#job-table [data-id="${job}"]`);
   await page.keyboard.press('Enter');
   for (const scheme of ['light', 'dark']) {
     for (const width of [1440, 400]) {

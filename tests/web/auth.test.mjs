@@ -45,14 +45,14 @@ test('7. login form, a wrong token refused, no kill button without the right', a
   await page.waitForSelector('body[data-ready=true]');
   assert.equal(await page.textContent('#who'), 'vera (viewer)');
   assert.ok(await page.isHidden('#tab-command'), 'a role without commands gets no command box');
-  await page.click(`#job-table tr[data-id="${job.id}"]`);
+  await page.click(`#job-table [data-id="${job.id}"]`);
   await page.waitForSelector(`#view-${job.id} .badge.state-running`);
   assert.equal(await page.$(`#view-${job.id} button.kill`), null, 'no kill button on another user\'s job');
   assert.equal(await page.$('#queue button'), null, 'no drain button for a non-admin');
   await screenshots(page, '7-viewer-no-kill');
 
   const admin = await openPage(browser, daemon);
-  await admin.click(`#job-table tr[data-id="${job.id}"]`);
+  await admin.click(`#job-table [data-id="${job.id}"]`);
   await admin.waitForSelector(`#view-${job.id} button.kill`);
   await admin.click(`#view-${job.id} button.kill`);
   await page.waitForSelector(`#view-${job.id} .badge.state-killed`, { timeout: 20000 });

@@ -33,7 +33,7 @@ test('6. a restart of corrald: banner, reconnect, resumed view', async () => {
     // The new connection carries new jobs as well.
     const next = await runCommand(page, 'echo after the restart');
     await until('the new job\'s output', async () => (await terminalText(page, next)) === 'after the restart');
-    await page.waitForSelector(`#job-table tr[data-id="${next}"]`);
+    await page.waitForSelector(`#job-table [data-id="${next}"]`);
     await screenshots(page, '6-connection-resumed');
     await page.context().close();
   } finally {
@@ -60,7 +60,7 @@ test('without WebSockets the page falls back to server-sent events', async () =>
     await page.waitForSelector('body[data-live=sse]', { timeout: 20000 });
     const id = await runCommand(page, 'for i in 1 2 3; do echo "sse $i"; sleep 0.2; done');
     await until('the output over SSE', async () => (await terminalText(page, id)) === 'sse 1\nsse 2\nsse 3');
-    await page.waitForSelector(`#job-table tr[data-id="${id}"] .badge.state-succeeded`);
+    await page.waitForSelector(`#job-table [data-id="${id}"] .badge.state-succeeded`);
     await context.close();
   } finally {
     await daemon.cleanup();

@@ -43,10 +43,11 @@ steps = [{task = "sleep", args = {seconds = 0.3}}, {task = "facts"}, {task = "sl
 `;
 
 export class Corrald {
-  constructor({ config = '', tasks = TASKS, dir } = {}) {
+  /** `jobs`: more lines for the [jobs] section; `config`: more sections. */
+  constructor({ config = '', jobs = '', tasks = TASKS, dir } = {}) {
     this.dir = dir || mkdtempSync(join(tmpdir(), 'corral-web-'));
     this.config = join(this.dir, 'corral.toml');
-    writeFileSync(this.config, `[pod]\nstate_dir = "${this.dir}/state"\n[jobs]\nconcurrency = 4\n` +
+    writeFileSync(this.config, `[pod]\nstate_dir = "${this.dir}/state"\n[jobs]\nconcurrency = 4\n${jobs}\n` +
       `[[http]]\nlabel = "web"\nlisten = "127.0.0.1:${this.port ?? 0}"\n${config}\n${tasks}\n`);
     this.extraConfig = config;
     this.tasks = tasks;
@@ -142,7 +143,7 @@ export async function screenshots(page, name) {
 export async function terminalText(page, id) {
   return page.evaluate((id) => {
     const view = window.corral?.views.get(id);
-    if (!view) return null;
+    if (!view || !view.term) return null;
     const b = view.term.buffer.active;
     const lines = [];
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));

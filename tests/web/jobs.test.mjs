@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Corrald, launchBrowser, openPage, runCommand, screenshots, until } from './harness.mjs';
+import { Corrald, launchBrowser, openPage, runCommand, terminalText, screenshots, until } from './harness.mjs';
 
 let daemon, browser;
-before(async () => { daemon = await new Corrald().start(); browser = await launchBrowser(); });
+// Every finished job stays listed (the default keeps the last 100).
+before(async () => { daemon = await new Corrald({ jobs: 'max_finished = 5000' }).start(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await daemon?.cleanup(); });
 
 function alive(pid) {
@@ -33,7 +34,7 @@ test('3. kill a running tree, a setsid grandchild included', async () => {
   await page.waitForSelector(`#view-${id} .badge.state-killed`, { timeout: 20000 });
   await until('no process of the tree', () => !pids.some(alive));
   assert.equal(await page.$(`#view-${id} button.kill`), null, 'a finished job has no kill button');
-  await page.waitForSelector(`#job-table tr[data-id="${id}"] .badge.state-killed`);
+  await page.waitForSelector(`#job-table [data-id="${id}"] .badge.state-killed`);
   await screenshots(page, '3-kill-killed');
   await page.context().close();
   rmSync(dir, { recursive: true, force: true });
@@ -70,5 +71,72 @@ test('4. tasks: a field error, a parsed result, a multi-step task\'s progress', 
   await page.waitForSelector('.view:not([hidden]) .badge.state-succeeded', { timeout: 20000 });
   await until('all steps listed', async () => (await page.$$('.view:not([hidden]) .steps li')).length === 3);
   assert.equal(await page.getAttribute('.view:not([hidden]) progress', 'value'), '100');
+  await page.context().close();
+});
+
+test('actions: stdin, re-run, copy as a command line, drain and resume', async () => {
+  const page = await openPage(browser, daemon);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: daemon.url });
+  await page.click('#panel-command summary');
+  await page.check('input[name=stdin]');
+  const id = await runCommand(page, 'cat');
+  await page.waitForSelector(`#view-${id} .badge.state-running`);
+  await page.fill(`#view-${id} .stdin input[type=text]`, 'hello from the page');
+  await page.check(`#view-${id} .stdin input[type=checkbox]`);
+  await page.click(`#view-${id} .stdin button[type=submit]`);
+  await until('cat to echo the line', async () => (await terminalText(page, id)) === 'hello from the page');
+  await page.waitForSelector(`#view-${id} .badge.state-succeeded`);
+
+  await page.click(`#view-${id} button:has-text("Copy as corral")`);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'corral run --stdin pipe --shell cat');
+  await page.click(`#view-${id} button:has-text("Copy as curl")`);
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()),
+    /^curl -H "Authorization: Bearer \$TOKEN" .*\/api\/v1\/jobs -d '\{"shell":"cat","stdin":"pipe"\}'$/);
+
+  // Re-run: the same spec, a new job.
+  const again = await page.waitForFunction(() => true);
+  await page.click(`#view-${id} button:has-text("Re-run")`);
+  const rerun = Number((await (await page.waitForFunction((id) => {
+    const v = document.querySelector('.view:not([hidden])');
+    return v && v.id !== `view-${id}` ? v.id : null;
+  }, id)).jsonValue()).slice('view-'.length));
+  await again.dispose();
+  const job = await daemon.api(`/api/v1/jobs/${rerun}`);
+  assert.equal(job.shell, 'cat');
+  assert.equal(job.stdin, 'pipe');
+  await page.click(`#view-${rerun} button.kill`);
+  await page.waitForSelector(`#view-${rerun} .badge.state-killed`);
+
+  // Drain and resume, as an admin.
+  await page.click('#queue button:has-text("Drain")');
+  await page.waitForSelector('#queue .badge.health-draining');
+  assert.equal((await daemon.api('/api/v1/queue')).draining, true);
+  await page.click('#queue button:has-text("Resume")');
+  await until('the queue to resume', async () => !(await daemon.api('/api/v1/queue')).draining);
+  await page.waitForSelector('#queue .badge.health-draining', { state: 'detached' });
+  await page.context().close();
+});
+
+test('a thousand jobs: paged in, filtered, and updated live', async () => {
+  const jobs = Array.from({ length: 1000 }, (_, i) => ({ command: ['true'], labels: { batch: i % 2 ? 'odd' : 'even' } }));
+  const { ids } = await daemon.api('/api/v1/jobs/batch', { method: 'POST', body: { jobs } });
+  assert.equal(ids.length, 1000);
+  const page = await openPage(browser, daemon);
+  for (let pages = 1; await page.isVisible('#more'); pages++) {
+    await page.click('#more');
+    await until(`page ${pages + 1}`, async () => (await page.$$('#job-table .rows > [data-id]')).length > pages * 200 ||
+      !(await page.isVisible('#more')));
+  }
+  const rows = await page.$$eval('#job-table .rows > [data-id]', (trs) => trs.map((tr) => Number(tr.dataset.id)));
+  assert.ok(rows.length >= 1000, `${rows.length} rows`);
+  assert.deepEqual(rows, [...rows].sort((a, b) => b - a), 'newest first, no row twice');
+  assert.equal(new Set(rows).size, rows.length);
+  await page.fill('#filters input[name=label]', 'batch=odd');
+  await page.press('#filters input[name=label]', 'Enter');
+  await until('the filtered table', async () => (await page.$$('#job-table .rows > [data-id]')).length === 200);
+  assert.ok(await page.isVisible('#more'), 'more pages of odd jobs');
+  // A new job that matches the filter appears on top without a reload.
+  const added = await daemon.api('/api/v1/jobs', { method: 'POST', body: { command: ['true'], labels: { batch: 'odd' } } });
+  await page.waitForSelector(`#job-table .rows > :first-child[data-id="${added.id}"]`);
   await page.context().close();
 });

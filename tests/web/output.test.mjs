@@ -19,7 +19,7 @@ test('1. a command\'s lines appear while it runs', async () => {
   await screenshots(page, '1-live-output');
   await until('the job to end', async () => (await terminalText(page, id)).includes('tick 15'));
   await page.waitForSelector(`#view-${id} .badge.state-succeeded`);
-  assert.equal(await page.textContent(`#job-table tr[data-id="${id}"] .badge`), 'succeeded', 'the table follows the events');
+  assert.equal(await page.textContent(`#job-table [data-id="${id}"] .badge`), 'succeeded', 'the table follows the events');
   await page.context().close();
 });
 
@@ -53,7 +53,7 @@ test('5. a reload mid-job and a second tab show every line once', async () => {
   const page = await openPage(browser, daemon);
   const id = await runCommand(page, 'for i in $(seq 1 60); do echo "n=$i"; sleep 0.05; done');
   const second = await openPage(browser, daemon);
-  await second.click(`#job-table tr[data-id="${id}"]`);
+  await second.click(`#job-table [data-id="${id}"]`);
   await until('a few lines', async () => (await terminalText(page, id))?.includes('n=10'));
   await page.reload();
   await page.waitForSelector('body[data-ready=true]');
@@ -86,7 +86,7 @@ test('8. 10 MiB of output: the page stays responsive and search finds the last l
   }, id), 60000);
   const whileWriting = await page.evaluate(() => Math.max(0, ...window.longTasks));
   // Scroll up: following pauses; the page still answers.
-  await page.mouse.move(700, 700);
+  await page.hover(`#view-${id} .xterm-screen`);
   await page.mouse.wheel(0, -3000);
   await until('follow to pause', async () => (await page.getAttribute(`#view-${id} .follow`, 'aria-pressed')) === 'false');
   await page.fill(`#view-${id} input[type=search]`, last);

@@ -7,7 +7,7 @@ import { Live } from './live.js';
 import { JobTable } from './table.js';
 import { QueuePanel } from './queue.js';
 import { RunPanel } from './run.js';
-import { JobView } from './view.js';
+import { JobView, prepareTerminal } from './view.js';
 
 const VIEWS_KEY = 'corral.views';
 const $ = (sel) => document.querySelector(sel);
@@ -44,30 +44,49 @@ class App {
       mayRunTask: (name) => me.role.tasks.includes('*') || me.role.tasks.includes(name),
       onOpen: (id) => this.open(id),
       onRerun: (spec) => this.run.submit(spec),
-      onSubmitted: (job) => { this.table.update(job); this.open(job.id, job); },
+      onSubmitted: (job) => { this.open(job.id, job); this.table.update(job); },
     };
     this.ctx = ctx;
     this.table = new JobTable($('#jobs'), { onOpen: (id) => this.open(id), toast });
     this.queue = new QueuePanel($('#queue'), $('#health'), { me, toast });
     this.run = new RunPanel($('.run'), ctx);
-    this.live.addEventListener('job', (e) => { this.table.update(e.detail.job); this.queue.poke(); });
+    // Job events touch the table once a frame, however many come: a burst costs one layout.
+    this.changed = new Map();
+    this.live.addEventListener('job', (e) => {
+      if (this.changed.size === 0) requestAnimationFrame(() => this.applyChanges());
+      this.changed.set(e.detail.job.id, e.detail.job);
+      this.queue.poke();
+    });
     this.live.addEventListener('state', (e) => this.banner(e.detail));
     this.live.addEventListener('reconnected', () => this.resync());
     this.live.addEventListener('servererror', (e) => toast(e.detail.message, true));
     this.tick = setInterval(() => { this.table.tick(); for (const v of this.views.values()) v.tick(); }, 1000);
   }
 
-  async start() {
+  /** Applies queued job events to the table: a bounded number a frame, so a burst never blocks. */
+  applyChanges() {
+    let budget = 150;
+    for (const [id, job] of this.changed) {
+      if (budget-- === 0) break;
+      this.table.update(job);
+      this.changed.delete(id);
+    }
+    if (this.changed.size) requestAnimationFrame(() => this.applyChanges());
+  }
+
+  async start(firstJobs) {
     $('#login').hidden = true;
     $('#app').hidden = false;
     $('#who').textContent = `${this.me.user} (${this.me.role.name})`;
     $('#logout').hidden = !auth.token;
     this.live.start();
-    await Promise.all([this.table.load(false), this.queue.refresh()]);
+    await Promise.all([this.table.load(false, firstJobs), this.queue.refresh()]);
     const saved = JSON.parse(sessionStorage.getItem(VIEWS_KEY) || '{"open": [], "active": null}');
     for (const id of saved.open) await this.open(id, null, false);
     if (saved.active && this.views.has(saved.active)) this.activate(saved.active);
     document.body.dataset.ready = 'true';
+    prepareTerminal();
+    performance.mark('corral-ready'); // bench/webui.mjs: the first view is usable
   }
 
   stop() {
@@ -98,7 +117,7 @@ class App {
 
   /** After a reconnect: the table and the views' job records may have missed events. */
   async resync() {
-    this.table.load(false);
+    this.table.refresh();
     this.queue.refresh();
     for (const v of this.views.values()) {
       try { v.update(await api(`/api/v1/jobs/${v.id}`)); } catch { /* it may be gone */ }
@@ -118,6 +137,9 @@ class App {
         return;
       }
       const view = new JobView(job, this.ctx);
+      this.live.follow(id, view); // first: the output comes while the terminal is being made
+      view.build();
+      view.attachTerminal();
       this.views.set(id, view);
       const tab = el('div', { class: 'view-tab', 'data-job': String(id) },
         el('button', { type: 'button', id: `tab-${id}`, 'aria-controls': `view-${id}`, 'aria-pressed': 'false',
@@ -126,7 +148,6 @@ class App {
       $('#view-tabs').append(tab);
       view.element.hidden = true;
       $('#view-panels').append(view.element);
-      this.live.follow(id, view);
       view.loadSteps();
     }
     if (activate) this.activate(id);
@@ -165,11 +186,14 @@ class App {
 let app = null;
 
 async function enter(message) {
+  // Who we are and the newest jobs at once: the first view waits for one round trip, not two.
+  const firstJobs = api(JobTable.firstPage());
+  firstJobs.catch(() => {}); // a 401 is reported by /me below
   try {
     const me = await api('/api/v1/me');
     app = new App(me);
     window.corral = app; // for the browser tests and the curious: the page's state, nothing secret
-    await app.start();
+    await app.start(firstJobs);
   } catch (e) {
     if (e.status === 401) showLogin(message ?? (auth.token ? 'That token was refused.' : ''));
     else showLogin(`corrald did not answer: ${e.message}`);

@@ -20,17 +20,14 @@ export class QueuePanel {
   }
 
   async refresh() {
-    let health = null;
-    try {
-      const res = await fetch('/healthz', { cache: 'no-store' });
-      health = await res.json();
-    } catch { /* shown as unreachable */ }
+    const healthz = fetch('/healthz', { cache: 'no-store' }).then((res) => res.json()).catch(() => null);
+    const queue = api('/api/v1/queue').catch((e) => e);
+    const health = await healthz;
     this.health.replaceChildren(
       el('span', { class: `badge health-${health ? health.status : 'down'}`, text: health ? health.status : 'unreachable' }));
-    let q;
-    try {
-      q = await api('/api/v1/queue');
-    } catch (e) {
+    const q = await queue;
+    if (q instanceof Error) {
+      const e = q;
       if (e.status !== 401) this.root.replaceChildren(el('p', { class: 'muted', text: `Queue: ${e.message}` }));
       return;
     }

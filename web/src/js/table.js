@@ -10,7 +10,7 @@ const PAGE = 200;
 
 export class JobTable {
   constructor(root, { onOpen, toast }) {
-    this.body = root.querySelector('#job-table tbody');
+    this.body = root.querySelector('#job-table .rows');
     this.more = root.querySelector('#more');
     this.filtersForm = root.querySelector('#filters');
     this.onOpen = onOpen;
@@ -22,11 +22,11 @@ export class JobTable {
     this.filtersForm.querySelector('select').addEventListener('change', () => this.applyFilters());
     this.more.addEventListener('click', () => this.load(true));
     this.body.addEventListener('click', (e) => {
-      const tr = e.target.closest('tr[data-id]');
+      const tr = e.target.closest('[data-id]');
       if (tr) this.onOpen(Number(tr.dataset.id));
     });
     this.body.addEventListener('keydown', (e) => {
-      const tr = e.target.closest('tr[data-id]');
+      const tr = e.target.closest('[data-id]');
       if (tr && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.onOpen(Number(tr.dataset.id)); }
     });
   }
@@ -43,17 +43,50 @@ export class JobTable {
     return q;
   }
 
-  async load(more) {
+  /** The first page's URL with no filter: the page asks for it before it has set itself up. */
+  static firstPage() { return `/api/v1/jobs?order=newest&limit=${PAGE}`; }
+
+  async load(more, prefetched = null) {
+    if (more && this.loadingMore) return; // one page at a time: the cursor moves with each
     const q = this.query();
     if (more && this.next) q.set('before', String(this.next));
+    this.loadingMore = more;
+    this.more.disabled = true;
     try {
-      const page = await api(`/api/v1/jobs?${q}`);
+      const page = await (prefetched || api(`/api/v1/jobs?${q}`));
       if (!more) { this.rows.clear(); this.body.replaceChildren(); }
       const frag = document.createDocumentFragment();
       for (const job of page.jobs) if (!this.rows.has(job.id)) frag.append(this.row(job));
       this.body.append(frag);
       this.next = page.next;
       this.more.hidden = page.next == null;
+    } catch (e) {
+      if (e.status !== 401) this.toast(`Jobs: ${e.message}`, true);
+    } finally {
+      this.loadingMore = false;
+      this.more.disabled = false;
+    }
+  }
+
+  /**
+   * After events may have been missed (a reconnect, a slow connection's dropped events): reloads
+   * every row shown, newest first down to the oldest loaded, and updates them in place; paging
+   * and scrolling stay where they are.
+   */
+  async refresh() {
+    let oldest = null;
+    for (const id of this.rows.keys()) if (oldest === null || id < oldest) oldest = id;
+    let before = 0;
+    try {
+      for (;;) {
+        const q = this.query();
+        if (before) q.set('before', String(before));
+        const page = await api(`/api/v1/jobs?${q}`);
+        for (const job of page.jobs) this.update(job);
+        if (oldest === null) { this.next = page.next; this.more.hidden = page.next == null; }
+        if (page.next == null || oldest === null || page.next <= oldest) break;
+        before = page.next;
+      }
     } catch (e) {
       if (e.status !== 401) this.toast(`Jobs: ${e.message}`, true);
     }
@@ -90,8 +123,8 @@ export class JobTable {
   }
 
   row(job) {
-    const tr = el('tr', { 'data-id': String(job.id), tabindex: '0', 'aria-label': `Open job ${job.id}` });
-    for (let i = 0; i < 8; i++) tr.append(document.createElement('td'));
+    const tr = el('div', { role: 'row', class: 'jrow', 'data-id': String(job.id), tabindex: '0', 'aria-label': `Open job ${job.id}` });
+    for (let i = 0; i < 8; i++) tr.append(el('span', { role: 'cell' }));
     this.rows.set(job.id, { tr, job });
     this.fill(tr, job);
     return tr;
@@ -107,7 +140,7 @@ export class JobTable {
     c[3].className = 'cmd';
     c[4].textContent = job.priority ?? '';
     c[5].textContent = ago(job.created);
-    c[5].title = localTime(job.created);
+    c[5].title = `created ${localTime(job.created)}${job.started ? `, started ${localTime(job.started)}` : ''}`;
     c[6].textContent = jobDuration(job);
     c[6].dataset.running = job.state === 'running' ? 'true' : '';
     c[7].textContent = exitText(job);

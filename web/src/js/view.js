@@ -2,16 +2,25 @@
 // The view keeps its own cursor (the next byte it expects): output it already shows is skipped and
 // a gap is marked, so a reconnect or a second subscription can never show a byte twice.
 
-import { Terminal } from '../vendor/xterm.mjs';
-import { FitAddon } from '../vendor/addon-fit.mjs';
-import { SearchAddon } from '../vendor/addon-search.mjs';
 import { api } from './api.js';
 import { el, localTime, ago, jobDuration, exitText, commandText, asCorralCommand, asCurl, respec, utf8Length } from './format.js';
 import { renderResult } from './result.js';
 
-const SCROLLBACK = 50000; // lines kept in the view; Download has the whole output
+const SCROLLBACK = 10000; // lines kept in the view (each costs a row of cells up front); Download has the whole output
 const SIGNALS = ['TERM', 'INT', 'HUP', 'QUIT', 'KILL', 'USR1', 'USR2', 'STOP', 'CONT'];
+const FEED_MAX = 256 * 1024; // characters (or bytes) per terminal write
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function countLines(data) {
+  let n = 0;
+  if (typeof data === 'string') {
+    for (let at = data.indexOf('\n'); at !== -1; at = data.indexOf('\n', at + 1)) n++;
+  } else {
+    for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) n++;
+  }
+  return n;
+}
 
 const DARK = { background: '#16181d', foreground: '#d8dee9', cursor: '#16181d', selectionBackground: '#3b4252' };
 const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#fbfbfc', selectionBackground: '#c8d7f0',
@@ -21,6 +30,59 @@ const LIGHT = { background: '#fbfbfc', foreground: '#1f2328', cursor: '#fbfbfc',
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
 
 export function terminalTheme() { return darkQuery.matches ? DARK : LIGHT; }
+
+// xterm.js is most of the page's code: it is loaded after the first view is up, while the page is
+// idle, not before. Making a terminal (xterm.js measures its font, builds its rows) takes tens of
+// milliseconds: one is made ahead, in a laid-out but off-screen holder, and a new job view takes it
+// at once. The first byte of a new job's output then waits for nothing but the network.
+let xterm = null;
+let spare = null;
+
+function loadTerminalCode() {
+  xterm ??= Promise.all([import('../vendor/xterm.mjs'), import('../vendor/addon-fit.mjs'), import('../vendor/addon-search.mjs')])
+    .then(([{ Terminal }, { FitAddon }, { SearchAddon }]) => ({ Terminal, FitAddon, SearchAddon }));
+  return xterm;
+}
+
+function makeTerminal({ Terminal, FitAddon, SearchAddon }) {
+  let holder = document.getElementById('terminal-spare');
+  if (!holder) {
+    holder = el('div', { id: 'terminal-spare', 'aria-hidden': 'true' });
+    document.body.append(holder);
+  }
+  const box = el('div', { class: 'term' });
+  holder.append(box);
+  const term = new Terminal({
+    convertEol: true, scrollback: SCROLLBACK, disableStdin: true, cursorBlink: false, cursorStyle: 'underline',
+    fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 13,
+    theme: terminalTheme(), allowProposedApi: true, screenReaderMode: false,
+  });
+  const fit = new FitAddon();
+  const search = new SearchAddon();
+  term.loadAddon(fit);
+  term.loadAddon(search);
+  term.open(box);
+  return { box, term, fit, search };
+}
+
+/** Loads xterm.js and makes the spare terminal when the page is idle. */
+export function prepareTerminal() {
+  if (spare) return;
+  const make = async () => {
+    const code = await loadTerminalCode();
+    if (!spare) spare = makeTerminal(code);
+  };
+  if (window.requestIdleCallback) requestIdleCallback(make, { timeout: 1000 });
+  else setTimeout(make, 200);
+}
+
+async function takeTerminal() {
+  const kit = spare || makeTerminal(await loadTerminalCode());
+  spare = null;
+  kit.box.remove();
+  prepareTerminal();
+  return kit;
+}
 
 export function stateBadge(state) {
   return el('span', { class: `badge state-${state}`, text: state.replace('_', ' ') });
@@ -34,8 +96,13 @@ export class JobView {
     this.ctx = ctx;
     this.next = 0;           // the cursor: the byte offset of the next output byte to show
     this.eof = false;
+    this.pending = [];       // output not yet handed to the terminal
+    this.pendingLines = 0;
+    this.writing = false;    // a write is being parsed
+    this.skippedLines = 0;
     this.stderrColour = '\x1b[91m';
-    this.build();
+    // build() comes after the caller has subscribed (App.open): output already on its way is
+    // queued meanwhile, so the terminal's construction does not delay the first byte.
   }
 
   // ---- the DOM -------------------------------------------------------------------------------
@@ -59,28 +126,28 @@ export class JobView {
     this.termBox = el('div', { class: 'term', 'data-job': String(this.id) });
     this.element = el('section', { class: 'view', id: `view-${this.id}`, role: 'region', 'aria-label': `Job ${this.id}` },
       this.header, this.actions, this.extras, toolbar, this.termBox);
+    this.render();
+  }
 
-    this.term = new Terminal({
-      convertEol: true, scrollback: SCROLLBACK, disableStdin: true, cursorBlink: false, cursorStyle: 'underline',
-      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 13,
-      theme: terminalTheme(), allowProposedApi: true, screenReaderMode: false,
-    });
-    this.fit = new FitAddon();
-    this.search = new SearchAddon();
-    this.term.loadAddon(this.fit);
-    this.term.loadAddon(this.search);
-    this.term.open(this.termBox);
+  /** Puts a terminal in the view (after build(): xterm.js may still be loading). */
+  async attachTerminal() {
+    const kit = await takeTerminal();
+    if (this.disposed) { kit.term.dispose(); return; }
+    kit.box.dataset.job = String(this.id);
+    this.termBox.replaceWith(kit.box);
+    ({ box: this.termBox, term: this.term, fit: this.fit, search: this.search } = kit);
     this.term.onScroll(() => this.updateFollow());
     this.termBox.addEventListener('wheel', () => setTimeout(() => this.updateFollow(), 0), { passive: true });
     this.themeListener = () => { this.term.options.theme = terminalTheme(); };
     darkQuery.addEventListener('change', this.themeListener);
     this.resizeObserver = new ResizeObserver(() => this.layout());
+    // The observer fits the terminal to its box before the next paint: no forced layout here.
     this.resizeObserver.observe(this.termBox);
-    this.render();
+    this.feed();
   }
 
   layout() {
-    if (this.termBox.offsetParent) {
+    if (this.term && this.termBox.offsetParent) {
       try { this.fit.fit(); } catch { /* not laid out yet */ }
     }
   }
@@ -91,19 +158,23 @@ export class JobView {
   }
 
   updateFollow() {
+    // Called on every scroll, which is every new line while following: touch the DOM on changes only.
     const on = this.following();
+    if (on === this.followingShown) return;
+    this.followingShown = on;
     this.followButton.textContent = on ? 'Following' : 'Paused: follow';
     this.followButton.setAttribute('aria-pressed', String(on));
   }
 
   followNow() {
+    if (!this.term) return;
     this.term.scrollToBottom();
     this.updateFollow();
   }
 
   find(direction) {
     const q = this.searchInput.value;
-    if (!q) return;
+    if (!q || !this.term) return;
     const opts = { caseSensitive: false, decorations: { matchOverviewRuler: '#d19a00', activeMatchColorOverviewRuler: '#ff6a00', matchBackground: '#7a5a00', activeMatchBackground: '#ff6a00' } };
     const found = direction > 0 ? this.search.findNext(q, opts) : this.search.findPrevious(q, opts);
     this.searchStatus.textContent = found ? 'found' : 'not found';
@@ -116,6 +187,7 @@ export class JobView {
   }
 
   render() {
+    if (!this.element) return;
     const j = this.job;
     const live = j.state === 'queued' || j.state === 'running';
     this.header.replaceChildren(
@@ -156,6 +228,7 @@ export class JobView {
   }
 
   renderExtras() {
+    if (!this.element) return;
     const j = this.job;
     const parts = [];
     if (j.progress != null) {
@@ -217,12 +290,66 @@ export class JobView {
       this.mark(`${msg.offset - this.next} bytes missing`);
     }
     this.next = end;
-    if (msg.stream === 'stderr') {
-      this.term.write(this.stderrColour);
-      this.term.write(data);
-      this.term.write('\x1b[39m');
-    } else {
-      this.term.write(data);
+    this.queue(msg.stream === 'stderr' ? [this.stderrColour, data, '\x1b[39m'] : [data]);
+  }
+
+  // ---- feeding the terminal ------------------------------------------------------------------
+  // Output waits here until xterm.js has parsed the previous piece (its write callback), so a job
+  // that pours faster than the terminal parses never piles up work on the main thread. Lines that
+  // would scroll out of the view's scrollback before anyone could see them are skipped (plain text
+  // only: a pty's screen drawing is always fed whole); a marker says so, and Download has them.
+
+  queue(pieces) {
+    for (const p of pieces) {
+      this.pending.push(p);
+      this.pendingLines += countLines(p);
+    }
+    this.feed();
+  }
+
+  feed() {
+    if (!this.term || this.writing || this.pending.length === 0) return;
+    if (!this.job.pty && this.pendingLines > SCROLLBACK + this.term.rows) this.skipAhead();
+    // One piece of at most FEED_MAX per write: the parser's work between two frames stays small.
+    let piece = this.pending.shift();
+    if (typeof piece === 'string' && piece.length > FEED_MAX) {
+      this.pending.unshift(piece.slice(FEED_MAX));
+      piece = piece.slice(0, FEED_MAX);
+    } else if (typeof piece !== 'string' && piece.length > FEED_MAX) {
+      this.pending.unshift(piece.subarray(FEED_MAX));
+      piece = piece.subarray(0, FEED_MAX);
+    }
+    this.pendingLines -= countLines(piece);
+    this.writing = true;
+    this.term.write(piece, () => { this.writing = false; this.feed(); });
+  }
+
+  /** Drops queued text from the front until only what the scrollback can hold is left. */
+  skipAhead() {
+    let excess = this.pendingLines - (SCROLLBACK + this.term.rows);
+    let skipped = 0;
+    while (excess > 0 && this.pending.length) {
+      const head = this.pending[0];
+      const text = typeof head === 'string' ? head : decoder.decode(head);
+      const lines = countLines(text);
+      if (lines <= excess) {
+        this.pending.shift();
+        excess -= lines;
+        this.pendingLines -= lines;
+        skipped += lines;
+        continue;
+      }
+      let at = -1;
+      for (let i = 0; i < excess; i++) at = text.indexOf('\n', at + 1);
+      this.pending[0] = text.slice(at + 1);
+      this.pendingLines -= excess;
+      skipped += excess;
+      excess = 0;
+    }
+    if (skipped) {
+      this.skippedLines += skipped;
+      this.pending.unshift(`\x1b[2;3m[… ${this.skippedLines} earlier lines skipped while catching up: Download output has them …]\x1b[22;23m\n`);
+      this.pendingLines += 1;
     }
   }
 
@@ -233,7 +360,7 @@ export class JobView {
   }
 
   mark(text) {
-    this.term.write(`\r\n\x1b[2;3m[… ${text} …]\x1b[22;23m\r\n`);
+    this.queue([`\r\n\x1b[2;3m[… ${text} …]\x1b[22;23m\r\n`]);
   }
 
   // ---- actions -------------------------------------------------------------------------------
@@ -292,9 +419,12 @@ export class JobView {
   }
 
   dispose() {
-    darkQuery.removeEventListener('change', this.themeListener);
-    this.resizeObserver.disconnect();
-    this.term.dispose();
+    this.disposed = true;
+    if (this.term) {
+      darkQuery.removeEventListener('change', this.themeListener);
+      this.resizeObserver.disconnect();
+      this.term.dispose();
+    }
     this.element.remove();
   }
 }
