@@ -29,34 +29,6 @@ struct found_file {
     bool gzipped = false;
 };
 
-/// Whether an Accept-Encoding value takes gzip: a `gzip` (or `*`) coding whose q is not 0.
-bool accepts_gzip(std::string_view accept) {
-    while (!accept.empty()) {
-        auto comma = accept.find(',');
-        auto item = accept.substr(0, comma);
-        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-        auto semi = item.find(';');
-        auto coding = item.substr(0, semi);
-        auto params = semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1);
-        while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
-            coding.remove_prefix(1);
-        while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
-            coding.remove_suffix(1);
-        if (coding != "gzip" && coding != "*") {
-            continue;
-        }
-        // q=0, q=0.0, q=0.000 refuse it; any weight with a non-zero digit takes it.
-        auto q = params.find("q=");
-        if (q == std::string_view::npos) {
-            return true;
-        }
-        auto weight = params.substr(q + 2);
-        weight = weight.substr(0, weight.find(';'));
-        return weight.find_first_of("123456789") != std::string_view::npos;
-    }
-    return false;
-}
-
 /// The identity of a file's version, for ETag and If-None-Match.
 std::string etag_of(const struct stat& st, bool gzipped) {
     return fmt::format("\"{:x}-{:x}-{:x}{}\"",

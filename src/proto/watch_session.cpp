@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include <span>
@@ -374,31 +376,57 @@ net::awaitable<void> watch_session::serve(http::message_channel& channel) {
         }
     };
     followers_.spawn(writer(), "watcher writer");
-    for (;;) {
-        auto message = co_await channel.receive();
-        if (!message) {
-            break;
+    std::exception_ptr failure;
+    try {
+        for (;;) {
+            auto message = co_await channel.receive();
+            if (!message) {
+                break;
+            }
+            if (message->binary) {
+                // This stream speaks JSON text; a binary frame is a client of another protocol. The
+                // writer sends the close (one writer at a time); reading goes on until the client
+                // answers it.
+                end_with(http::close_code::unsupported_data, "this stream takes JSON text messages, not binary ones");
+                continue;
+            }
+            handle_message(message->data);
         }
-        if (message->binary) {
-            // This stream speaks JSON text; a binary frame is a client of another protocol. The writer
-            // sends the close (one writer at a time); reading goes on until the client answers it.
-            end_with(http::close_code::unsupported_data, "this stream takes JSON text messages, not binary ones");
-            continue;
-        }
-        handle_message(message->data);
+    } catch (...) {
+        // Cancelled (corrald is stopping and closes its connections) or the connection failed.
+        failure = std::current_exception();
     }
-    end_with(http::close_code::normal, "closed");
-    for (auto& [id, f] : followers_by_job_) {
-        f->cancelled.notify_all();
+    // No cancellation may stop finish(): see its declaration.
+    co_await net::this_coro::throw_if_cancelled(false);
+    co_await net::this_coro::reset_cancellation_state(net::disable_cancellation());
+    co_await finish();
+    if (failure) {
+        std::rethrow_exception(failure);
     }
-    followers_.cancel_all();
-    co_await followers_.wait();
 }
 
 net::awaitable<void> watch_session::serve(http::event_stream& stream) {
     auto send_one = [&](std::string_view frame) { return stream.send(frame); };
-    co_await write_queue(send_one);
+    std::exception_ptr failure;
+    try {
+        co_await write_queue(send_one);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    // No cancellation may stop finish(): see its declaration.
+    co_await net::this_coro::throw_if_cancelled(false);
+    co_await net::this_coro::reset_cancellation_state(net::disable_cancellation());
+    co_await finish();
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+net::awaitable<void> watch_session::finish() {
     end_with(http::close_code::normal, "closed");
+    for (auto& [id, f] : followers_by_job_) {
+        f->cancelled.notify_all();
+    }
     followers_.cancel_all();
     co_await followers_.wait();
 }

@@ -34,5 +34,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)corral::proto::guard_request(req, tcp, options);
     (void)corral::proto::allowed_cross_origin(req, options);
     (void)corral::proto::has_content_type(req, "application/json");
+    (void)corral::proto::accepts_gzip(req[http::field::accept_encoding]);
     return 0;
 }

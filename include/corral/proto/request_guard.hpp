@@ -55,4 +55,7 @@ bool allowed_cross_origin(const http::request& req, const guard_options& options
 /// True when the request's Content-Type is `type` (parameters such as `; charset=utf-8` ignored).
 bool has_content_type(const http::request& req, std::string_view type);
 
+/// Whether an Accept-Encoding value takes gzip: a `gzip` (or `*`) coding whose weight is not 0.
+bool accepts_gzip(std::string_view accept_encoding);
+
 }  // namespace corral::proto

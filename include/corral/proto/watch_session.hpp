@@ -88,6 +88,15 @@ class watch_session {
     net::awaitable<void> serve(http::event_stream& stream);
 
   private:
+    /**
+     * Ends the writer and the followers and waits for them, however serve() ended: they use this
+     * session and its connection, so they end before either goes. serve() calls it with
+     * cancellation off: a serve() cancelled because corrald is stopping still waits for them (with
+     * Asio's default, the co_await of finish() would throw before it starts, and the session would
+     * be destroyed under a write in progress).
+     */
+    net::awaitable<void> finish();
+
     struct follower;
     /// A message waiting to be written; an output message moves its job's cursor once written.
     struct outgoing {

@@ -9,6 +9,7 @@ import { renderResult } from './result.js';
 const SCROLLBACK = 10000; // lines kept in the view (each costs a row of cells up front); Download has the whole output
 const SIGNALS = ['TERM', 'INT', 'HUP', 'QUIT', 'KILL', 'USR1', 'USR2', 'STOP', 'CONT'];
 const FEED_MAX = 256 * 1024; // characters (or bytes) per terminal write
+const FLOOD_PAUSE_MS = 100;  // after a big write, while a job pours out output (see feed())
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -300,6 +301,7 @@ export class JobView {
   // only: a pty's screen drawing is always fed whole); a marker says so, and Download has them.
 
   queue(pieces) {
+    this.lastArrival = performance.now();
     for (const p of pieces) {
       this.pending.push(p);
       this.pendingLines += countLines(p);
@@ -321,7 +323,15 @@ export class JobView {
     }
     this.pendingLines -= countLines(piece);
     this.writing = true;
-    this.term.write(piece, () => { this.writing = false; this.feed(); });
+    // A big piece means a job is pouring: let output gather for a moment before the next one, so
+    // the terminal parses what will stay in view rather than lines about to scroll away. A live
+    // tail's small pieces go straight on.
+    const big = piece.length >= FEED_MAX / 4;
+    this.term.write(piece, () => {
+      const pouring = big && performance.now() - this.lastArrival < FLOOD_PAUSE_MS / 2;
+      if (pouring) setTimeout(() => { this.writing = false; this.feed(); }, FLOOD_PAUSE_MS);
+      else { this.writing = false; this.feed(); }
+    });
   }
 
   /** Drops queued text from the front until only what the scrollback can hold is left. */
