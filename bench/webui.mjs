@@ -147,6 +147,12 @@ try {
   const batch = Array.from({ length: 1000 }, () => ({ command: ['true'] }));
   const { ids } = await daemon.api('/api/v1/jobs/batch', { method: 'POST', body: { jobs: batch } });
   const lastId = ids[ids.length - 1];
+  // Waiting through the API, not by polling the page (which would load its main thread).
+  for (;;) {
+    const idle = await daemon.api('/api/v1/idle?wait=30');
+    if (idle.idle) break;
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // the last events reach the table
   await page.waitForSelector(`#job-table [data-id="${lastId}"] .badge.state-succeeded`, { timeout: 60000 });
   const events = await page.evaluate(() => ({ longest: Math.max(0, ...window.benchLong) }));
   // A fresh page lists the newest 200; the rest come page by page.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <optional>
 #include <fstream>
 #include <utility>
 
@@ -46,6 +47,22 @@ found_file missing(const std::string& path) {
     return {http::status::not_found, "not_found", fmt::format("no file {}", path)};
 }
 
+/// The compressed copy made beside a file at build time (web/CMakeLists.txt), as nginx's gzip_static:
+/// no compression on the request path. Only a regular file inside the root, at least as new as the
+/// file and smaller than it.
+std::optional<std::pair<fs::path, struct stat>> gzip_copy(const fs::path& root, const fs::path& file, const struct stat& st) {
+    auto gz = file;
+    gz += ".gz";
+    std::error_code ec;
+    auto real = fs::canonical(gz, ec);
+    struct stat gst {};
+    if (ec || !real.native().starts_with(root.native() + "/") || ::stat(real.c_str(), &gst) != 0 ||
+        !S_ISREG(gst.st_mode) || gst.st_mtim.tv_sec < st.st_mtim.tv_sec || gst.st_size >= st.st_size) {
+        return std::nullopt;
+    }
+    return std::pair{std::move(real), gst};
+}
+
 /// Resolves and reads the file of `segments` under `root`, or says why not. Blocking.
 found_file read_file(const fs::path& root,
                      const std::vector<std::string>& segments,
@@ -77,21 +94,11 @@ found_file read_file(const fs::path& root,
     }
     found_file f;
     f.name = real.filename().string();
-    // A compressed copy made beside the file at build time (web/CMakeLists.txt), as nginx's
-    // gzip_static: no compression on the request path. Used only when at least as new as the file.
     auto served = real;
-    if (gzip_ok) {
-        auto gz = real;
-        gz += ".gz";
-        const auto gz_real = fs::canonical(gz, ec);
-        struct stat gst {};
-        if (!ec && gz_real.native().starts_with(root.native() + "/") && ::stat(gz_real.c_str(), &gst) == 0 &&
-            S_ISREG(gst.st_mode) && gst.st_mtim.tv_sec >= st.st_mtim.tv_sec && gst.st_size < st.st_size) {
-            served = gz_real;
-            st = gst;
-            f.gzipped = true;
-        }
-        ec.clear();
+    if (auto gz = gzip_ok ? gzip_copy(root, real, st) : std::nullopt) {
+        served = std::move(gz->first);
+        st = gz->second;
+        f.gzipped = true;
     }
     f.etag = etag_of(st, f.gzipped);
     if (if_none_match == f.etag) {

@@ -39,7 +39,7 @@ result = "json"
 [[task]]
 name = "pipeline"
 description = "Three steps, one after another"
-steps = [{task = "sleep", args = {seconds = 0.3}}, {task = "facts"}, {task = "sleep", args = {seconds = 0.3}}]
+steps = [{task = "sleep", args = {seconds = 1}}, {task = "facts"}, {task = "sleep", args = {seconds = 1}}]
 `;
 
 export class Corrald {

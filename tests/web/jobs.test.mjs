@@ -63,7 +63,7 @@ test('4. tasks: a field error, a parsed result, a multi-step task\'s progress', 
   await page.selectOption('#task-name', 'pipeline');
   await page.click('#panel-task button[type=submit]');
   const progressed = await page.waitForSelector('.view:not([hidden]) progress');
-  await until('a step done, not all', async () => {
+  await until('a step done, not all (each sleep step takes a second)', async () => {
     const v = Number(await progressed.getAttribute('value'));
     return v > 0 && v < 100;
   });

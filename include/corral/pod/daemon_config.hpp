@@ -54,7 +54,7 @@ result_info<daemon_config> load_config(const std::string& path,
 
 /**
  * The web page corrald serves when `[api] web_root` is not set: the installed one
- * (`<bin>/../share/corral/web`), else the one this build assembled (`<build>/web`), else none ("").
+ * (`<bin>/../share/corral/web`), else the one this build assembled (`<build>/share/corral/web`), else none ("").
  */
 std::string default_web_root();
 

@@ -65,7 +65,7 @@ class App {
 
   /** Applies queued job events to the table: a bounded number a frame, so a burst never blocks. */
   applyChanges() {
-    let budget = 150;
+    let budget = 60; // rows a frame: a burst of a thousand jobs takes a few frames, none of them long
     for (const [id, job] of this.changed) {
       if (budget-- === 0) break;
       this.table.update(job);

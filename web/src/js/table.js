@@ -131,19 +131,24 @@ export class JobTable {
   }
 
   fill(tr, job) {
+    // Only what changed is written: an event usually changes the state and the times, not the rest.
     const c = tr.children;
-    c[0].textContent = job.id;
-    c[1].replaceChildren(stateBadge(job.state));
-    c[2].textContent = job.owner;
-    c[3].textContent = commandText(job);
-    c[3].title = c[3].textContent;
-    c[3].className = 'cmd';
-    c[4].textContent = job.priority ?? '';
-    c[5].textContent = ago(job.created);
-    c[5].title = `created ${localTime(job.created)}${job.started ? `, started ${localTime(job.started)}` : ''}`;
-    c[6].textContent = jobDuration(job);
-    c[6].dataset.running = job.state === 'running' ? 'true' : '';
-    c[7].textContent = exitText(job);
+    const set = (cell, text) => { text = String(text); if (cell.textContent !== text) cell.textContent = text; };
+    set(c[0], job.id);
+    if (c[1].firstChild?.textContent !== job.state.replace('_', ' ')) c[1].replaceChildren(stateBadge(job.state));
+    set(c[2], job.owner);
+    const command = commandText(job);
+    if (c[3].textContent !== command) {
+      c[3].textContent = command;
+      c[3].title = command;
+      c[3].className = 'cmd';
+    }
+    set(c[4], job.priority ?? '');
+    set(c[5], ago(job.created));
+    const times = `created ${localTime(job.created)}${job.started ? `, started ${localTime(job.started)}` : ''}`;
+    if (c[5].title !== times) c[5].title = times;
+    set(c[6], jobDuration(job));
+    set(c[7], exitText(job));
   }
 
   /** Once a second: running durations, and the relative creation times. */
