@@ -44,7 +44,7 @@ class App {
       mayRunTask: (name) => me.role.tasks.includes('*') || me.role.tasks.includes(name),
       onOpen: (id) => this.open(id),
       onRerun: (spec) => this.run.submit(spec),
-      onSubmitted: (job) => { this.open(job.id, job); this.table.update(job); },
+      onSubmitted: (job) => { this.open(job.id, job); this.changedJob(job); },
     };
     this.ctx = ctx;
     this.table = new JobTable($('#jobs'), { onOpen: (id) => this.open(id), toast });
@@ -52,15 +52,16 @@ class App {
     this.run = new RunPanel($('.run'), ctx);
     // Job events touch the table once a frame, however many come: a burst costs one layout.
     this.changed = new Map();
-    this.live.addEventListener('job', (e) => {
-      if (this.changed.size === 0) requestAnimationFrame(() => this.applyChanges());
-      this.changed.set(e.detail.job.id, e.detail.job);
-      this.queue.poke();
-    });
+    this.live.addEventListener('job', (e) => { this.changedJob(e.detail.job); this.queue.poke(); });
     this.live.addEventListener('state', (e) => this.banner(e.detail));
     this.live.addEventListener('reconnected', () => this.resync());
     this.live.addEventListener('servererror', (e) => toast(e.detail.message, true));
     this.tick = setInterval(() => { this.table.tick(); for (const v of this.views.values()) v.tick(); }, 1000);
+  }
+
+  changedJob(job) {
+    if (this.changed.size === 0) requestAnimationFrame(() => this.applyChanges());
+    this.changed.set(job.id, job);
   }
 
   /** Applies queued job events to the table: a bounded number a frame, so a burst never blocks. */

@@ -275,7 +275,12 @@ export class JobView {
   update(job) {
     const progressed = job.progress !== this.job.progress;
     this.job = job;
-    this.render();
+    // Drawn with the next frame, once however many events came: output messages arriving meanwhile
+    // are not held up behind the header's layout.
+    if (!this.renderPending) {
+      this.renderPending = true;
+      requestAnimationFrame(() => { this.renderPending = false; this.render(); });
+    }
     if (progressed) this.loadSteps();
   }
 
