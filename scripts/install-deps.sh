@@ -11,6 +11,7 @@ packages=(
     libfmt-dev libspdlog-dev
     libboost-url1.81-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
     libre2-dev pkgconf
+    libcbor-dev             # ASEXOR's raw socket speaks CBOR
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtimes for scripts/fuzz.sh

@@ -224,7 +224,11 @@ result_info<identity> authority::identify(std::optional<std::string_view> token,
         }
         auto it = by_digest_.find(digest);
         if (it == by_digest_.end()) {
-            return error_info{errc::unauthenticated, "the token is not valid"};
+            // Often another corrald's admin token (the CLI reads this host's own for a loopback
+            // URL): say where the right one comes from.
+            return error_info{errc::unauthenticated,
+                              "the token is not valid: `corrald token` prints this corrald's admin token "
+                              "(with -c its config file)"};
         }
         return as(it->second.user, role(it->second.role));
     }
