@@ -19,6 +19,7 @@ packages=(
     chromium                # a real browser: the cross-origin and rebinding tests, the web page's tests
     gzip                    # the web page's compressed copies (web/CMakeLists.txt)
     task-spooler parallel   # peers in the shared benchmark harness (bench/peers.sh)
+    python3 python3-websockets python3-autobahn python3-cbor2   # third-party clients of ASEXOR's protocols and WAMP (tests/interop)
 )
 
 # Node.js runs npm (the web page's modules) and the browser tests; a machine that has it already

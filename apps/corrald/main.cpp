@@ -19,6 +19,7 @@
 #include "corral/store/sqlite_store.hpp"
 #include "corral/pod/daemon_config.hpp"
 #include "corral/pod/pod.hpp"
+#include "corral/pod/asexor_adapters.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/proto/http_front.hpp"
 #include "corral/proto/static_files.hpp"
@@ -80,6 +81,29 @@ void print_plan(const pod::daemon_config& c) {
     for (const auto& h : c.http) {
         fmt::print(
             "{} {}: {}{}\n", id++, h.label, h.listener.endpoint, h.listener.tls_cert.empty() ? "" : " (TLS)");
+    }
+    if (c.asexor.websocket) {
+        fmt::print("  asexor: WebSocket at {} on every HTTP listener\n", c.asexor.ws.path);
+    }
+    for (const auto& r : c.asexor.raw) {
+        fmt::print("{} {}: ASEXOR raw socket on {}{}{}\n",
+                   id++,
+                   r.label,
+                   r.listener.endpoint,
+                   r.raw.delegated ? ", delegated" : "",
+                   r.raw.no_update ? ", no updates" : "");
+    }
+    for (const auto& l : c.asexor.long_poll) {
+        fmt::print("{} {}: ASEXOR long-poll on {}\n", id++, l.label, l.listener.endpoint);
+    }
+    if (c.wamp.enabled) {
+        fmt::print("  wamp: realm {}, tasks by {}, updates on {}\n", c.wamp.router.realm, c.wamp.router.run_task, c.wamp.router.task_update);
+    }
+    for (const auto& w : c.wamp.websocket) {
+        fmt::print("{} {}: WAMP WebSocket on {}{}\n", id++, w.label, w.listener.endpoint, w.path);
+    }
+    for (const auto& r : c.wamp.rawsocket) {
+        fmt::print("{} {}: WAMP RawSocket on {}\n", id++, r.label, r.listener.endpoint);
     }
 }
 
@@ -200,6 +224,7 @@ int run(pod::daemon_config& c) {
     } else {
         spdlog::info("no web page ([api] web_root is empty, and none was installed or built)");
     }
+    pod::asexor_adapters asexor(c, **service);  // before the pod: its components use the adapters
     pod::pod p(io, c.stop_wait);
     if (store) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
@@ -211,6 +236,7 @@ int run(pod::daemon_config& c) {
         listeners.push_back(component.get());
         p.add(h.label, std::move(component));
     }
+    asexor.add_to(p, front);
     p.on_ready([&] {
         // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
         // It is printed only to a terminal, so that a service manager's journal does not keep it.

@@ -100,4 +100,42 @@ std::string http_component::describe() const {
         fmt::format("{}:{}", options_.endpoint.substr(0, options_.endpoint.rfind(':')), listener_->port()));
 }
 
+net::awaitable<void> stream_component::start() {
+    auto listener = sockets::stream_listener::create(co_await net::this_coro::executor, options_, *handler_);
+    if (!listener) {
+        throw std::runtime_error(listener.error().what());
+    }
+    listener_ = std::move(*listener);
+    listener_->start([this](std::string why) { failed(std::move(why)); });
+}
+
+void stream_component::stop_accepting() {
+    if (listener_) {
+        listener_->stop_accepting();
+    }
+}
+
+net::awaitable<void> stream_component::stop(std::chrono::steady_clock::time_point deadline) {
+    if (!listener_) {
+        co_return;
+    }
+    if (!forced_) {
+        co_await service_.wait_idle(deadline, !service_.durable());
+    }
+    co_await listener_->close_connections();
+}
+
+std::string stream_component::describe() const {
+    if (!listener_) {
+        return options_.endpoint;
+    }
+    if (options_.endpoint.starts_with("unix:")) {
+        return options_.endpoint.substr(5);
+    }
+    return fmt::format("{}:{}{}",
+                       options_.endpoint.substr(0, options_.endpoint.rfind(':')),
+                       listener_->port(),
+                       listener_->describe().ends_with("(TLS)") ? " (TLS)" : "");
+}
+
 }  // namespace corral::pod

@@ -11,6 +11,8 @@
 #include "corral/proc/stop_plan.hpp"
 #include "corral/proto/request_guard.hpp"
 #include "net/endpoint.hpp"
+#include "pod/asexor_config.hpp"
+#include "pod/listener_config.hpp"
 #include "pod/config_section.hpp"
 #include "pod/task_config.hpp"
 
@@ -216,7 +218,7 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.finish();
 }
 
-void read_http(toml::table& root, daemon_config& c, problems& p) {
+void read_http(toml::table& root, daemon_config& c, std::set<std::string>& labels, problems& p) {
     auto* list = root["http"].as_array();
     if (!list) {
         if (root.contains("http")) {
@@ -224,7 +226,6 @@ void read_http(toml::table& root, daemon_config& c, problems& p) {
         }
         return;
     }
-    std::set<std::string> labels{"pod", "jobs", "api"};
     for (std::size_t i = 0; i < list->size(); ++i) {
         const auto path = fmt::format("http[{}]", i + 1);
         auto* t = (*list)[i].as_table();
@@ -236,30 +237,8 @@ void read_http(toml::table& root, daemon_config& c, problems& p) {
         h.label = fmt::format("http-{}", i + 1);
         section s(t, path, p);
         s.string("label", h.label);
-        s.read("listen", [&](const toml::node& n) -> std::string {
-            if (!n.is_string())
-                return fmt::format("expected a string such as \"127.0.0.1:8470\" or \"unix:/path\", got {}",
-                                   type_name(n));
-            auto ep = sockets::parse_endpoint(*n.value<std::string>());
-            if (!ep)
-                return ep.error().what();
-            h.listener.endpoint = *n.value<std::string>();
-            return {};
-        });
-        s.string("tls_cert", h.listener.tls_cert);
-        s.string("tls_key", h.listener.tls_key);
-        s.size("max_body", h.listener.max_body);
-        s.size("max_header", h.listener.max_header);
-        s.size("max_websocket_message", h.listener.max_websocket_message);
-        s.duration("idle_timeout", h.listener.idle_timeout);
-        s.duration("websocket_ping", h.listener.websocket_ping);
-        s.duration("write_timeout", h.listener.write_timeout);
-        s.integer("max_connections", h.listener.max_connections, 1, 1'000'000);
-        s.integer("socket_mode", h.listener.socket_mode, 0, 0777);
+        read_http_keys(s, h.listener, *t, path, p);
         s.finish();
-        if (h.listener.tls_cert.empty() != h.listener.tls_key.empty()) {
-            p.add(t->source(), path, "TLS needs both tls_cert and tls_key");
-        }
         if (!labels.insert(normalize_label(h.label)).second) {
             p.add(t->source(),
                   path + ".label",
@@ -299,10 +278,10 @@ result_info<daemon_config> load_config(const std::string& path,
     problems p;
     for (const auto& [key, node] : root) {
         if (key != "pod" && key != "jobs" && key != "api" && key != "store" && key != "http" &&
-            key != "auth" && key != "task") {
+            key != "auth" && key != "task" && key != "asexor" && key != "wamp") {
             p.add(node.source(),
                   key.str(),
-                  "unknown section (sections: pod, jobs, api, store, auth, [[http]], [[task]])");
+                  "unknown section (sections: pod, jobs, api, store, auth, asexor, wamp, [[http]], [[task]])");
         }
     }
     apply_env(root, env, false, p);
@@ -322,7 +301,10 @@ result_info<daemon_config> load_config(const std::string& path,
     read_jobs(root, c, p);
     read_store(root, c, p);
     read_api(root, c, p);
-    read_http(root, c, p);
+    std::set<std::string> labels{"pod", "jobs", "api", "store", "asexor", "asexor-websocket"};
+    read_http(root, c, labels, p);
+    read_asexor(root, c, labels, p);
+    read_wamp(root, c, labels, p);
     auto task_defs = read_tasks(root, p);
     const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
     auto auth_options = read_auth(root, config_dir, p);
@@ -345,6 +327,10 @@ result_info<daemon_config> load_config(const std::string& path,
         p.add({}, "auth", authority.error().what());
     }
     if (!p.empty()) {
+        return error_info{errc::invalid_argument, p.text()};
+    }
+    if (c.wamp.router.anonymous && authority->options().anonymous_role.empty()) {
+        p.add({}, "wamp.anonymous", "anonymous WAMP sessions take auth.anonymous_role, which is not set");
         return error_info{errc::invalid_argument, p.text()};
     }
     c.catalog = std::move(*catalog);

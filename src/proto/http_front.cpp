@@ -85,6 +85,9 @@ net::awaitable<http::reply> http_front::handle(http::request& req, const http::p
     if (cross_origin) {
         r.head.set(field::field::access_control_allow_origin, req[field::field::origin]);
         r.head.set(field::field::vary, "Origin");
+        if (guard_.cors_credentials) {
+            r.head.set(field::field::access_control_allow_credentials, "true");
+        }
         r.head.set(field::field::access_control_expose_headers,
                    "Location, X-Corral-Next, X-Corral-Lost, X-Corral-Eof, X-Corral-State, X-Corral-Stream");
     }

@@ -1,31 +1,13 @@
 #include "corral/services/event_hub.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "corral/core/random_id.hpp"
+
 namespace corral::services {
 namespace {
-
-/// 128 random bits: a subscription's id is what a client resumes it with, so it must not be guessable.
-std::string random_id() {
-    unsigned char bytes[16];
-    std::size_t got = 0;
-    while (got < sizeof bytes) {
-        const auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-        if (n > 0) {
-            got += static_cast<std::size_t>(n);
-        }
-    }
-    std::string id;
-    id.reserve(2 * sizeof bytes);
-    for (unsigned char b : bytes) {
-        id += fmt::format("{:02x}", b);
-    }
-    return id;
-}
 
 void remove_one(std::vector<subscription*>& v, subscription* s) {
     if (auto it = std::find(v.begin(), v.end(), s); it != v.end()) {
@@ -106,7 +88,7 @@ result_info<std::shared_ptr<subscription>> event_hub::create(std::string user,
         }
         let_go(*oldest);
     }
-    auto s = std::make_shared<subscription>(*this, random_id(), std::move(user), std::move(only_owner));
+    auto s = std::make_shared<subscription>(*this, random_id(16), std::move(user), std::move(only_owner));
     subs_.emplace(s->id(), s);
     s->left_at_ = std::chrono::steady_clock::now();
     reader_left(*s);  // it lingers until someone reads it

@@ -56,6 +56,13 @@ result_info<void> check_admin(const identity& who) {
     return forbidden(who, "administer the queue");
 }
 
+result_info<void> check_delegate(const identity& who) {
+    if (who.role->admin) {
+        return {};
+    }
+    return forbidden(who, "submit for other users (a delegated listener takes an admin's token)");
+}
+
 bool sees_all(const identity& who) {
     return who.role->see_all || who.role->admin;
 }

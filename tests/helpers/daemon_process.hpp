@@ -45,6 +45,8 @@ class daemon_process {
 
     bool ready() const { return ready_; }
     unsigned short port() const { return port_; }
+    /// The TCP port of the component labelled `label` (from its "started" line); 0 when none.
+    unsigned short port_of(const std::string& label) const;
     /// The admin token corrald made in its state directory.
     std::string admin_token() const;
     /// The TCP listener, with the admin token.

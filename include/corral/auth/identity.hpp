@@ -34,6 +34,7 @@ struct role_policy {
 struct identity {
     std::string user;
     const role_policy* role = nullptr;
+    std::string_view role_name() const { return role ? std::string_view(role->name) : std::string_view(); }
 };
 
 }  // namespace corral::auth

@@ -57,6 +57,7 @@ enum class close_code : std::uint16_t {
     policy_violation = 1008,
     too_big = 1009,
     internal_error = 1011,
+    service_restart = 1012,  ///< the server is stopping (ASEXOR: "Server shutdown")
 };
 
 /// One WebSocket message: text (UTF-8, JSON) or binary (CBOR, say).

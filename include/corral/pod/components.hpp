@@ -73,4 +73,27 @@ class http_component final : public component {
     bool forced_ = false;
 };
 
+/// A listener of a protocol that frames its own bytes (ASEXOR's raw socket). Like http_component, it
+/// keeps open connections while stopping until the jobs have finished or the deadline has come.
+class stream_component final : public component {
+  public:
+    stream_component(sockets::stream_options options,
+                     std::unique_ptr<sockets::connection_handler> handler,
+                     services::job_service& service)
+        : options_(std::move(options)), handler_(std::move(handler)), service_(service) {}
+    net::awaitable<void> start() override;
+    void stop_accepting() override;
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    void force_stop() override { forced_ = true; }
+    std::string describe() const override;
+    unsigned short port() const { return listener_ ? listener_->port() : 0; }
+
+  private:
+    sockets::stream_options options_;
+    std::unique_ptr<sockets::connection_handler> handler_;
+    services::job_service& service_;
+    std::unique_ptr<sockets::stream_listener> listener_;
+    bool forced_ = false;
+};
+
 }  // namespace corral::pod

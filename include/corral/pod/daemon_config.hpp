@@ -9,6 +9,10 @@
 #include "corral/core/error_info.hpp"
 #include "corral/net/http_listener.hpp"
 #include "corral/proto/api_router.hpp"
+#include "corral/proto/asexor_long_poll.hpp"
+#include "corral/proto/asexor_raw.hpp"
+#include "corral/proto/asexor_websocket.hpp"
+#include "corral/proto/wamp_router.hpp"
 #include "corral/services/job_service.hpp"
 #include "corral/store/sqlite_store.hpp"
 #include "corral/tasks/task_catalog.hpp"
@@ -24,6 +28,54 @@ struct http_config {
     http::listener_options listener;
 };
 
+/// One `[[asexor.raw]]` listener: ASEXOR's framed CBOR over TCP or a Unix socket.
+struct asexor_raw_config {
+    std::string label;
+    sockets::stream_options listener{.idle_timeout = std::chrono::seconds(3600)};
+    proto::asexor::raw_options raw;
+};
+
+/// One `[[asexor.long_poll]]` listener: ASEXOR's HTTP long-poll at `/`.
+struct asexor_long_poll_config {
+    std::string label;
+    http::listener_options listener;
+    proto::asexor::long_poll_options poll;
+    /// Web origins whose pages may poll, with the session cookie (ASEXOR allowed every origin).
+    std::vector<std::string> cors_origins;
+};
+
+/// `[asexor]`: ASEXOR's protocols (docs/asexor.md). Nothing is served unless the section is there.
+struct asexor_config {
+    /// ASEXOR's WebSocket route on every [[http]] listener.
+    bool websocket = false;
+    proto::asexor::websocket_options ws;
+    std::vector<asexor_raw_config> raw;
+    std::vector<asexor_long_poll_config> long_poll;
+};
+
+/// One `[[wamp.websocket]]` listener: WAMP over WebSocket at `path`.
+struct wamp_websocket_config {
+    std::string label;
+    http::listener_options listener;
+    std::string path = "/ws";
+};
+
+/// One `[[wamp.rawsocket]]` listener: WAMP over RawSocket (TCP or a Unix socket).
+struct wamp_rawsocket_config {
+    std::string label;
+    sockets::stream_options listener{.idle_timeout = std::chrono::seconds(3600)};
+    /// The longest message taken (the handshake tells the client).
+    std::size_t max_message = proto::asexor::max_frame_payload;
+};
+
+/// `[wamp]`: the built-in WAMP router (docs/asexor.md). Nothing is served unless the section is there.
+struct wamp_config {
+    bool enabled = false;
+    proto::wamp::router_options router;
+    std::vector<wamp_websocket_config> websocket;
+    std::vector<wamp_rawsocket_config> rawsocket;
+};
+
 /// corrald's whole configuration (docs/config.md is the reference).
 struct daemon_config {
     std::string state_dir;
@@ -37,6 +89,8 @@ struct daemon_config {
     store::store_options store;
     proto::api_options api;
     std::vector<http_config> http;
+    asexor_config asexor;
+    wamp_config wamp;
     /// `[[task]]`: the predefined tasks.
     tasks::task_catalog catalog;
     /// `[auth]`: tokens and roles.

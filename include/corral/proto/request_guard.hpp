@@ -19,6 +19,9 @@ struct guard_options {
     /// Web origins other than corrald's own whose pages may call it (`api.cors_origins`):
     /// "https://ops.example.com", "http://127.0.0.1:5200". Exactly as a browser sends them.
     std::vector<std::string> cors_origins;
+    /// Those origins' pages may send credentials (cookies): `Access-Control-Allow-Credentials`.
+    /// Only ASEXOR's long-poll listener, whose session is a cookie, says so.
+    bool cors_credentials = false;
 };
 
 /// A parsed `scheme://host[:port]` (or a Host header with the scheme it came in on). Hosts are

@@ -25,6 +25,8 @@ result_info<void> check_see(const identity& who, const jobs::job& j);
 result_info<void> check_control(const identity& who, const jobs::job& j);
 /// Queue administration: drain and resume.
 result_info<void> check_admin(const identity& who);
+/// Submitting for other users (ASEXOR's delegated calls, from a trusted proxy): an admin's right.
+result_info<void> check_delegate(const identity& who);
 /// Whether the caller sees every owner's jobs (else listings show only their own).
 bool sees_all(const identity& who);
 

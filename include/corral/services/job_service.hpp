@@ -140,6 +140,9 @@ class job_service {
                               jobs::job_id id,
                               std::optional<int> signal,
                               std::optional<proc::stop_plan> plan);
+    /// Whether `who` may submit for other users, as a trusted proxy does (ASEXOR's delegated calls).
+    /// Errors: errc::forbidden.
+    result_info<void> may_delegate(const auth::identity& who) const;
     /// set_draining() for an admin. Errors: errc::forbidden.
     result_info<void> set_draining_as(const auth::identity& who, bool draining);
     /// audit_trail() for an admin. Errors: errc::forbidden; those of audit_trail().

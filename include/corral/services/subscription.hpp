@@ -107,6 +107,16 @@ class subscription {
     };
     /// Whether some reader has it now.
     bool read() const { return readers_ > 0; }
+
+    /// What the adapter reading it keeps beside it for as long as it lives (ASEXOR's call id of each
+    /// job a session started, which a reconnecting session needs for the updates it is replayed),
+    /// let go with it. One per subscription; the adapter that made the subscription sets it.
+    class attachment {
+      public:
+        virtual ~attachment() = default;
+    };
+    void attach(std::unique_ptr<attachment> a) { attachment_ = std::move(a); }
+    attachment* attached() const { return attachment_.get(); }
     /// When its last reader left (meaningful while !read()).
     std::chrono::steady_clock::time_point left_at() const { return left_at_; }
 
@@ -131,6 +141,7 @@ class subscription {
     int readers_ = 0;
     std::chrono::steady_clock::time_point left_at_;
     async_event changed_;
+    std::unique_ptr<attachment> attachment_;
 };
 
 }  // namespace corral::services
