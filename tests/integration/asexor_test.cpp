@@ -1,8 +1,5 @@
 // ASEXOR's WebSocket, raw socket and long-poll against a real corrald over loopback, byte for byte as
 // research/seeds-inventory.md §4.2-§4.3 describes them.
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +18,7 @@
 #include "corral/proto/asexor_message.hpp"
 #include "helpers/daemon_process.hpp"
 #include "helpers/http_client.hpp"
+#include "helpers/loopback_client.hpp"
 
 namespace corral::test {
 namespace {
@@ -112,39 +110,21 @@ json::value parse(const std::optional<std::string>& text) {
 /// A blocking client of ASEXOR's raw socket: frames out, frames in.
 class raw_client {
   public:
-    explicit raw_client(unsigned short port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-            throw std::runtime_error("cannot connect to the raw socket");
-        }
-    }
-    ~raw_client() { ::close(fd_); }
-    void send_bytes(const std::string& bytes) { ASSERT_EQ(::write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); }
+    explicit raw_client(unsigned short port) : socket_(port) {}
+    void send_bytes(const std::string& bytes) { ASSERT_TRUE(socket_.write(bytes)); }
     void send(asexor::frame_type type, const std::string& payload) { send_bytes(asexor::encode_frame(type, payload)); }
     void call(const json::value& message) { send(asexor::frame_type::data, asexor::to_cbor(message)); }
     /// The next frame; nullopt when the server closed or nothing came within `limit`.
     std::optional<asexor::frame> next(std::chrono::milliseconds limit = 10s) {
-        const auto until = std::chrono::steady_clock::now() + limit;
         for (;;) {
             if (auto f = frames_.next()) {
                 return f;
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-            pollfd p{fd_, POLLIN, 0};
-            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            auto more = socket_.read_some(limit);
+            if (more.empty()) {
                 return std::nullopt;
             }
-            char buffer[4096];
-            const auto n = ::read(fd_, buffer, sizeof buffer);
-            if (n <= 0) {
-                closed_ = true;
-                return std::nullopt;
-            }
-            frames_.feed({buffer, static_cast<std::size_t>(n)});
+            frames_.feed(more);
         }
     }
     json::value message(std::chrono::milliseconds limit = 10s) {
@@ -163,15 +143,14 @@ class raw_client {
         return f && f->payload.size() == 1 ? static_cast<unsigned char>(f->payload[0]) : -1;
     }
     bool closed_by_server(std::chrono::milliseconds limit = 10s) {
-        while (!closed_ && next(limit)) {
+        while (!socket_.closed() && next(limit)) {
         }
-        return closed_;
+        return socket_.closed();
     }
 
   private:
-    int fd_ = -1;
+    loopback_client socket_;
     asexor::frame_decoder frames_;
-    bool closed_ = false;
 };
 
 class Asexor : public ::testing::Test {

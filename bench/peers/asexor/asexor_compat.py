@@ -36,6 +36,16 @@ for _cls in ("Queue", "PriorityQueue", "Semaphore", "Event", "Lock"):
     _base = getattr(asyncio, _cls)
     setattr(asyncio, _cls, type(_cls, (_base,), {"__init__": _drop_loop(_base.__init__)}))
 
+# The demo binds 0.0.0.0; here every server listens on loopback only.
+_create_server = asyncio.base_events.BaseEventLoop.create_server
+
+
+async def _create_server_on_loopback(self, factory, host=None, *args, **kwargs):
+    if host in (None, "", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return await _create_server(self, factory, host, *args, **kwargs)
+asyncio.base_events.BaseEventLoop.create_server = _create_server_on_loopback
+
 _wait = asyncio.wait
 
 
