@@ -78,6 +78,10 @@ required = true
 [[task]]
 name = "fail"
 command = ["false"]
+[[task]]
+name = "multi"
+steps = [{ task = "date", args = { format = "%Y" } }, { task = "fail" }]
+on_failure = "continue"
 )" + extra);
 }
 
@@ -267,6 +271,22 @@ TEST_F(Asexor, AFailingTaskEndsInAnErrorUpdate) {
     EXPECT_EQ(end.at("status"), "error");
     EXPECT_EQ(end.at("error"), "exited with code 1");
     EXPECT_TRUE(end.contains("duration"));
+}
+
+TEST_F(Asexor, AMultiStepTaskReportsProgressThenItsStepsResults) {
+    auto c = ws("user");
+    c->send(R"([1, "multi", {}])");
+    auto got = until_done(*c);
+    ASSERT_EQ(got.size(), 5u);
+    EXPECT_EQ(got[1].as_array()[2].at("status"), "started");
+    EXPECT_EQ(got[2].as_array()[2].at("progress"), 0.5);
+    EXPECT_EQ(got[3].as_array()[2].at("progress"), 1.0);
+    const auto& done = got[4].as_array()[2].as_object();
+    EXPECT_EQ(done.at("status"), "success") << "a failed step is recorded as null, as ASEXOR does";
+    const auto& results = done.at("result").at("results").as_array();
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[0].as_string().size(), 4u);
+    EXPECT_TRUE(results[1].is_null());
 }
 
 TEST_F(Asexor, WhatIsNotAJsonCallClosesTheConnectionWithAReason) {
