@@ -1,0 +1,224 @@
+// Channels over pipes and sockets, whole lines over any channel, and a channel for tests.
+#include "corral/runner/channel.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace corral::runner {
+namespace {
+
+void set_nonblocking(int fd) {
+    if (fd >= 0) {
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+}
+
+void close_fd(int& fd) {
+    if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+    }
+}
+
+/// Everything available on `fd` now. Throws endpoint_closed at end of stream with nothing read.
+std::string read_available(int fd, bool socket) {
+    std::string out;
+    std::array<char, 64 * 1024> buffer;
+    for (;;) {
+        const auto n = socket ? ::recv(fd, buffer.data(), buffer.size(), 0) : ::read(fd, buffer.data(), buffer.size());
+        if (n > 0) {
+            out.append(buffer.data(), static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return out;
+        }
+        // End of stream (or an error): what was read so far first; the end on the next call.
+        if (!out.empty()) {
+            return out;
+        }
+        throw endpoint_closed(n == 0 ? "the other end closed" : fmt::format("read: {}", std::strerror(errno)));
+    }
+}
+
+/// SIGPIPE blocked in this thread while it lives, and one raised meanwhile consumed: a write to a
+/// pipe whose reader is gone fails with EPIPE instead of killing a program that did not ignore it
+/// (sockets say MSG_NOSIGNAL instead).
+class sigpipe_blocked {
+  public:
+    sigpipe_blocked() {
+        sigset_t pipe_only;
+        ::sigemptyset(&pipe_only);
+        ::sigaddset(&pipe_only, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old_);
+    }
+    ~sigpipe_blocked() {
+        sigset_t pipe_only;
+        ::sigemptyset(&pipe_only);
+        ::sigaddset(&pipe_only, SIGPIPE);
+        const timespec now{0, 0};
+        while (::sigtimedwait(&pipe_only, nullptr, &now) > 0) {
+        }
+        ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+    sigpipe_blocked(const sigpipe_blocked&) = delete;
+    sigpipe_blocked& operator=(const sigpipe_blocked&) = delete;
+
+  private:
+    sigset_t old_;
+};
+
+/// All of `data` to `fd`, waiting while it is full. Throws endpoint_closed when the reader is gone.
+void write_all(int fd, std::string_view data, bool socket) {
+    const sigpipe_blocked quiet;
+    while (!data.empty()) {
+        const auto n = socket ? ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) : ::write(fd, data.data(), data.size());
+        if (n >= 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            pollfd p{fd, POLLOUT, 0};
+            ::poll(&p, 1, -1);
+            continue;
+        }
+        throw endpoint_closed(fmt::format("write: {}", std::strerror(errno)));
+    }
+}
+
+}  // namespace
+
+pipe_channel::pipe_channel(int faucet, int sink) : faucet_(faucet), sink_(sink) {
+    set_nonblocking(faucet_);
+}
+
+pipe_channel::~pipe_channel() {
+    close();
+}
+
+std::string pipe_channel::read() {
+    if (closed_) {
+        throw endpoint_closed("the channel is closed");
+    }
+    if (faucet_ < 0) {
+        return {};
+    }
+    return read_available(faucet_, false);
+}
+
+void pipe_channel::write(std::string_view data) {
+    if (closed_ || sink_ < 0) {
+        throw endpoint_closed(closed_ ? "the channel is closed" : "nothing to write to");
+    }
+    write_all(sink_, data, false);
+}
+
+void pipe_channel::close() {
+    closed_ = true;
+    close_fd(faucet_);
+    close_fd(sink_);
+}
+
+socket_channel::socket_channel(int socket) : socket_(socket) {
+    set_nonblocking(socket_);
+}
+
+socket_channel::~socket_channel() {
+    close();
+}
+
+std::string socket_channel::read() {
+    if (closed_) {
+        throw endpoint_closed("the channel is closed");
+    }
+    return read_available(socket_, true);
+}
+
+void socket_channel::write(std::string_view data) {
+    if (closed_) {
+        throw endpoint_closed("the channel is closed");
+    }
+    write_all(socket_, data, true);
+}
+
+void socket_channel::close() {
+    closed_ = true;
+    close_fd(socket_);
+}
+
+std::string line_channel::read() {
+    for (int attempt = 0;; ++attempt) {
+        if (auto end = buffer_.find('\n'); end != std::string::npos) {
+            auto line = buffer_.substr(0, end + 1);
+            buffer_.erase(0, end + 1);
+            return line;
+        }
+        if (ended_) {
+            if (buffer_.empty()) {
+                throw endpoint_closed("the other end closed");
+            }
+            return std::exchange(buffer_, {});  // the last line, without its '\n', once
+        }
+        if (attempt == 2) {
+            return {};
+        }
+        try {
+            buffer_ += inner_->read();
+        } catch (const endpoint_closed&) {
+            ended_ = true;
+        }
+    }
+}
+
+test_channel::test_channel() {
+    int to_reader[2];
+    int from_writer[2];
+    if (::pipe2(to_reader, O_CLOEXEC) != 0 || ::pipe2(from_writer, O_CLOEXEC) != 0) {
+        throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    inner_ = std::make_unique<pipe_channel>(to_reader[0], from_writer[1]);
+    put_end_ = to_reader[1];
+    get_end_ = from_writer[0];
+    set_nonblocking(get_end_);
+}
+
+test_channel::~test_channel() {
+    close();
+}
+
+void test_channel::put(std::string_view data) {
+    write_all(put_end_, data, false);
+}
+
+std::string test_channel::get() {
+    try {
+        return read_available(get_end_, false);
+    } catch (const endpoint_closed&) {
+        return {};
+    }
+}
+
+void test_channel::close() {
+    inner_->close();
+    close_fd(put_end_);
+    close_fd(get_end_);
+}
+
+}  // namespace corral::runner
