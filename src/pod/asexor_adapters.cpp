@@ -65,8 +65,9 @@ void asexor_adapters::add_to(pod& p, proto::http_front& front) {
     wamp_services_ = std::make_unique<proto::wamp::services_for_wamp>(
         proto::wamp::services_for_wamp{*wamp_, backend_, config_.authority});
     for (const auto& w : config_.wamp.websocket) {
-        auto& wamp_front = *wamp_fronts_.emplace_back(std::make_unique<proto::http_front>(
-            config_.api.guard, config_.authority, service_.blocking_executor()));
+        proto::guard_options guard{.server_names = config_.api.guard.server_names, .cors_origins = w.cors_origins};
+        auto& wamp_front = *wamp_fronts_.emplace_back(
+            std::make_unique<proto::http_front>(std::move(guard), config_.authority, service_.blocking_executor()));
         auto& route = *wamp_routes_.emplace_back(std::make_unique<proto::wamp::websocket_route>(*wamp_services_, w.path));
         route.add_to(wamp_front);
         p.add(w.label, std::make_unique<http_component>(w.listener, wamp_front, wamp_front, service_));

@@ -162,6 +162,15 @@ void read_wamp(toml::table& root, daemon_config& c, std::set<std::string>& label
             l.path = *v.value<std::string>();
             return {};
         });
+        ls.read("cors_origins", [&](const toml::node& v) -> std::string {
+            if (auto bad = read_string_list(v, l.cors_origins); !bad.empty())
+                return bad;
+            for (const auto& origin : l.cors_origins) {
+                if (auto why = proto::check_cors_origin(origin); !why.empty())
+                    return why;
+            }
+            return {};
+        });
         ls.finish();
         need_listen(t, path, p);
         unique_label(l.label, t, path, labels, p);

@@ -98,6 +98,7 @@ max_message = "4KiB"
 [[wamp.websocket]]
 label = "wamp-ws"
 listen = "127.0.0.1:0"
+cors_origins = ["http://localhost:8484"]
 )")};
 };
 
@@ -183,6 +184,11 @@ TEST_F(Wamp, TheWebSocketNeedsAWampSubprotocol) {
     const auto accepted = http(where, "GET", "/ws", {}, with);
     EXPECT_EQ(accepted.status, 101u);
     EXPECT_EQ(accepted.headers.at("sec-websocket-protocol"), "wamp.2.json");
+    // A page of a configured origin may connect (ASEXOR's, on 8484); another origin's may not.
+    with["Origin"] = "http://localhost:8484";
+    EXPECT_EQ(http(where, "GET", "/ws", {}, with).status, 101u);
+    with["Origin"] = "http://evil.example";
+    EXPECT_EQ(http(where, "GET", "/ws", {}, with).status, 403u);
 }
 
 }  // namespace

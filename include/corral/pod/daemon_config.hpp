@@ -58,6 +58,8 @@ struct wamp_websocket_config {
     std::string label;
     http::listener_options listener;
     std::string path = "/ws";
+    /// Web origins whose pages may connect (ASEXOR's page on 8484 connects to WAMP on 8880).
+    std::vector<std::string> cors_origins;
 };
 
 /// One `[[wamp.rawsocket]]` listener: WAMP over RawSocket (TCP or a Unix socket).
