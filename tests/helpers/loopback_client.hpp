@@ -1,9 +1,10 @@
 #pragma once
-// A blocking TCP client on 127.0.0.1 for protocols that frame their own bytes (ASEXOR's raw socket,
+// A blocking client on 127.0.0.1 (or a Unix socket) for protocols that frame their own bytes (ASEXOR's raw socket,
 // WAMP's RawSocket): write bytes, read what comes within a time limit, tell a close from a pause.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,6 +25,21 @@ class loopback_client {
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
             ::close(fd_);
             throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+        }
+    }
+    /// The same over the Unix socket at `path`.
+    explicit loopback_client(const std::string& path) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        if (path.size() >= sizeof a.sun_path) {
+            ::close(fd_);
+            throw std::runtime_error("socket path too long: " + path);
+        }
+        path.copy(a.sun_path, path.size());
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("cannot connect to " + path);
         }
     }
     ~loopback_client() { ::close(fd_); }

@@ -1,5 +1,6 @@
 // ASEXOR's WebSocket, raw socket and long-poll against a real corrald over loopback, byte for byte as
 // research/seeds-inventory.md §4.2-§4.3 describes them.
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -92,6 +93,9 @@ inactive_timeout = "600s"
 label = "raw"
 listen = "127.0.0.1:0"
 [[asexor.raw]]
+label = "raw-unix"
+listen = "unix:@STATE@/asexor.sock"
+[[asexor.raw]]
 label = "raw-delegated"
 listen = "127.0.0.1:0"
 delegated = true
@@ -115,6 +119,7 @@ json::value parse(const std::optional<std::string>& text) {
 class raw_client {
   public:
     explicit raw_client(unsigned short port) : socket_(port) {}
+    explicit raw_client(const std::string& unix_path) : socket_(unix_path) {}
     void send_bytes(const std::string& bytes) { ASSERT_TRUE(socket_.write(bytes)); }
     void send(asexor::frame_type type, const std::string& payload) { send_bytes(asexor::encode_frame(type, payload)); }
     void call(const json::value& message) { send(asexor::frame_type::data, asexor::to_cbor(message)); }
@@ -363,6 +368,18 @@ TEST_F(Asexor, RawSocketHandshakeThenCborCallsRepliesAndUpdates) {
     EXPECT_EQ(done.as_array()[2].at("task_id"), reply.as_array()[2]);
     c.call(json::parse(R"([2, "nope", {}])"));
     EXPECT_EQ(c.message(), json::parse(R"(["e", 2, "No task with name nope", null])"));
+}
+
+TEST_F(Asexor, OnAUnixSocketAnEmptyTokenStandsForThePeersOwnUser) {
+    raw_client c(daemon_.state_dir() + "/asexor.sock");
+    ASSERT_EQ(c.handshake(""), 0) << "the peer's uid, with auth.local_role";
+    c.call(json::parse(R"([1, "sleep", {"args": [0]}])"));
+    const auto reply = c.message();
+    ASSERT_EQ(reply.as_array()[0], "r") << json::serialize(reply);
+    const auto job = http(daemon_.web(), "GET", "/api/v1/jobs/" + std::to_string(reply.as_array()[2].to_number<std::int64_t>())).json();
+    EXPECT_EQ(job.at("owner"), ::getpwuid(::getuid())->pw_name);
+    raw_client token(daemon_.state_dir() + "/asexor.sock");
+    EXPECT_EQ(token.handshake("user"), 0) << "a token works there too";
 }
 
 TEST_F(Asexor, RawSocketRefusesABadTokenWithOneAndCloses) {
