@@ -40,7 +40,8 @@ toml::node_view<toml::node> parse_env_value(const std::string& name,
     return holder["v"];
 }
 
-/// Applies CORRAL_SECTION__KEY overrides whose section is `pod`, `jobs`, `api`, `store`, or an http label.
+/// Applies CORRAL_SECTION__KEY overrides whose section is `pod`, `jobs`, `api`, `store`, `asexor`,
+/// `wamp`, or a listener's label.
 void apply_env(toml::table& root,
                const std::map<std::string, std::string>& env,
                bool components,
@@ -53,7 +54,7 @@ void apply_env(toml::table& root,
         const auto section_name = normalize_label(name.substr(7, sep - 7));
         const auto key = normalize_label(name.substr(sep + 2));
         const bool top = section_name == "pod" || section_name == "jobs" || section_name == "api" ||
-                         section_name == "store";
+                         section_name == "store" || section_name == "asexor" || section_name == "wamp";
         if (top == components) {
             continue;
         }
@@ -63,12 +64,22 @@ void apply_env(toml::table& root,
                 root.insert(section_name, toml::table{});
             }
             target = root[section_name].as_table();
-        } else if (auto* list = root["http"].as_array()) {
-            for (auto& item : *list) {
-                auto* t = item.as_table();
-                if (t && normalize_label(t->get("label") ? t->get("label")->value_or(std::string()) : "") ==
-                             section_name) {
-                    target = t;
+        } else {
+            // A listener by its label: [[http]], and ASEXOR's and WAMP's own.
+            for (auto* list : {root["http"].as_array(),
+                               root["asexor"]["raw"].as_array(),
+                               root["asexor"]["long_poll"].as_array(),
+                               root["wamp"]["websocket"].as_array(),
+                               root["wamp"]["rawsocket"].as_array()}) {
+                if (!list) {
+                    continue;
+                }
+                for (auto& item : *list) {
+                    auto* t = item.as_table();
+                    if (t && normalize_label(t->get("label") ? t->get("label")->value_or(std::string()) : "") ==
+                                 section_name) {
+                        target = t;
+                    }
                 }
             }
         }
@@ -76,8 +87,9 @@ void apply_env(toml::table& root,
             p.add(toml::source_region{},
                   name,
                   fmt::format(
-                      "no section or http component labelled '{}' (sections: pod, jobs, api, store; or an "
-                      "[[http]] label)",
+                      "no section or listener labelled '{}' (sections: pod, jobs, api, store, asexor, wamp; "
+                      "or the label of an [[http]], [[asexor.raw]], [[asexor.long_poll]], [[wamp.websocket]] "
+                      "or [[wamp.rawsocket]])",
                       section_name));
             continue;
         }

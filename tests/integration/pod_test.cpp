@@ -55,6 +55,17 @@ TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
     EXPECT_EQ(memory.status, 0) << memory.err;
     EXPECT_NE(memory.out.find("store: memory only"), std::string::npos) << memory.out;
     EXPECT_NE(memory.out.find("1 jobs:"), std::string::npos) << memory.out;
+    // ASEXOR's and WAMP's sections and listeners too, by label.
+    auto asexor = check_config("[asexor]\n[[asexor.raw]]\nlabel = \"asexor-raw\"\nlisten = \"127.0.0.1:8485\"\n"
+                               "[wamp]\n[[wamp.rawsocket]]\nlabel = \"wamp-raw\"\nlisten = \"127.0.0.1:9090\"\n",
+                               {{"CORRAL_ASEXOR_RAW__LISTEN", "127.0.0.1:18485"},
+                                {"CORRAL_ASEXOR_RAW__DELEGATED", "true"},
+                                {"CORRAL_WAMP_RAW__LISTEN", "unix:/tmp/wamp.sock"},
+                                {"CORRAL_WAMP__REALM", "elsewhere"}});
+    EXPECT_EQ(asexor.status, 0) << asexor.err;
+    EXPECT_NE(asexor.out.find("asexor-raw: ASEXOR raw socket on 127.0.0.1:18485, delegated"), std::string::npos) << asexor.out;
+    EXPECT_NE(asexor.out.find("wamp-raw: WAMP RawSocket on unix:/tmp/wamp.sock"), std::string::npos) << asexor.out;
+    EXPECT_NE(asexor.out.find("wamp: realm elsewhere"), std::string::npos) << asexor.out;
     auto bad = check_config("", {{"CORRAL_NOPE__KEY", "1"}, {"CORRAL_JOBS__CONCURRENCY", "lots"}});
     EXPECT_EQ(bad.status, 2);
     EXPECT_NE(bad.err.find("CORRAL_NOPE__KEY: no section"), std::string::npos) << bad.err;
