@@ -31,6 +31,9 @@ grep -q "all 3 jobs finished" <<<"$output"
 output=$("$scratch/build/embed_service")
 echo "$output"
 grep -q "4 jobs finished, 1 failed" <<<"$output"
+output=$("$scratch/build/named_processes")
+echo "$output"
+grep -q "2 named processes, both stopped" <<<"$output"
 echo "check-install: find_package(corral) and corral::corral work"
 
 # corrald and its web page: the installed daemon serves the installed page, with no configuration.

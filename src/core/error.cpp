@@ -37,6 +37,12 @@ class category final : public boost::system::error_category {
                 return "the durable store failed";
             case errc::subscription_not_found:
                 return "no such subscription";
+            case errc::process_not_found:
+                return "no such named process";
+            case errc::process_exists:
+                return "already running";
+            case errc::timed_out:
+                return "timed out";
         }
         return "unknown corral error";
     }

@@ -113,6 +113,12 @@ pid_t child::pid() const {
 std::optional<exit_status> child::status() const {
     return impl_->status;
 }
+std::optional<exit_status> child::try_wait() {
+    if (!impl_->status) {
+        impl_->try_reap();
+    }
+    return impl_->status;
+}
 std::optional<child::pipe>& child::stdin_pipe() {
     return impl_->in;
 }

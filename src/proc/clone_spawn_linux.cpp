@@ -55,7 +55,9 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* arg) {
     }
     child_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(zero), 0, 8);
 
-    CORRAL_CHILD_TRY(child_syscall(SYS_setsid), spawn_stage::setsid);
+    if (setup->new_session) {
+        CORRAL_CHILD_TRY(child_syscall(SYS_setsid), spawn_stage::setsid);
+    }
     if (setup->cgroup_procs_fd >= 0) {
         long r = child_syscall(SYS_write, setup->cgroup_procs_fd, reinterpret_cast<long>("0"), 1);
         CORRAL_CHILD_TRY(r == 1 ? 0 : (r < 0 ? r : -EIO), spawn_stage::cgroup);

@@ -22,6 +22,7 @@ struct child_setup {
     std::array<int, 3> stdio{-1, -1, -1};  ///< become the child's 0, 1, 2
     int cgroup_procs_fd = -1;              ///< the child writes "0" here to join its cgroup leaf
     bool controlling_terminal = false;     ///< stdio[1] is a PTY slave to make the controlling terminal
+    bool new_session = true;               ///< setsid(); false stays in the parent's session and group
     struct limit {
         int resource;
         rlimit value;

@@ -169,6 +169,10 @@ result_info<std::unique_ptr<launcher::spawn_plan>> launcher::prepare(const spawn
         env.set("CORRAL_TREE", plan->tag.substr(12));
     }
     plan->env = build_environment(env);
+    if (!options.new_session && options.pty) {
+        return error_info{make_error_code(errc::invalid_spec),
+                          "a PTY needs a session of its own: new_session cannot be false with pty"};
+    }
     auto program = find_program(plan->argv.front(), plan->env, options.cwd);
     if (!program) {
         return program.error();
@@ -197,6 +201,7 @@ result_info<std::unique_ptr<launcher::spawn_plan>> launcher::prepare(const spawn
     setup.stdio = plan->io.child;
     setup.cgroup_procs_fd = plan->leaf ? plan->leaf->procs_fd() : -1;
     setup.controlling_terminal = plan->io.pty;
+    setup.new_session = options.new_session;
     add_limits(options.limits, setup);
     return plan;
 }

@@ -58,6 +58,20 @@ result_info<unique_fd> open_pty_slave(const spawn_options& options, unique_fd& m
     return slave;
 }
 
+/// The parent's own descriptor 0, 1 or 2 for the child, or /dev/null where the parent has it closed
+/// (a daemon), so the child's set-up does not fail on it.
+result_info<int> inherited(int fd, stdio_fds& io) {
+    if (::fcntl(fd, F_GETFD) >= 0) {
+        return fd;
+    }
+    unique_fd null(::open("/dev/null", (fd == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC));
+    if (!null) {
+        return spawn_error(fmt::format("cannot open /dev/null: {}", std::strerror(errno)));
+    }
+    io.child_owned.push_back(std::move(null));
+    return io.child_owned.back().get();
+}
+
 result_info<unique_fd> open_stdin_source(const spawn_options& options) {
     const char* path = options.input == input_mode::file ? options.stdin_file.c_str() : "/dev/null";
     if (options.input == input_mode::file && options.stdin_file.empty()) {
@@ -152,6 +166,12 @@ result_info<stdio_fds> make_stdio(const spawn_options& options) {
         }
         io.child[0] = own(std::move((*p)[0]));
         io.stdin_write = std::move((*p)[1]);
+    } else if (options.input == input_mode::inherit) {
+        auto fd = inherited(0, io);
+        if (!fd) {
+            return fd.error();
+        }
+        io.child[0] = *fd;
     } else if (options.input != input_mode::pipe) {
         auto fd = open_stdin_source(options);
         if (!fd) {
@@ -175,6 +195,16 @@ result_info<stdio_fds> make_stdio(const spawn_options& options) {
         io.pty = true;
         return io;
     }
+    if (options.output == output_mode::inherit) {
+        for (int fd : {1, 2}) {
+            auto theirs = inherited(fd, io);
+            if (!theirs) {
+                return theirs.error();
+            }
+            io.child[fd] = *theirs;
+        }
+        return io;
+    }
     auto out = make_pipe();
     if (!out) {
         return out.error();
@@ -183,6 +213,14 @@ result_info<stdio_fds> make_stdio(const spawn_options& options) {
     io.child[1] = own(std::move((*out)[1]));
     if (options.output == output_mode::merged) {
         io.child[2] = io.child[1];
+        return io;
+    }
+    if (options.output == output_mode::stdout_only) {
+        auto theirs = inherited(2, io);
+        if (!theirs) {
+            return theirs.error();
+        }
+        io.child[2] = *theirs;
         return io;
     }
     auto err = make_pipe();

@@ -82,24 +82,33 @@ class sigpipe_blocked {
     sigset_t old_;
 };
 
+/// As much of `data` as `fd` (non-blocking) takes now. Throws endpoint_closed when the reader is gone.
+std::size_t write_some(int fd, std::string_view data, bool socket) {
+    const sigpipe_blocked quiet;
+    std::size_t written = 0;
+    while (written < data.size()) {
+        const auto rest = data.substr(written);
+        const auto n = socket ? ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL) : ::write(fd, rest.data(), rest.size());
+        if (n >= 0) {
+            written += static_cast<std::size_t>(n);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else if (errno != EINTR) {
+            throw endpoint_closed(fmt::format("write: {}", std::strerror(errno)));
+        }
+    }
+    return written;
+}
+
 /// All of `data` to `fd`, waiting while it is full. Throws endpoint_closed when the reader is gone.
 void write_all(int fd, std::string_view data, bool socket) {
-    const sigpipe_blocked quiet;
-    while (!data.empty()) {
-        const auto n = socket ? ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) : ::write(fd, data.data(), data.size());
-        if (n >= 0) {
-            data.remove_prefix(static_cast<std::size_t>(n));
-            continue;
+    for (;;) {
+        data.remove_prefix(write_some(fd, data, socket));
+        if (data.empty()) {
+            return;
         }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            pollfd p{fd, POLLOUT, 0};
-            ::poll(&p, 1, -1);
-            continue;
-        }
-        throw endpoint_closed(fmt::format("write: {}", std::strerror(errno)));
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, -1);
     }
 }
 
@@ -107,6 +116,7 @@ void write_all(int fd, std::string_view data, bool socket) {
 
 pipe_channel::pipe_channel(int faucet, int sink) : faucet_(faucet), sink_(sink) {
     set_nonblocking(faucet_);
+    set_nonblocking(sink_);
 }
 
 pipe_channel::~pipe_channel() {
@@ -128,6 +138,17 @@ void pipe_channel::write(std::string_view data) {
         throw endpoint_closed(closed_ ? "the channel is closed" : "nothing to write to");
     }
     write_all(sink_, data, false);
+}
+
+std::size_t pipe_channel::try_write(std::string_view data) {
+    if (closed_ || sink_ < 0) {
+        throw endpoint_closed(closed_ ? "the channel is closed" : "nothing to write to");
+    }
+    return write_some(sink_, data, false);
+}
+
+void pipe_channel::close_write() {
+    close_fd(sink_);
 }
 
 void pipe_channel::close() {
@@ -152,10 +173,24 @@ std::string socket_channel::read() {
 }
 
 void socket_channel::write(std::string_view data) {
-    if (closed_) {
-        throw endpoint_closed("the channel is closed");
+    if (closed_ || write_closed_) {
+        throw endpoint_closed(closed_ ? "the channel is closed" : "its writing side is closed");
     }
     write_all(socket_, data, true);
+}
+
+std::size_t socket_channel::try_write(std::string_view data) {
+    if (closed_ || write_closed_) {
+        throw endpoint_closed(closed_ ? "the channel is closed" : "its writing side is closed");
+    }
+    return write_some(socket_, data, true);
+}
+
+void socket_channel::close_write() {
+    if (!closed_ && !write_closed_) {
+        ::shutdown(socket_, SHUT_WR);
+        write_closed_ = true;
+    }
 }
 
 void socket_channel::close() {

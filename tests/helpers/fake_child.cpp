@@ -22,7 +22,11 @@
 //   limits              print RLIMIT_CPU, _AS, _NOFILE, _NPROC soft limits ("unlimited" or a number)
 //   signal SIG          send SIG (a number) to itself
 //   clock PATH          append CLOCK_MONOTONIC in nanoseconds to PATH (benchmarks time a step with two)
+//   serve-unix PATH     listen on the Unix socket PATH, accept one client and echo what it sends until
+//                       it closes (runner's socket-type processes)
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -149,6 +153,22 @@ void vanish(const std::string& ms) {
     std::_Exit(127);
 }
 
+void serve_unix(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    const int server = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    if (server < 0 || ::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(server, 1) != 0) {
+        std::_Exit(124);
+    }
+    const int client = ::accept(server, nullptr, nullptr);
+    char buf[65536];
+    for (ssize_t n; client >= 0 && (n = ::read(client, buf, sizeof buf)) > 0;) {
+        write_all(client, buf, static_cast<std::size_t>(n));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +196,8 @@ int main(int argc, char** argv) {
             bool err = i + 1 < args.size() && args[i + 1] == "err";
             i += err ? 1 : 0;
             spew(n, err ? 2 : 1);
+        } else if (a == "serve-unix") {
+            serve_unix(next());
         } else if (a == "ignore-term") {
             ::signal(SIGTERM, SIG_IGN);
         } else if (a == "fork") {

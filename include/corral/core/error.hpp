@@ -33,6 +33,12 @@ enum class errc {
     store_failed,
     /// No subscription with that id for this caller (it expired, was closed, or is another user's).
     subscription_not_found,
+    /// No named process or service by that name (runner::registry, services).
+    process_not_found,
+    /// A named process or service with that alias is already running.
+    process_exists,
+    /// Something awaited did not happen in time (a named process's socket, a readiness check).
+    timed_out,
 };
 
 /// The "corral" error category.

@@ -40,6 +40,10 @@ class child {
     net::awaitable<exit_status> wait();
     /// The leader's status once wait() has reaped it.
     std::optional<exit_status> status() const;
+    /// Reaps the leader if it has exited, without waiting: its status then, or nullopt while it runs.
+    /// For owners that look now and then instead of waiting (runner::registry); wait() still works
+    /// afterwards and returns the same status at once.
+    std::optional<exit_status> try_wait();
 
     /// Sends `signal` to every process of the tree.
     void signal_tree(int signal);

@@ -13,12 +13,15 @@ enum class input_mode {
     none,  ///< /dev/null
     pipe,  ///< a pipe the parent can write to and close later (child::stdin_pipe)
     file,  ///< a file opened for reading (spawn_options::stdin_file)
+    inherit,  ///< the parent's own stdin (a library's helper process reading the same terminal)
 };
 
 /// How stdout and stderr reach the parent.
 enum class output_mode {
     separate,  ///< two pipes; every chunk is tagged with its stream
     merged,    ///< one pipe for both, so chunks keep their exact arrival order
+    stdout_only,  ///< stdout through a pipe; stderr is the parent's own (runner's stdio processes)
+    inherit,      ///< both are the parent's own: nothing to read (runner's socket processes)
 };
 
 /// Per-job resource limits, applied with setrlimit() in the child before exec. Unset means inherited.
@@ -69,6 +72,11 @@ struct spawn_options {
     bool pty = false;
     terminal_size pty_size;
     resource_limits limits;
+    /// The child starts its own session and process group (the default), so a signal to the
+    /// parent's group (Ctrl-C at its terminal) does not reach it. false keeps it in the parent's
+    /// session and group; its tree is then its descendants (and, in cgroup mode, its cgroup), never
+    /// the parent's group. Not with a PTY, which needs a session of its own.
+    bool new_session = true;
 };
 
 }  // namespace corral::proc

@@ -32,12 +32,23 @@ class channel {
     virtual std::string read() = 0;
     virtual void write(std::string_view data) = 0;
     virtual void close() = 0;
+    /// Ends the writing side only (the process reads end-of-file; `sort`, `tr` then answer) and
+    /// keeps reading. Later writes throw endpoint_closed. Not in the seed.
+    virtual void close_write() = 0;
     /// The descriptor to poll for reading; -1 when there is none (nothing to read from).
     virtual int fd() const = 0;
+    /// Writes what fits now without waiting; how much that was (0 when the other end is full).
+    /// Throws like write(). For callers that wait for room themselves (runner::write_all).
+    virtual std::size_t try_write(std::string_view data) = 0;
+    /// The descriptor to poll for room to write; -1 when there is none.
+    virtual int write_fd() const = 0;
+    /// True when read() has something without fd() becoming readable first (data already buffered
+    /// here), so a poller must not wait on the descriptor for it.
+    virtual bool has_buffered() const { return false; }
 };
 
 /// A pipe pair: reads from `faucet` (a process's stdout), writes to `sink` (its stdin). Either may be
-/// -1. Takes ownership of both; the faucet is made non-blocking.
+/// -1. Takes ownership of both; both are made non-blocking.
 class pipe_channel : public channel {
   public:
     pipe_channel(int faucet, int sink);
@@ -47,7 +58,10 @@ class pipe_channel : public channel {
     std::string read() override;
     void write(std::string_view data) override;
     void close() override;
+    void close_write() override;
     int fd() const override { return faucet_; }
+    std::size_t try_write(std::string_view data) override;
+    int write_fd() const override { return sink_; }
 
   private:
     int faucet_;
@@ -66,11 +80,15 @@ class socket_channel : public channel {
     std::string read() override;
     void write(std::string_view data) override;
     void close() override;
+    void close_write() override;
     int fd() const override { return socket_; }
+    std::size_t try_write(std::string_view data) override;
+    int write_fd() const override { return socket_; }
 
   private:
     int socket_;
     bool closed_ = false;
+    bool write_closed_ = false;
 };
 
 /**
@@ -84,7 +102,14 @@ class line_channel : public channel {
     std::string read() override;
     void write(std::string_view data) override { inner_->write(data); }
     void close() override { inner_->close(); }
+    void close_write() override { inner_->close_write(); }
     int fd() const override { return inner_->fd(); }
+    std::size_t try_write(std::string_view data) override { return inner_->try_write(data); }
+    int write_fd() const override { return inner_->write_fd(); }
+    /// A whole line (or the last one) is buffered: read() returns it at once.
+    bool has_buffered() const override {
+        return buffer_.find('\n') != std::string::npos || (ended_ && !buffer_.empty());
+    }
 
   private:
     std::unique_ptr<channel> inner_;
@@ -105,7 +130,10 @@ class test_channel : public channel {
     std::string read() override { return inner_->read(); }
     void write(std::string_view data) override { inner_->write(data); }
     void close() override;
+    void close_write() override { inner_->close_write(); }
     int fd() const override { return inner_->fd(); }
+    std::size_t try_write(std::string_view data) override { return inner_->try_write(data); }
+    int write_fd() const override { return inner_->write_fd(); }
 
   private:
     std::unique_ptr<pipe_channel> inner_;  ///< reads what put() wrote; writes to what get() reads

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "corral/core/asio.hpp"
 #include "corral/runner/channel.hpp"
 
 namespace corral::runner {
@@ -14,7 +15,11 @@ namespace corral::runner {
  * Waits on many channels and listening sockets at once (runner's Poller, with the fixes its
  * channels package made later): poll() returns what each ready channel had to read, and accepts
  * each waiting client of a server, registering a socket_channel for it. A channel that has ended is
- * reported once, `ended` set, and unregistered.
+ * reported once, `ended` set, and unregistered. A line_channel holding whole lines is ready without
+ * its descriptor becoming readable again (the seed waited for more input first).
+ *
+ * One epoll set underneath, so wait() — the coroutine equivalent of poll() for Asio programs — waits
+ * on a single descriptor whatever the number of channels.
  *
  * @par Thread safety
  * Not thread-safe.
@@ -31,7 +36,8 @@ class poller {
         int server = -1;
     };
 
-    poller() = default;
+    poller();
+    ~poller();
     poller(const poller&) = delete;
     poller& operator=(const poller&) = delete;
 
@@ -48,7 +54,18 @@ class poller {
     /// the time passed. EINTR ends the wait early with nothing.
     std::vector<event> poll(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+    /// poll() as a coroutine: the thread serves other work while nothing is ready. Cancellation
+    /// (or the timeout) ends the wait with nothing.
+    net::awaitable<std::vector<event>> wait(std::optional<std::chrono::milliseconds> timeout);
+    net::awaitable<std::vector<event>> wait() { return wait(std::nullopt); }
+
   private:
+    bool any_buffered() const;
+    std::vector<event> collect(const std::vector<int>& ready_fds);
+    void watch(int fd);
+    void unwatch(int fd);
+
+    int epoll_ = -1;
     std::vector<channel*> channels_;
     std::vector<int> servers_;
     std::vector<std::unique_ptr<channel>> clients_;

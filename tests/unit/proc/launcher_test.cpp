@@ -288,6 +288,35 @@ TEST_P(LauncherTest, ChildLeadsItsOwnSession) {
     EXPECT_EQ(status, exit_status(signaled{SIGKILL}));
 }
 
+TEST_P(LauncherTest, WithoutANewSessionTheChildStaysInOursAndItsTreeIsNotOurGroup) {
+    auto opts = fake({"fork", "1", "sleep", "10000"});
+    opts.new_session = false;
+    opts.output = output_mode::inherit;  // nothing piped: stdout and stderr are ours
+    auto c = spawn(opts);
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(c->stdout_pipe());
+    EXPECT_FALSE(c->stderr_pipe());
+    EXPECT_EQ(::getsid(c->pid()), ::getsid(0));
+    EXPECT_EQ(::getpgid(c->pid()), ::getpgrp());
+    // Stopping its tree must not signal our own group: we are still here to see the result.
+    EXPECT_TRUE(run_coro(ioc_, c->stop(stop_plan::parse("TERM:2s,KILL").value())));
+    EXPECT_EQ(run_coro(ioc_, c->wait()), exit_status(signaled{SIGTERM}));
+}
+
+TEST_P(LauncherTest, StdoutOnlyLeavesStderrToTheParentAndAPtyNeedsItsOwnSession) {
+    auto opts = fake({"print", "out", "eprint", "err-goes-to-the-test-log"});
+    opts.output = output_mode::stdout_only;
+    auto o = run(opts);
+    EXPECT_EQ(o.out, "out\n");
+    EXPECT_EQ(o.err, "");
+    auto pty = fake({"print", "x"});
+    pty.pty = true;
+    pty.new_session = false;
+    auto c = spawn(pty);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, make_error_code(errc::invalid_spec));
+}
+
 TEST_P(LauncherTest, BlockingSpawnReportsLikeStart) {
     auto c = launcher_->spawn(fake({"print", "blocking", "exit", "4"}));
     ASSERT_TRUE(c) << c.error().what();
