@@ -20,9 +20,15 @@ if(CORRAL_STATIC_CLI)
     find_library(CORRAL_OPENSSL_SSL_A NAMES libssl.a)
     find_library(CORRAL_OPENSSL_CRYPTO_A NAMES libcrypto.a)
     find_library(CORRAL_RE2_A NAMES libre2.a)
+    # libedit's and what it needs (terminfo, libbsd, libmd) for `corral console`.
+    find_library(CORRAL_EDIT_A NAMES libedit.a)
+    find_library(CORRAL_TINFO_A NAMES libtinfo.a)
+    find_library(CORRAL_BSD_A NAMES libbsd.a)
+    find_library(CORRAL_MD_A NAMES libmd.a)
     if(NOT CORRAL_BOOST_JSON_A OR NOT CORRAL_BOOST_CONTAINER_A OR NOT CORRAL_BOOST_PROGRAM_OPTIONS_A
-       OR NOT CORRAL_OPENSSL_SSL_A OR NOT CORRAL_OPENSSL_CRYPTO_A OR NOT CORRAL_RE2_A)
-        message(WARNING "corral: Boost's, OpenSSL's or RE2's static archives are missing, so the CLI is linked dynamically")
+       OR NOT CORRAL_OPENSSL_SSL_A OR NOT CORRAL_OPENSSL_CRYPTO_A OR NOT CORRAL_RE2_A
+       OR NOT CORRAL_EDIT_A OR NOT CORRAL_TINFO_A OR NOT CORRAL_BSD_A OR NOT CORRAL_MD_A)
+        message(WARNING "corral: Boost's, OpenSSL's, RE2's or libedit's static archives are missing, so the CLI is linked dynamically")
         set(CORRAL_STATIC_CLI OFF)
     endif()
 endif()

@@ -1,7 +1,7 @@
 # bash completion for corral. Load it with: source scripts/corral-completion.bash
 _corral() {
     local cur=${COMP_WORDS[COMP_CWORD]}
-    local commands="run submit ls show tail kill wait stdin tasks queue audit exec version help"
+    local commands="run submit ls show tail kill wait stdin tasks queue audit svc console exec version help"
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
         return
@@ -21,6 +21,8 @@ _corral() {
         tasks) opts="$common --names" ;;
         queue) opts="$common --drain --resume" ;;
         audit) opts="$common --job --last" ;;
+        svc) opts="$common --follow --close" ;;
+        console) opts="--help --socket --connect --token --token-file" ;;
         *) opts="" ;;
     esac
     case "${COMP_WORDS[COMP_CWORD - 1]}" in
@@ -31,6 +33,10 @@ _corral() {
         --cwd | --socket | --token-file | --cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --task) COMPREPLY=($(compgen -W "$(corral tasks --names 2>/dev/null)" -- "$cur")); return ;;
     esac
+    if [ "$cmd" = svc ] && [ "$COMP_CWORD" -eq 2 ]; then
+        COMPREPLY=($(compgen -W "ls show start stop restart stdin tail" -- "$cur"))
+        return
+    fi
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [[ " ${COMP_WORDS[*]} " == *" --task "* ]]; then

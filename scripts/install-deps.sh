@@ -12,6 +12,7 @@ packages=(
     libboost-url1.81-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
     libre2-dev pkgconf
     libcbor-dev             # ASEXOR's raw socket speaks CBOR
+    libedit-dev             # line editing and history in `corral console`
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev   # libFuzzer and the sanitizers' runtimes for scripts/fuzz.sh

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/client_commands.hpp"
+#include "console_command.hpp"
 #include "exec_command.hpp"
 
 namespace {
@@ -23,7 +24,9 @@ constexpr std::string_view usage =
     "  stdin      write to a job's stdin\n"
     "  tasks      list the predefined tasks (run one: corral run --task NAME KEY=VALUE...)\n"
     "  queue      show the queue; --drain / --resume (admin)\n"
-    "  audit      who submitted, killed or drained what (admin)\n\n"
+    "  audit      who submitted, killed or drained what (admin)\n"
+    "  svc        corrald's services: ls, show, start, stop, restart, stdin, tail\n"
+    "  console    corrald's operator console, with line editing and history\n\n"
     "Without a daemon:\n"
     "  exec       run one command here, stream its output, stop its whole tree on Ctrl-C\n"
     "  version    print the version\n"
@@ -80,6 +83,9 @@ int main(int argc, char** argv) {
     if (args[0] == "version" || args[0] == "--version") {
         std::printf("corral %s\n", CORRAL_VERSION);
         return 0;
+    }
+    if (args[0] == "console") {
+        return corral::cli::console_command({args.begin() + 1, args.end()});
     }
     if (args[0] == "exec") {
         return corral::cli::exec_command({args.begin() + 1, args.end()});

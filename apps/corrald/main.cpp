@@ -23,15 +23,23 @@
 #include "corral/proto/api_router.hpp"
 #include "corral/proto/http_front.hpp"
 #include "corral/proto/static_files.hpp"
+#include "corral/console/console_handler.hpp"
+#include "corral/console/operator_commands.hpp"
 #include "net/endpoint.hpp"
+#include "pod/command_line_components.hpp"
 
 namespace {
 
 namespace po = boost::program_options;
 using namespace corral;
 
-constexpr std::string_view usage = R"(usage: corrald run [-c FILE]     run the daemon
-       corrald check [-c FILE]   validate a configuration and print what it would serve
+constexpr std::string_view usage = R"(usage: corrald run [-c FILE] [--console] [KIND:key=value,... ...]
+                                 run the daemon (--console: its operator console on this terminal;
+                                 each KIND:key=value,... adds a component after the file's: corrald
+                                 components lists the kinds and their keys)
+       corrald components        list the components the command line can add, with their keys
+       corrald check [-c FILE] [KIND:key=value,... ...]
+                                 validate a configuration and print what it would serve
        corrald token [-c FILE] [--rotate]
                                  print the admin token (made at first start); --rotate replaces it,
                                  and the old one stops working at once, even in a running corrald
@@ -58,35 +66,57 @@ void setup_logging(const std::string& level) {
     spdlog::set_default_logger(logger);
 }
 
-void print_plan(const pod::daemon_config& c) {
-    fmt::print("state directory: {}\n", c.state_dir);
+/// "db, app (after db), worker (not started with corrald)".
+std::string describe_services(const std::vector<services::service_def>& defs) {
+    std::vector<std::string> parts;
+    for (const auto& d : defs) {
+        std::string part = d.name;
+        if (!d.after.empty()) {
+            part += fmt::format(" (after {})", fmt::join(d.after, ", "));
+        }
+        if (!d.autostart) {
+            part += " (not started with corrald)";
+        }
+        parts.push_back(std::move(part));
+    }
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+/// What `corrald check` prints, and the console's `config` shows.
+std::string plan_text(const pod::daemon_config& c) {
+    std::string text;
+    auto out = std::back_inserter(text);
+    fmt::format_to(out, "state directory: {}\n", c.state_dir);
     int id = 1;
     if (c.storage == pod::store_backend::sqlite) {
-        fmt::print(
+        fmt::format_to(out, 
             "{} store: SQLite {} (sync {})\n", id++, c.store.path, c.store.full_sync ? "full" : "normal");
     } else {
-        fmt::print("  store: memory only (nothing survives a restart)\n");
+        fmt::format_to(out, "  store: memory only (nothing survives a restart)\n");
     }
-    fmt::print("{} jobs: concurrency {}, stop wait {}\n",
+    fmt::format_to(out, "{} jobs: concurrency {}, stop wait {}\n",
                id++,
                c.jobs.concurrency ? std::to_string(c.jobs.concurrency) : "= cores",
                c.stop_wait.count());
+    if (!c.services.empty()) {
+        fmt::format_to(out, "{} services: {}\n", id++, describe_services(c.services));
+    }
     const auto& a = c.authority.options();
-    fmt::print("  tasks: {}; auth: admin token in {}{}{}\n",
+    fmt::format_to(out, "  tasks: {}; auth: admin token in {}{}{}\n",
                c.catalog.all().size(),
                auth::admin_token_path(c.state_dir),
                a.tokens_file.empty() ? "" : fmt::format(", tokens from {}", a.tokens_file),
                a.anonymous_role.empty() ? ", TCP without a token: refused"
                                         : fmt::format(", TCP without a token: role {}", a.anonymous_role));
     for (const auto& h : c.http) {
-        fmt::print(
+        fmt::format_to(out, 
             "{} {}: {}{}\n", id++, h.label, h.listener.endpoint, h.listener.tls_cert.empty() ? "" : " (TLS)");
     }
     if (c.asexor.websocket) {
-        fmt::print("  asexor: WebSocket at {} on every HTTP listener\n", c.asexor.ws.path);
+        fmt::format_to(out, "  asexor: WebSocket at {} on every HTTP listener\n", c.asexor.ws.path);
     }
     for (const auto& r : c.asexor.raw) {
-        fmt::print("{} {}: ASEXOR raw socket on {}{}{}\n",
+        fmt::format_to(out, "{} {}: ASEXOR raw socket on {}{}{}\n",
                    id++,
                    r.label,
                    r.listener.endpoint,
@@ -94,17 +124,21 @@ void print_plan(const pod::daemon_config& c) {
                    r.raw.no_update ? ", no updates" : "");
     }
     for (const auto& l : c.asexor.long_poll) {
-        fmt::print("{} {}: ASEXOR long-poll on {}\n", id++, l.label, l.listener.endpoint);
+        fmt::format_to(out, "{} {}: ASEXOR long-poll on {}\n", id++, l.label, l.listener.endpoint);
     }
     if (c.wamp.enabled) {
-        fmt::print("  wamp: realm {}, tasks by {}, updates on {}\n", c.wamp.router.realm, c.wamp.router.run_task, c.wamp.router.task_update);
+        fmt::format_to(out, "  wamp: realm {}, tasks by {}, updates on {}\n", c.wamp.router.realm, c.wamp.router.run_task, c.wamp.router.task_update);
     }
     for (const auto& w : c.wamp.websocket) {
-        fmt::print("{} {}: WAMP WebSocket on {}{}\n", id++, w.label, w.listener.endpoint, w.path);
+        fmt::format_to(out, "{} {}: WAMP WebSocket on {}{}\n", id++, w.label, w.listener.endpoint, w.path);
     }
     for (const auto& r : c.wamp.rawsocket) {
-        fmt::print("{} {}: WAMP RawSocket on {}\n", id++, r.label, r.listener.endpoint);
+        fmt::format_to(out, "{} {}: WAMP RawSocket on {}\n", id++, r.label, r.listener.endpoint);
     }
+    for (const auto& con : c.consoles) {
+        fmt::format_to(out, "{} {}: the console on {}\n", id++, con.label, con.listener.endpoint);
+    }
+    return text;
 }
 
 std::string own_user_name() {
@@ -173,7 +207,7 @@ bool set_up_admin_token(pod::daemon_config& c) {
     return true;
 }
 
-int run(pod::daemon_config& c) {
+int run(pod::daemon_config& c, bool console_on_stdin) {
     setup_logging(c.log_level);
     std::signal(SIGPIPE, SIG_IGN);
     std::error_code ec;
@@ -211,6 +245,9 @@ int run(pod::daemon_config& c) {
     proto::http_front front(c.api.guard, c.authority, (*service)->blocking_executor());
     proto::api_router router(**service, c.api, c.authority, c.catalog);
     router.add_routes(front);
+    const std::string plan = plan_text(c);  // before the services move to their supervisor
+    services::supervisor supervisor(**service, std::move(c.services));
+    router.set_supervisor(supervisor);
     std::unique_ptr<proto::static_files> web;
     if (!c.api.web_root.empty()) {
         auto files = proto::static_files::create(c.api.web_root, (*service)->blocking_executor());
@@ -225,11 +262,15 @@ int run(pod::daemon_config& c) {
         spdlog::info("no web page ([api] web_root is empty, and none was installed or built)");
     }
     pod::asexor_adapters asexor(c, **service);  // before the pod: its components use the adapters
+    std::vector<std::unique_ptr<console::interpreter>> consoles;  // outlive the pod's components
     pod::pod p(io, c.stop_wait);
     if (store) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
     }
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
+    if (!supervisor.list().empty()) {
+        p.add("services", std::make_unique<pod::services_component>(supervisor));
+    }
     std::vector<const pod::http_component*> listeners;
     for (const auto& h : c.http) {
         auto component = std::make_unique<pod::http_component>(h.listener, front, front, **service);
@@ -237,6 +278,32 @@ int run(pod::daemon_config& c) {
         p.add(h.label, std::move(component));
     }
     asexor.add_to(p, front);
+    // The operator console: an interpreter per [[console]] (each may have its own prompts), and one
+    // on stdin and stdout with --console.
+    auto make_console = [&](console::interpreter_options prompts) -> const console::interpreter& {
+        auto& in = *consoles.emplace_back(std::make_unique<console::interpreter>(std::move(prompts)));
+        console::add_operator_commands(in, {**service, supervisor, c.catalog,
+                                            [&p] {
+                                                std::vector<console::component_info> out;
+                                                for (const auto& s : p.list()) {
+                                                    out.push_back({s.id, s.label, s.description});
+                                                }
+                                                return out;
+                                            },
+                                            [&plan] { return plan; }});
+        return in;
+    };
+    for (const auto& con : c.consoles) {
+        const auto& commands = make_console(con.prompts);
+        auto handler = std::make_unique<console::console_handler>(commands, c.authority, (*service)->blocking_executor(),
+                                                                  con.listener, con.max_line);
+        p.add(con.label, std::make_unique<pod::stream_component>(con.listener, std::move(handler), **service));
+    }
+    if (console_on_stdin) {
+        p.add("stdin-console", std::make_unique<pod::stdin_console_component>(
+                                   make_console({}), c.authority, (*service)->blocking_executor(),
+                                   [&p] { p.request_stop("the console on stdin ended"); }));
+    }
     p.on_ready([&] {
         // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
         // It is printed only to a terminal, so that a service manager's journal does not keep it.
@@ -279,13 +346,15 @@ int main(int argc, char** argv, char** envp) {
     po::options_description options("options");
     options.add_options()("help,h", "show this help")("version", "print the version")(
         "config,c", po::value<std::string>(), "the TOML configuration file (docs/config.md)")(
-        "rotate", "with token: replace the admin token with a new one");
+        "rotate", "with token: replace the admin token with a new one")(
+        "console", "with run: the operator console on this terminal too (exit or Ctrl-D stops corrald)");
     po::options_description hidden;
-    hidden.add_options()("command", po::value<std::string>());
+    hidden.add_options()("command", po::value<std::string>())(
+        "components", po::value<std::vector<std::string>>()->composing());
     po::options_description all;
     all.add(options).add(hidden);
     po::positional_options_description positional;
-    positional.add("command", 1);
+    positional.add("command", 1).add("components", -1);
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
@@ -311,24 +380,40 @@ int main(int argc, char** argv, char** envp) {
         std::cout << auth::hash_token(token) << "\n";
         return 0;
     }
+    if (command == "components") {
+        std::cout << "Components `corrald run` and `corrald check` take as KIND:key=value,... (after the file's;\n"
+                     "values are TOML when they parse, else text; \\, and \\= for a comma or '=' in a value):\n";
+        for (const auto& k : pod::component_kinds()) {
+            std::cout << fmt::format("\n  {:<17} {}\n{:21}keys: {}\n", k.name, k.summary, "", k.keys);
+        }
+        std::cout << "\nFor example: corrald run http:label=api2,listen=127.0.0.1:9000 "
+                     "'service:name=cache,command=redis-server --port 6380,ready_port=6380'\n";
+        return 0;
+    }
     if (command != "run" && command != "check" && command != "token") {
-        std::cerr << (command.empty() ? "corrald: give a command: run, check, token or hash-token"
+        std::cerr << (command.empty() ? "corrald: give a command: run, check, components, token or hash-token"
                                       : "corrald: unknown command '" + command + "'")
                   << "\n(see corrald --help)\n";
         return 2;
     }
     const auto file = vm.count("config") ? vm["config"].as<std::string>() : "";
-    auto config = pod::load_config(file, pod::environment_map(envp));
+    const auto components =
+        vm.count("components") ? vm["components"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    if (!components.empty() && command != "run" && command != "check") {
+        std::cerr << "corrald: components on the command line go with run or check\n";
+        return 2;
+    }
+    auto config = pod::load_config(file, pod::environment_map(envp), components);
     if (!config) {
         std::cerr << "corrald: invalid configuration:\n" << config.error().what() << "\n";
         return 2;
     }
     if (command == "check") {
-        print_plan(*config);
+        std::cout << plan_text(*config);
         return 0;
     }
     if (command == "token") {
         return print_token(*config, vm.count("rotate") > 0);
     }
-    return run(*config);
+    return run(*config, vm.count("console") > 0);
 }

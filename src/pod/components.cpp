@@ -1,5 +1,7 @@
 #include "corral/pod/components.hpp"
 
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -7,6 +9,8 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "corral/proc/launcher.hpp"
+#include "corral/console/stream_io.hpp"
+#include "corral/net/peer_user.hpp"
 
 namespace corral::pod {
 
@@ -54,6 +58,53 @@ std::string jobs_component::describe() const {
     return fmt::format("up to {} jobs at once, process trees by {}",
                        service_.concurrency(),
                        proc::to_string(service_.launcher().mechanism()));
+}
+
+net::awaitable<void> services_component::start() {
+    supervisor_.start();
+    co_return;
+}
+
+net::awaitable<void> services_component::stop(std::chrono::steady_clock::time_point deadline) {
+    co_await supervisor_.stop(deadline);
+}
+
+std::string services_component::describe() const {
+    const auto all = supervisor_.list();
+    std::size_t autostart = 0;
+    for (const auto* s : all) {
+        autostart += s->def.autostart ? 1 : 0;
+    }
+    return fmt::format("{} service(s), {} started with corrald", all.size(), autostart);
+}
+
+net::awaitable<void> stdin_console_component::start() {
+    session_ = std::make_unique<task_group>(co_await net::this_coro::executor);
+    session_->spawn(run(), "the console on stdin");
+}
+
+net::awaitable<void> stdin_console_component::run() {
+    sockets::peer self;
+    self.local_socket = true;
+    self.uid = ::geteuid();
+    const auto user = co_await sockets::local_user(self, blocking_);
+    auto me = auth_.identify(std::nullopt, user);
+    if (!me) {
+        spdlog::error("the console on stdin: {}", me.error().what());
+        co_return;
+    }
+    auto stream = console::stdio_stream(co_await net::this_coro::executor, STDIN_FILENO, STDOUT_FILENO);
+    console::stream_io io(*stream, 64 * 1024);
+    console::session s{*me, io, {}};
+    co_await commands_.interact(s);
+    on_end_();
+}
+
+net::awaitable<void> stdin_console_component::stop(std::chrono::steady_clock::time_point) {
+    if (session_) {
+        session_->cancel_all();
+        co_await session_->wait();
+    }
 }
 
 net::awaitable<void> http_component::start() {

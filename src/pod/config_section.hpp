@@ -20,7 +20,8 @@ class problems {
   public:
     void add(const toml::source_region& where, std::string_view key, std::string_view message) {
         std::string origin = where.path ? *where.path : std::string("config");
-        if (where.begin.line > 0 && !(where.path && where.path->starts_with("CORRAL_"))) {
+        if (where.begin.line > 0 && !(where.path && (where.path->starts_with("CORRAL_") ||
+                                                     where.path->starts_with("command line")))) {
             origin += fmt::format(":{}", where.begin.line);
         }
         lines_.push_back(fmt::format("{}: {}: {}", origin, key, message));

@@ -14,6 +14,9 @@
 #include "pod/asexor_config.hpp"
 #include "pod/listener_config.hpp"
 #include "pod/config_section.hpp"
+#include "pod/command_line_components.hpp"
+#include "pod/console_config.hpp"
+#include "pod/service_config.hpp"
 #include "pod/task_config.hpp"
 
 namespace corral::pod {
@@ -70,7 +73,8 @@ void apply_env(toml::table& root,
                                root["asexor"]["raw"].as_array(),
                                root["asexor"]["long_poll"].as_array(),
                                root["wamp"]["websocket"].as_array(),
-                               root["wamp"]["rawsocket"].as_array()}) {
+                               root["wamp"]["rawsocket"].as_array(),
+                               root["console"].as_array()}) {
                 if (!list) {
                     continue;
                 }
@@ -89,7 +93,7 @@ void apply_env(toml::table& root,
                   fmt::format(
                       "no section or listener labelled '{}' (sections: pod, jobs, api, store, asexor, wamp; "
                       "or the label of an [[http]], [[asexor.raw]], [[asexor.long_poll]], [[wamp.websocket]] "
-                      "or [[wamp.rawsocket]])",
+                      "or [[wamp.rawsocket]] or [[console]])",
                       section_name));
             continue;
         }
@@ -275,7 +279,8 @@ std::map<std::string, std::string> environment_map(char** envp) {
 }
 
 result_info<daemon_config> load_config(const std::string& path,
-                                       const std::map<std::string, std::string>& env) {
+                                       const std::map<std::string, std::string>& env,
+                                       const std::vector<std::string>& components) {
     toml::table root;
     if (!path.empty()) {
         try {
@@ -290,10 +295,12 @@ result_info<daemon_config> load_config(const std::string& path,
     problems p;
     for (const auto& [key, node] : root) {
         if (key != "pod" && key != "jobs" && key != "api" && key != "store" && key != "http" &&
-            key != "auth" && key != "task" && key != "asexor" && key != "wamp") {
+            key != "auth" && key != "task" && key != "asexor" && key != "wamp" && key != "service" &&
+            key != "console") {
             p.add(node.source(),
                   key.str(),
-                  "unknown section (sections: pod, jobs, api, store, auth, asexor, wamp, [[http]], [[task]])");
+                  "unknown section (sections: pod, jobs, api, store, auth, asexor, wamp, [[http]], [[task]], "
+                  "[[service]], [[console]])");
         }
     }
     apply_env(root, env, false, p);
@@ -309,15 +316,27 @@ result_info<daemon_config> load_config(const std::string& path,
             toml::table{{"label", "cli"}, {"listen", "unix:" + default_socket_path(c.state_dir)}});
         root.insert("http", std::move(defaults));
     }
+    if (!root.contains("console")) {
+        toml::array consoles;
+        consoles.push_back(toml::table{{"label", "console"}, {"listen", "unix:" + c.state_dir + "/console.sock"}});
+        root.insert("console", std::move(consoles));
+    }
+    for (const auto& argument : components) {
+        if (auto added = add_command_line_component(root, argument); !added) {
+            p.add(toml::source_region{}, "command line", added.error().what());
+        }
+    }
     apply_env(root, env, true, p);
     read_jobs(root, c, p);
     read_store(root, c, p);
     read_api(root, c, p);
-    std::set<std::string> labels{"pod", "jobs", "api", "store", "asexor", "asexor-websocket"};
+    std::set<std::string> labels{"pod", "jobs", "api", "store", "services", "asexor", "asexor-websocket"};
     read_http(root, c, labels, p);
     read_asexor(root, c, labels, p);
     read_wamp(root, c, labels, p);
+    read_consoles(root, c, labels, p);
     auto task_defs = read_tasks(root, p);
+    c.services = read_services(root, labels, p);
     const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
     auto auth_options = read_auth(root, config_dir, p);
     c.jobs.output.spill_dir = c.state_dir + "/output";

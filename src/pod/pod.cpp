@@ -39,6 +39,21 @@ void pod::fail(std::string why) {
     }
 }
 
+void pod::request_stop(std::string why) {
+    if (stop_reason_.empty()) {
+        stop_reason_ = std::move(why);
+        failed_.notify_all();
+    }
+}
+
+std::vector<pod::summary> pod::list() const {
+    std::vector<summary> out;
+    for (const auto& e : components_) {
+        out.push_back({e.id, e.label, e.c->describe()});
+    }
+    return out;
+}
+
 int pod::run() {
     net::co_spawn(io_, lifecycle(), [this](std::exception_ptr e) {
         if (e) {
@@ -68,9 +83,14 @@ net::awaitable<void> pod::lifecycle() {
         if (on_ready_) {
             on_ready_();
         }
-        auto woken = co_await (signals_.async_wait(use_nothrow) || failed_.wait());
-        if (woken.index() == 0) {
-            spdlog::info("received signal {}", std::get<1>(std::get<0>(woken)));
+        if (stop_reason_.empty()) {
+            auto woken = co_await (signals_.async_wait(use_nothrow) || failed_.wait());
+            if (woken.index() == 0) {
+                spdlog::info("received signal {}", std::get<1>(std::get<0>(woken)));
+            }
+        }
+        if (!stop_reason_.empty() && failure_.empty()) {
+            spdlog::info("stop requested: {}", stop_reason_);
         }
     }
     const auto deadline = steady_clock::now() + stop_wait_;

@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "corral/core/task_group.hpp"
+#include "corral/net/peer_user.hpp"
 #include "corral/proto/http_front.hpp"
 
 namespace corral::proto::asexor {
@@ -75,7 +76,7 @@ net::awaitable<std::optional<auth::identity>> raw_handler::accept(sockets::byte_
         static_cast<sockets::peer&>(link) = who;
         std::optional<std::string> local;
         if (f->payload.empty()) {
-            local = co_await local_user(link, blocking_);
+            local = co_await sockets::local_user(link, blocking_);
         }
         auto id = auth_.identify(f->payload.empty() ? std::nullopt : std::optional<std::string_view>(f->payload),
                                  local);

@@ -180,6 +180,10 @@ net::awaitable<result_info<proc::exit_status>> registry::terminate(std::string a
     co_return co_await p->child.wait();
 }
 
+net::awaitable<void> registry::terminate_quietly(std::string alias) {
+    co_await terminate(std::move(alias));
+}
+
 net::awaitable<void> registry::terminate_all() {
     task_group stopping(co_await net::this_coro::executor);
     std::vector<std::string> aliases;
@@ -187,9 +191,9 @@ net::awaitable<void> registry::terminate_all() {
         aliases.push_back(alias);
     }
     for (auto& alias : aliases) {
-        stopping.spawn([](registry& self, std::string a) -> net::awaitable<void> {
-            co_await self.terminate(std::move(a));
-        }(*this, alias), "terminating " + alias);
+        // A member coroutine, not a lambda: g++ 12 loses a coroutine lambda's by-value arguments at -O2.
+        auto stop = terminate_quietly(alias);
+        stopping.spawn(std::move(stop), "terminating " + alias);
     }
     co_await stopping.wait();
 }

@@ -73,6 +73,10 @@ result_info<void> job_service::may_delegate(const auth::identity& who) const {
     return check_delegate(who);
 }
 
+result_info<void> job_service::may_administer(const auth::identity& who) const {
+    return check_admin(who);
+}
+
 result_info<void> job_service::set_draining_as(const auth::identity& who, bool draining) {
     if (auto allowed = check_admin(who); !allowed) {
         return allowed;

@@ -63,6 +63,20 @@ result_info<void> check_delegate(const identity& who) {
     return forbidden(who, "submit for other users (a delegated listener takes an admin's token)");
 }
 
+result_info<void> check_see_services(const identity& who) {
+    if (sees_all(who)) {
+        return {};
+    }
+    return forbidden(who, "see services (it takes see_all)");
+}
+
+result_info<void> check_control_services(const identity& who) {
+    if (who.role->kill_all || who.role->admin) {
+        return {};
+    }
+    return forbidden(who, "start, stop or write to services (it takes kill_all)");
+}
+
 bool sees_all(const identity& who) {
     return who.role->see_all || who.role->admin;
 }

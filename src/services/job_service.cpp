@@ -129,7 +129,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
             }
         }
     }
-    if (scheduler_.full()) {
+    if (!request.unscheduled && scheduler_.full()) {
         return error_info{errc::queue_full,
                           fmt::format("the queue is full: {} jobs are waiting (the limit is jobs.max_queued)",
                                       scheduler_.queued())};
@@ -152,6 +152,12 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
         // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
         tasks_.spawn(run_steps(j, std::move(request.steps), request.on_failure),
                      fmt::format("job {} steps", j.id));
+        return &j;
+    }
+    if (request.unscheduled) {
+        records_[j.id] = record(j);
+        starting_[j.id] = steady_clock::now();
+        tasks_.spawn(run(j, false), fmt::format("job {}", j.id));
         return &j;
     }
     auto position = scheduler_.push(j.id, j.spec.priority, j.spec.group);
@@ -440,11 +446,11 @@ void job_service::start_queued() {
     while (auto id = scheduler_.pop()) {
         auto* j = table_.find(*id);
         starting_[j->id] = steady_clock::now();
-        tasks_.spawn(run(*j), fmt::format("job {}", j->id));
+        tasks_.spawn(run(*j, true), fmt::format("job {}", j->id));
     }
 }
 
-net::awaitable<void> job_service::run(jobs::job& j) {
+net::awaitable<void> job_service::run(jobs::job& j, bool holds_slot) {
     pin keep(*this, j);
     const std::string group = j.spec.group;
     if (journal_) {
@@ -463,8 +469,10 @@ net::awaitable<void> job_service::run(jobs::job& j) {
         }
     }
     co_await runner_.run(j);
-    scheduler_.finished(group);
-    start_queued();
+    if (holds_slot) {
+        scheduler_.finished(group);
+        start_queued();
+    }
 }
 
 net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {

@@ -40,8 +40,9 @@ std::uint64_t job_service::record(const jobs::job& j) {
 }
 
 bool job_service::survives_restart(const jobs::job& j) const {
-    // Steps are queued by their parent's coroutine, which a restart ends: they go with it.
-    return journal_ && j.state == jobs::job_state::queued && !parent_of(j);
+    // Steps are queued by their parent's coroutine, which a restart ends: they go with it. A
+    // service's run is never queued for long, and its supervisor starts another after a restart.
+    return journal_ && j.state == jobs::job_state::queued && !parent_of(j) && !j.spec.labels.contains(service_label);
 }
 
 net::awaitable<result_info<void>> job_service::flush() {
@@ -108,6 +109,9 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
             lost_because = "corrald stopped during its steps";
         } else if (!jobs::is_finished(j.state) && parent && lost_parents.count(*parent)) {
             lost_because = fmt::format("its multi-step job {} was lost", *parent);
+        } else if (j.state == jobs::job_state::queued && j.spec.labels.contains(service_label)) {
+            // A service's run never queues: its supervisor starts a new one after the restart.
+            lost_because = "corrald stopped as it was starting this run of a service";
         } else if (j.state == jobs::job_state::running && !j.started) {
             lost_because =
                 "corrald stopped as it was starting it: it may have started, so it does not run again";

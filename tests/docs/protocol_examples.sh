@@ -46,6 +46,11 @@ type = "float"
 required = true
 min = 0
 max = 3600
+[[service]]
+name = "echo"
+description = "Echoes what it is sent"
+command = ["cat"]
+autostart = false
 TOML
 "$corrald" run -c "$scratch/corral.toml" 2>"$scratch/log" &
 echo $! >"$scratch/pid"

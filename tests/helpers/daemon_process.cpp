@@ -107,10 +107,21 @@ daemon_process::daemon_process(std::string config,
     start(std::move(config), env);
 }
 
-void daemon_process::start(std::string config, const std::map<std::string, std::string>& env) {
+daemon_process::daemon_process(std::string config, std::vector<std::string> args) {
+    state_dir_ = make_temp_dir();
+    start(std::move(config), {}, std::move(args));
+}
+
+void daemon_process::start(std::string config, const std::map<std::string, std::string>& env, std::vector<std::string> extra) {
     socket_ = state_dir_ + "/corral.sock";
-    for (auto at = config.find("@STATE@"); at != std::string::npos; at = config.find("@STATE@")) {
-        config.replace(at, 7, state_dir_);
+    auto place = [this](std::string& text) {
+        for (auto at = text.find("@STATE@"); at != std::string::npos; at = text.find("@STATE@")) {
+            text.replace(at, 7, state_dir_);
+        }
+    };
+    place(config);
+    for (auto& a : extra) {
+        place(a);
     }
     { std::ofstream(state_dir_ + "/corral.toml") << config; }
     int fds[2];
@@ -123,6 +134,7 @@ void daemon_process::start(std::string config, const std::map<std::string, std::
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
     std::vector<std::string> args{corrald_path, "run", "-c", state_dir_ + "/corral.toml"};
+    args.insert(args.end(), extra.begin(), extra.end());
     auto envs = environment_with(env);
     auto argp = pointers(args);
     auto envp = pointers(envs);

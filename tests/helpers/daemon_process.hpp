@@ -36,6 +36,8 @@ class daemon_process {
     /// The same in an existing state directory that outlives it: a restart of the daemon that ran
     /// there before. The web listener may not keep its port; port() says the new one.
     daemon_process(std::string config, std::map<std::string, std::string> env, std::string state_dir);
+    /// With more arguments after `run -c FILE` (command-line components; `@STATE@` replaced as well).
+    daemon_process(std::string config, std::vector<std::string> args);
     ~daemon_process();
     daemon_process(const daemon_process&) = delete;
     daemon_process& operator=(const daemon_process&) = delete;
@@ -68,7 +70,7 @@ class daemon_process {
 
   private:
     void read_log(int fd);
-    void start(std::string config, const std::map<std::string, std::string>& env);
+    void start(std::string config, const std::map<std::string, std::string>& env, std::vector<std::string> args = {});
 
     std::string state_dir_;
     bool own_state_dir_ = true;

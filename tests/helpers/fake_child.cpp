@@ -22,8 +22,9 @@
 //   limits              print RLIMIT_CPU, _AS, _NOFILE, _NPROC soft limits ("unlimited" or a number)
 //   signal SIG          send SIG (a number) to itself
 //   clock PATH          append CLOCK_MONOTONIC in nanoseconds to PATH (benchmarks time a step with two)
-//   serve-unix PATH     listen on the Unix socket PATH, accept one client and echo what it sends until
-//                       it closes (runner's socket-type processes)
+//   serve-unix PATH     listen on the Unix socket PATH and echo what each client sends until it
+//                       closes, one client after another, for ever (runner's socket-type processes,
+//                       services that are ready once their socket accepts)
 #include <dirent.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -162,10 +163,15 @@ void serve_unix(const std::string& path) {
         ::listen(server, 1) != 0) {
         std::_Exit(124);
     }
-    const int client = ::accept(server, nullptr, nullptr);
-    char buf[65536];
-    for (ssize_t n; client >= 0 && (n = ::read(client, buf, sizeof buf)) > 0;) {
-        write_all(client, buf, static_cast<std::size_t>(n));
+    for (;;) {
+        const int client = ::accept(server, nullptr, nullptr);
+        char buf[65536];
+        for (ssize_t n; client >= 0 && (n = ::read(client, buf, sizeof buf)) > 0;) {
+            if (::write(client, buf, static_cast<std::size_t>(n)) != n) {
+                break;
+            }
+        }
+        ::close(client);
     }
 }
 

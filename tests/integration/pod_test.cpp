@@ -72,6 +72,56 @@ TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
     EXPECT_NE(bad.err.find("jobs.concurrency"), std::string::npos) << bad.err;
 }
 
+program_result check_with(const std::vector<std::string>& components) {
+    temp_dir dir;
+    { std::ofstream(dir.file("c.toml")) << "[pod]\nstate_dir = \"/tmp/corral-cl\"\n"; }
+    std::vector<std::string> argv{corrald, "check", "-c", dir.file("c.toml")};
+    argv.insert(argv.end(), components.begin(), components.end());
+    return run_program(argv);
+}
+
+TEST(PodCommandLine, ComponentsComeAfterTheFilesWithTypedValuesAndEscapes) {
+    auto r = check_with({"http:label=api2,listen=127.0.0.1:9000,max_connections=5",
+                         "console:label=ops,listen=unix:/tmp/a\\,b.sock,prompt=corral> ",
+                         "service:name=cache,command=sleep 100,ready_port=6380"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    // The defaults (web, cli, console) first, then the command line's, in order, numbered on.
+    EXPECT_NE(r.out.find("3 services: cache\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("4 web: 127.0.0.1:8470\n5 cli: unix:/tmp/corral-cl/corral.sock\n6 api2: 127.0.0.1:9000\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("7 console: the console on unix:/tmp/corral-cl/console.sock\n"
+                         "8 ops: the console on unix:/tmp/a,b.sock\n"),
+              std::string::npos)
+        << r.out;
+    // Values are the component's types: a number where it wants one, else an error naming the argument.
+    auto bad = check_with({"http:label=h,listen=127.0.0.1:0,max_connections=many", "ftp:listen=1", "console:listen"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("command line: http:label=h,listen=127.0.0.1:0,max_connections=many: http[3].max_connections: "
+                           "expected a whole number"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_NE(bad.err.find("'ftp:listen=1': expected KIND:key=value,... where KIND is one of http, console, service"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_NE(bad.err.find("'console:listen': 'listen' is not key=value"), std::string::npos) << bad.err;
+    auto kinds = run_program({corrald, "components"});
+    EXPECT_EQ(kinds.status, 0);
+    EXPECT_NE(kinds.out.find("  service           a long-running process corrald keeps alive"), std::string::npos) << kinds.out;
+    EXPECT_NE(kinds.out.find("keys: name, command,"), std::string::npos) << kinds.out;
+}
+
+TEST(PodCommandLine, ARealCorraldServesWhatTheCommandLineAdds) {
+    daemon_process d(daemon_process::default_config(),
+                     {"console:label=extra,listen=unix:@STATE@/extra.sock,banner=added on the command line",
+                      "service:name=idle,command=" + fake_child + " sleep 60000"});
+    ASSERT_TRUE(d.ready()) << d.log();
+    EXPECT_TRUE(d.wait_for_log("service idle: ready")) << d.log();
+    EXPECT_NE(d.log().find("(extra) started: " + d.state_dir() + "/extra.sock"), std::string::npos) << d.log();
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(), 0);
+}
+
 TEST(Pod, FailsWithNonZeroStatusWhenAListenerCannotStart) {
     daemon_process first(daemon_process::default_config());
     ASSERT_TRUE(first.ready());

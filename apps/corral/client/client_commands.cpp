@@ -22,6 +22,8 @@
 #include "client/api_client.hpp"
 #include "client/client_options.hpp"
 #include "client/job_view.hpp"
+#include "client/job_streams.hpp"
+#include "client/service_commands.hpp"
 
 namespace corral::cli {
 namespace {
@@ -43,45 +45,6 @@ std::uint64_t job_id_arg(const std::string& text) {
         throw command_error{fmt::format("'{}' is not a job id", text), usage_error};
     }
     return id;
-}
-
-/// Follows a job's output from `from` until it ends (or, without `follow`, until what there is now).
-/// Raw pages of one stream each (`format=raw&split=true`): no JSON to build or parse, and the bytes
-/// go to our stdout or stderr as the job wrote them.
-net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
-    auto header = [](const api_response& r, const std::string& name) {
-        auto it = r.headers.find(name);
-        return it == r.headers.end() ? std::string() : it->second;
-    };
-    for (;;) {
-        const int wait = follow ? 30 : 0;
-        auto r = co_await c.request(
-            "GET",
-            fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
-                        id,
-                        from,
-                        wait,
-                        4 << 20));
-        if (!r) {
-            throw command_error{r.error().what()};
-        }
-        if (!r->ok()) {
-            throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
-        }
-        if (!r->body.empty()) {
-            auto* out = header(*r, "x-corral-stream") == "stderr" ? stderr : stdout;
-            std::fwrite(r->body.data(), 1, r->body.size(), out);
-            std::fflush(out);
-        }
-        if (const auto lost = header(*r, "x-corral-lost"); !lost.empty() && lost != "0") {
-            std::fprintf(stderr, "corral: %s bytes of output were dropped before this point\n", lost.c_str());
-        }
-        const auto next = std::stoull(header(*r, "x-corral-next"));
-        if (header(*r, "x-corral-eof") == "true" || (!follow && next == from)) {
-            co_return;
-        }
-        from = next;
-    }
 }
 
 std::string prompt_tty(std::string_view question) {
@@ -304,28 +267,8 @@ net::awaitable<int> send_stdin(context& ctx) {
     if (ctx.rest.empty())
         throw command_error{"give a job id (and the text to send, or pipe it in)", usage_error};
     const auto id = job_id_arg(ctx.rest[0]);
-    const bool close = ctx.vm.count("close") > 0;
-    if (ctx.rest.size() > 1) {
-        std::string text;
-        for (std::size_t i = 1; i < ctx.rest.size(); ++i)
-            text += (i > 1 ? " " : "") + ctx.rest[i];
-        text += "\n";
-        const std::string_view query = close ? "?close=true" : "";
-        co_await call(ctx.client, "POST", fmt::format("/api/v1/jobs/{}/stdin{}", id, query), text);
-        co_return 0;
-    }
-    std::vector<char> buffer(64 * 1024);
-    for (;;) {
-        const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-        if (n <= 0)
-            break;
-        co_await call(ctx.client,
-                      "POST",
-                      fmt::format("/api/v1/jobs/{}/stdin", id),
-                      std::string(buffer.data(), static_cast<std::size_t>(n)));
-    }
-    if (close)
-        co_await call(ctx.client, "POST", fmt::format("/api/v1/jobs/{}/stdin?close=true", id));
+    const std::vector<std::string> words(ctx.rest.begin() + 1, ctx.rest.end());
+    co_await write_input(ctx.client, fmt::format("/api/v1/jobs/{}/stdin", id), words, ctx.vm.count("close") > 0);
     co_return 0;
 }
 
@@ -351,6 +294,11 @@ constexpr command_spec commands[] = {
      "list the predefined tasks and their arguments (submit one with --task NAME)"},
     {"queue", "queue [--drain | --resume] [--json]", "show the queue; --drain stops starting jobs (admin)"},
     {"audit", "audit [--job ID] [--last N] [--json]", "show who submitted, killed or drained what (admin)"},
+    {"svc",
+     "svc ls | show NAME | start NAME... | stop NAME... | restart NAME... | stdin NAME [--close] [TEXT...] | "
+     "tail NAME [-f] [--json]",
+     "corrald's services: their state and history; start, stop or restart them; write to one's stdin; "
+     "print its current run's output"},
 };
 
 po::options_description command_options(std::string_view name) {
@@ -384,6 +332,9 @@ po::options_description command_options(std::string_view name) {
                                                                                   "no progress line");
     } else if (name == "stdin") {
         d.add_options()("close", "close the job's stdin afterwards (EOF)");
+    } else if (name == "svc") {
+        d.add_options()("follow,f", "tail: follow the current run's output until it ends")(
+            "close", "stdin: close the service's stdin afterwards (EOF)");
     } else if (name == "tasks") {
         d.add_options()("names", "print only the task names, one per line (for scripts and completion)");
     } else if (name == "queue") {
@@ -457,6 +408,13 @@ int client_command(const std::string& name, const std::vector<std::string>& args
                 throw command_error{"give --drain or --resume, not both", usage_error};
             const std::string action = vm->count("drain") ? "drain" : vm->count("resume") ? "resume" : "";
             co_return co_await show_queue(client, action, vm->count("json") > 0);
+        }
+        if (name == "svc") {
+            if (ctx.rest.empty())
+                throw command_error{"give an action: ls, show, start, stop, restart, stdin or tail", usage_error};
+            service_command cmd{ctx.rest.front(), {ctx.rest.begin() + 1, ctx.rest.end()}, vm->count("json") > 0,
+                                vm->count("follow") > 0, vm->count("close") > 0};
+            co_return co_await run_service_command(client, cmd);
         }
         if (name == "audit")
             co_return co_await show_audit(client,

@@ -2,9 +2,13 @@
 
 #include <memory>
 
+#include "corral/auth/authority.hpp"
+#include "corral/console/interpreter.hpp"
+#include "corral/core/task_group.hpp"
 #include "corral/net/http_listener.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/supervisor.hpp"
 #include "corral/jobs/job_journal.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
@@ -45,6 +49,43 @@ class jobs_component final : public component {
 
   private:
     services::job_service& service_;
+};
+
+/// The services ([[service]]) as a component: started after the job service (each service then
+/// waits for what it comes after), stopped before it, in reverse dependency order.
+class services_component final : public component {
+  public:
+    explicit services_component(services::supervisor& supervisor) : supervisor_(supervisor) {}
+    net::awaitable<void> start() override;
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    void force_stop() override { supervisor_.force_stop(); }
+    std::string describe() const override;
+
+  private:
+    services::supervisor& supervisor_;
+};
+
+/// The console on corrald's own stdin and stdout (`corrald run --console`), as the user who started
+/// corrald (the local role). Its end (`exit`, or end of input) stops corrald, as Ctrl-D ends a REPL.
+class stdin_console_component final : public component {
+  public:
+    stdin_console_component(const console::interpreter& commands,
+                            const auth::authority& auth,
+                            net::any_io_executor blocking,
+                            std::function<void()> on_end)
+        : commands_(commands), auth_(auth), blocking_(std::move(blocking)), on_end_(std::move(on_end)) {}
+    net::awaitable<void> start() override;
+    net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
+    std::string describe() const override { return "the console on stdin and stdout"; }
+
+  private:
+    net::awaitable<void> run();
+
+    const console::interpreter& commands_;
+    const auth::authority& auth_;
+    net::any_io_executor blocking_;
+    std::function<void()> on_end_;
+    std::unique_ptr<task_group> session_;
 };
 
 /// One HTTP listener. While stopping it keeps open connections (watchers) until the jobs have

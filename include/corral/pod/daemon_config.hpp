@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "corral/auth/authority.hpp"
+#include "corral/console/interpreter.hpp"
 #include "corral/core/error_info.hpp"
 #include "corral/net/http_listener.hpp"
 #include "corral/proto/api_router.hpp"
@@ -14,6 +15,7 @@
 #include "corral/proto/asexor_websocket.hpp"
 #include "corral/proto/wamp_router.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/service_def.hpp"
 #include "corral/store/sqlite_store.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
@@ -26,6 +28,15 @@ enum class store_backend { sqlite, memory };
 struct http_config {
     std::string label;
     http::listener_options listener;
+};
+
+/// One `[[console]]`: the operator console on a TCP port or a Unix socket.
+struct console_config {
+    std::string label = "console";
+    sockets::stream_options listener{.idle_timeout = std::chrono::seconds(3600)};
+    console::interpreter_options prompts;
+    /// A longer line is dropped with a message.
+    std::size_t max_line = 64 * 1024;
 };
 
 /// One `[[asexor.raw]]` listener: ASEXOR's framed CBOR over TCP or a Unix socket.
@@ -97,6 +108,10 @@ struct daemon_config {
     tasks::task_catalog catalog;
     /// `[auth]`: tokens and roles.
     auth::authority authority;
+    /// `[[service]]`: the long-running processes corrald keeps alive, in the order written.
+    std::vector<services::service_def> services;
+    /// `[[console]]`: the operator console's listeners (by default one on `<state_dir>/console.sock`).
+    std::vector<console_config> consoles;
 };
 
 /**
@@ -104,9 +119,12 @@ struct daemon_config {
  * `env`, and validates the result whole. Errors: errc::invalid_argument whose message lists every
  * problem, one per line, each with where it came from and its key path:
  * `corral.toml:7: http[2].listen: '8470': expected HOST:PORT ...`. Unknown keys are errors.
+ * `components` are `KIND:key=value,...` arguments of `corrald run`, each added after the file's
+ * components of its kind (and after the default listeners), then validated like them.
  */
 result_info<daemon_config> load_config(const std::string& path,
-                                       const std::map<std::string, std::string>& env);
+                                       const std::map<std::string, std::string>& env,
+                                       const std::vector<std::string>& components = {});
 
 /**
  * The web page corrald serves when `[api] web_root` is not set: the installed one

@@ -60,6 +60,16 @@ class pod {
     void on_ready(std::function<void()> f) { on_ready_ = std::move(f); }
     /// A component broke: the pod stops and exits non-zero.
     void fail(std::string why);
+    /// Stops the pod as SIGTERM would, saying why in the log (the stdin console's `exit`).
+    void request_stop(std::string why);
+
+    /// One component, as `corral console`'s `components` lists it.
+    struct summary {
+        int id;
+        std::string label;
+        std::string description;
+    };
+    std::vector<summary> list() const;
 
   private:
     struct entry {
@@ -77,6 +87,7 @@ class pod {
     async_event failed_;
     std::function<void()> on_ready_;
     std::string failure_;
+    std::string stop_reason_;
     bool forced_ = false;
     int exit_code_ = 0;
 };

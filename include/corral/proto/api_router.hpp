@@ -14,6 +14,7 @@
 #include "corral/proto/watch_session.hpp"
 #include "corral/services/job_request.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/supervisor.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
 namespace corral::proto {
@@ -66,6 +67,8 @@ class api_router final : public http_route {
                                       const auth::identity& me,
                                       const target& t) override;
     std::string metrics_text() const;
+    /// Serves /api/v1/services from `s` (without it, that path lists no services).
+    void set_supervisor(services::supervisor& s) { supervisor_ = &s; }
 
   private:
     using identity = auth::identity;
@@ -88,6 +91,11 @@ class api_router final : public http_route {
                                           const identity& me,
                                           const target& t,
                                           jobs::job_id id);
+    /// /api/v1/services[/NAME[/start|stop|restart|stdin|output]] (api_services.cpp).
+    net::awaitable<http::reply> route_services(http::request& req,
+                                               const http::peer& who,
+                                               const identity& me,
+                                               const target& t);
     result_info<services::submit_request> parse_submission(const boost::json::value& body);
     /// Both reply once the jobs are committed (job_service::submit_as).
     net::awaitable<http::reply> submit(const http::request& req, const identity& me);
@@ -118,6 +126,7 @@ class api_router final : public http_route {
     output_frames output_frames_;
     std::unique_ptr<acons_rpc> acons_;
     const http_front* front_ = nullptr;
+    services::supervisor* supervisor_ = nullptr;
 };
 
 }  // namespace corral::proto

@@ -79,8 +79,4 @@ net::awaitable<result_info<auth::identity>> identify(const http::request& req,
                                                      const auth::authority& auth,
                                                      net::any_io_executor blocking);
 
-/// The Unix socket peer's user name (or "uid:N"); empty for TCP peers. Looked up through NSS on
-/// `blocking` (the blocking-work thread), then remembered for a minute.
-net::awaitable<std::optional<std::string>> local_user(const http::peer& who, net::any_io_executor blocking);
-
 }  // namespace corral::proto

@@ -91,6 +91,7 @@ class registry {
 
   private:
     struct process;
+    net::awaitable<void> terminate_quietly(std::string alias);
     net::awaitable<result_info<std::shared_ptr<channel>>> launch(std::string app,
                                                                  start_request request,
                                                                  bool reuse_running);

@@ -27,6 +27,10 @@ result_info<void> check_control(const identity& who, const jobs::job& j);
 result_info<void> check_admin(const identity& who);
 /// Submitting for other users (ASEXOR's delegated calls, from a trusted proxy): an admin's right.
 result_info<void> check_delegate(const identity& who);
+/// Seeing services (their status, history and runs): as seeing every user's jobs.
+result_info<void> check_see_services(const identity& who);
+/// Starting, stopping, restarting services and writing to their stdin: as acting on every user's jobs.
+result_info<void> check_control_services(const identity& who);
 /// Whether the caller sees every owner's jobs (else listings show only their own).
 bool sees_all(const identity& who);
 

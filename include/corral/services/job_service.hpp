@@ -51,6 +51,9 @@ struct service_options {
     subscription_options subscriptions;
 };
 
+/// The label every run of a service carries, naming the service (services::supervisor).
+inline const std::string service_label = "service";
+
 struct submit_request {
     std::string owner;
     jobs::job_spec spec;
@@ -62,6 +65,10 @@ struct submit_request {
     /// A task's job: the task (its result parser makes the job's result) and its checked arguments.
     const tasks::task_def* task = nullptr;
     boost::json::object args;
+    /// Runs at once, outside the scheduler: no slot, no queue, not held back by drain mode. For the
+    /// daemon's own long-running processes (services::supervisor), which must not wait behind jobs
+    /// nor keep jobs waiting.
+    bool unscheduled = false;
     /// A multi-step job: no process of its own; each step runs as a job of its own, one after another.
     std::vector<submit_request> steps;
     tasks::failure_policy on_failure = tasks::failure_policy::stop;
@@ -143,6 +150,8 @@ class job_service {
     /// Whether `who` may submit for other users, as a trusted proxy does (ASEXOR's delegated calls).
     /// Errors: errc::forbidden.
     result_info<void> may_delegate(const auth::identity& who) const;
+    /// Whether `who` may administer the daemon (its configuration, its log level). Errors: errc::forbidden.
+    result_info<void> may_administer(const auth::identity& who) const;
     /// set_draining() for an admin. Errors: errc::forbidden.
     result_info<void> set_draining_as(const auth::identity& who, bool draining);
     /// audit_trail() for an admin. Errors: errc::forbidden; those of audit_trail().
@@ -290,7 +299,8 @@ class job_service {
     void on_event(const jobs::job& j, jobs::job_event e);
     void start_soon();
     void start_queued();
-    net::awaitable<void> run(jobs::job& j);
+    /// Runs a job to its end; one that holds a slot gives it back then.
+    net::awaitable<void> run(jobs::job& j, bool holds_slot);
     /// Takes a queued job out of the scheduler (a kill or a shutdown before it started).
     void unqueue(const jobs::job& j);
     /// A finished task job gets its result from its stdout (a parse failure fails the job).

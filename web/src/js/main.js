@@ -6,6 +6,7 @@ import { el } from './format.js';
 import { Live } from './live.js';
 import { JobTable } from './table.js';
 import { QueuePanel } from './queue.js';
+import { ServicesPanel } from './services.js';
 import { RunPanel } from './run.js';
 import { JobView, prepareTerminal } from './view.js';
 
@@ -49,10 +50,15 @@ class App {
     this.ctx = ctx;
     this.table = new JobTable($('#jobs'), { onOpen: (id) => this.open(id), toast });
     this.queue = new QueuePanel($('#queue'), $('#health'), { me, toast });
+    this.services = new ServicesPanel($('.services'), { me, toast, onOpen: (id) => this.open(id) });
     this.run = new RunPanel($('.run'), ctx);
     // Job events touch the table once a frame, however many come: a burst costs one layout.
     this.changed = new Map();
-    this.live.addEventListener('job', (e) => { this.changedJob(e.detail.job); this.queue.poke(); });
+    this.live.addEventListener('job', (e) => {
+      this.changedJob(e.detail.job);
+      this.queue.poke();
+      if (e.detail.job.labels && e.detail.job.labels.service) this.services.poke();
+    });
     this.live.addEventListener('state', (e) => this.banner(e.detail));
     this.live.addEventListener('reconnected', () => this.resync());
     this.live.addEventListener('servererror', (e) => toast(e.detail.message, true));
@@ -81,7 +87,7 @@ class App {
     $('#who').textContent = `${this.me.user} (${this.me.role.name})`;
     $('#logout').hidden = !auth.token;
     this.live.start();
-    await Promise.all([this.table.load(false, firstJobs), this.queue.refresh()]);
+    await Promise.all([this.table.load(false, firstJobs), this.queue.refresh(), this.services.refresh()]);
     const saved = JSON.parse(sessionStorage.getItem(VIEWS_KEY) || '{"open": [], "active": null}');
     for (const id of saved.open) await this.open(id, null, false);
     if (saved.active && this.views.has(saved.active)) this.activate(saved.active);
@@ -92,6 +98,7 @@ class App {
 
   stop() {
     clearInterval(this.tick);
+    this.services.stop();
     this.live.stop();
     for (const v of this.views.values()) v.dispose();
     this.views.clear();
@@ -120,6 +127,7 @@ class App {
   async resync() {
     this.table.refresh();
     this.queue.refresh();
+    this.services.refresh();
     for (const v of this.views.values()) {
       try { v.update(await api(`/api/v1/jobs/${v.id}`)); } catch { /* it may be gone */ }
     }

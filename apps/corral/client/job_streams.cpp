@@ -1,0 +1,69 @@
+#include "client/job_streams.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace corral::cli {
+
+// (See the header.)
+/// Raw pages of one stream each (`format=raw&split=true`): no JSON to build or parse, and the bytes
+/// go to our stdout or stderr as the job wrote them.
+net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
+    auto header = [](const api_response& r, const std::string& name) {
+        auto it = r.headers.find(name);
+        return it == r.headers.end() ? std::string() : it->second;
+    };
+    for (;;) {
+        const int wait = follow ? 30 : 0;
+        auto r = co_await c.request(
+            "GET",
+            fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
+                        id,
+                        from,
+                        wait,
+                        4 << 20));
+        if (!r) {
+            throw command_error{r.error().what()};
+        }
+        if (!r->ok()) {
+            throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
+        }
+        if (!r->body.empty()) {
+            auto* out = header(*r, "x-corral-stream") == "stderr" ? stderr : stdout;
+            std::fwrite(r->body.data(), 1, r->body.size(), out);
+            std::fflush(out);
+        }
+        if (const auto lost = header(*r, "x-corral-lost"); !lost.empty() && lost != "0") {
+            std::fprintf(stderr, "corral: %s bytes of output were dropped before this point\n", lost.c_str());
+        }
+        const auto next = std::stoull(header(*r, "x-corral-next"));
+        if (header(*r, "x-corral-eof") == "true" || (!follow && next == from)) {
+            co_return;
+        }
+        from = next;
+    }
+}
+
+net::awaitable<void> write_input(api_client& c, const std::string& target, const std::vector<std::string>& words, bool close) {
+    const std::string closing = target + "?close=true";
+    if (!words.empty()) {
+        std::string text = fmt::format("{}\n", fmt::join(words, " "));
+        co_await call(c, "POST", close ? closing : target, text);
+        co_return;
+    }
+    std::vector<char> buffer(64 * 1024);
+    for (;;) {
+        const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+        if (n <= 0)
+            break;
+        std::string chunk(buffer.data(), static_cast<std::size_t>(n));
+        co_await call(c, "POST", target, chunk);
+    }
+    if (close)
+        co_await call(c, "POST", closing);
+}
+
+}  // namespace corral::cli
