@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -26,7 +27,7 @@ int pod::add(std::string label, std::unique_ptr<component> c) {
     const int id = static_cast<int>(components_.size()) + 1;
     c->on_failure([this, id, label](std::string why) {
         spdlog::error("component {} ({}) failed: {}", id, label, why);
-        fail(std::move(why));
+        fail(fmt::format("component {} ({}) failed: {}", id, label, why));
     });
     components_.push_back({id, std::move(label), std::move(c)});
     return id;
@@ -72,7 +73,7 @@ net::awaitable<void> pod::lifecycle() {
             co_await e.c->start();
         } catch (const std::exception& ex) {
             spdlog::error("component {} ({}) failed to start: {}", e.id, e.label, ex.what());
-            failure_ = ex.what();
+            failure_ = fmt::format("component {} ({}) failed to start: {}", e.id, e.label, ex.what());
             break;
         }
         spdlog::info("component {} ({}) started: {}", e.id, e.label, e.c->describe());
@@ -98,7 +99,7 @@ net::awaitable<void> pod::lifecycle() {
         spdlog::info("stopping: running jobs get up to {}; a second signal stops everything now",
                      format_duration(stop_wait_));
     } else {
-        spdlog::error("stopping because a component failed: {}", failure_);
+        spdlog::error("stopping: {}", failure_);
     }
     net::co_spawn(io_, force_on_second_signal(), log_exceptions{"signal handler"});
     for (std::size_t i = started; i-- > 0;) {
@@ -110,6 +111,9 @@ net::awaitable<void> pod::lifecycle() {
     }
     signals_.cancel();
     exit_code_ = !failure_.empty() ? 1 : forced_ ? 130 : 0;
+    if (!failure_.empty()) {
+        spdlog::error("corrald exits with status 1: {}", failure_);  // the last line says which one
+    }
 }
 
 net::awaitable<void> pod::force_on_second_signal() {

@@ -51,6 +51,9 @@ TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
         << r.out;
     EXPECT_NE(r.out.find("3 web: 127.0.0.1:9999"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("4 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("5 console: the console on unix:/tmp/somewhere/console.sock"), std::string::npos) << r.out;
+    auto moved = check_config("", {{"CORRAL_CONSOLE__LISTEN", "127.0.0.1:8471"}});
+    EXPECT_NE(moved.out.find("5 console: the console on 127.0.0.1:8471"), std::string::npos) << moved.out;
     auto memory = check_config("[store]\nbackend = \"memory\"\n", {{"CORRAL_STORE__SYNC", "full"}});
     EXPECT_EQ(memory.status, 0) << memory.err;
     EXPECT_NE(memory.out.find("store: memory only"), std::string::npos) << memory.out;
@@ -129,7 +132,8 @@ TEST(Pod, FailsWithNonZeroStatusWhenAListenerCannotStart) {
                           std::to_string(first.port()) + "\"\n");
     EXPECT_FALSE(second.ready());
     EXPECT_EQ(second.wait_exit(), 1);
-    EXPECT_NE(second.log().find("failed to start"), std::string::npos) << second.log();
+    EXPECT_NE(second.log().find("corrald exits with status 1: component 3 (web) failed to start: "), std::string::npos)
+        << second.log();
 }
 
 TEST(Pod, SigtermLetsRunningJobsFinishWithinStopWait) {
