@@ -290,7 +290,8 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
                                                 }
                                                 return out;
                                             },
-                                            [&plan] { return plan; }});
+                                            [&plan] { return plan; },
+                                            [&p](const std::string& label, int sig) { return p.signal(label, sig); }});
         return in;
     };
     for (const auto& con : c.consoles) {

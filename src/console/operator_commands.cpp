@@ -217,6 +217,15 @@ void add_daemon_commands(interpreter& in, const operator_context& c) {
                 co_return a.flag("json") ? json::serialize(js) : out;
             }});
 
+    arg_parser signal("signal", "Send a signal to the components of one label (admin): services pass it to their processes.");
+    signal.positional("label", "the components' label (see components)");
+    signal.positional("signal", "the signal: HUP, USR1, TERM, 15 ...");
+    in.add({std::move(signal), [&jobs = c.jobs, send = c.signal_components](const parsed_args& a, session& s) -> answer {
+                ok_or_throw(jobs.may_administer(s.who));
+                const int sig = value_or_throw(proc::parse_signal(*a.value("signal")));
+                co_return value_or_throw(send(*a.value("label"), sig));
+            }});
+
     arg_parser stats("stats", "Show what the daemon has done: jobs by state, slots, services.");
     stats.flag({"--json"}, "print JSON");
     in.add({std::move(stats), [&jobs = c.jobs, &svc = c.services](const parsed_args& a, session&) -> answer {

@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "corral/proc/launcher.hpp"
+#include "corral/proc/signals.hpp"
 #include "corral/console/stream_io.hpp"
 #include "corral/net/peer_user.hpp"
 
@@ -67,6 +68,11 @@ net::awaitable<void> services_component::start() {
 
 net::awaitable<void> services_component::stop(std::chrono::steady_clock::time_point deadline) {
     co_await supervisor_.stop(deadline);
+}
+
+std::string services_component::signal(int sig) {
+    const auto sent = supervisor_.signal_running(sig);
+    return fmt::format("sent {} to {} running service(s)", proc::signal_name(sig), sent);
 }
 
 std::string services_component::describe() const {

@@ -55,6 +55,22 @@ std::vector<pod::summary> pod::list() const {
     return out;
 }
 
+result_info<std::string> pod::signal(std::string_view label, int sig) {
+    std::string out;
+    for (auto& e : components_) {
+        if (e.label != label) {
+            continue;
+        }
+        auto did = e.c->signal(sig);
+        out += fmt::format("{}component {} ({}): {}", out.empty() ? "" : "\n", e.id, e.label,
+                           did.empty() ? "takes no signals" : did);
+    }
+    if (out.empty()) {
+        return error_info{make_error_code(errc::invalid_argument), fmt::format("no component labelled '{}'", label)};
+    }
+    return out;
+}
+
 int pod::run() {
     net::co_spawn(io_, lifecycle(), [this](std::exception_ptr e) {
         if (e) {

@@ -335,6 +335,16 @@ void supervisor::force_stop() {
     changed_.notify_all();
 }
 
+std::size_t supervisor::signal_running(int sig) {
+    std::size_t sent = 0;
+    for (auto& e : entries_) {
+        if (auto* j = e->run ? &e->run->get() : nullptr; j && j->state == jobs::job_state::running) {
+            sent += jobs_.kill(*j, sig, std::nullopt, "corrald") ? 1 : 0;
+        }
+    }
+    return sent;
+}
+
 std::vector<const service_status*> supervisor::list() const {
     std::vector<const service_status*> out;
     for (const auto& e : entries_) {

@@ -44,6 +44,7 @@ const std::string list_output =
     "           [--cwd CWD] [--stdin-pipe] [--merge]\n"
     "           command [command ...]\n"
     " * show [-h] [--json] id\n"
+    " * signal [-h] label signal\n"
     " * stats [-h] [--json]\n"
     " * svc [-h] [--json] action [names ...]\n"
     " * tasks [-h] [--json]\n";
@@ -169,6 +170,8 @@ TEST_F(Console, TheRolesRightsApplyToEveryCommand) {
     EXPECT_NE(out.find(">>> error: role 'user' (alice) may not administer the queue\n>>> error: role 'user' (alice) may not administer the queue\n>>> info\n"),
               std::string::npos)
         << out;
+    const auto no_signals = over_tcp("alice-secret\nsignal web HUP\n");
+    EXPECT_NE(no_signals.find("error: role 'user' (alice) may not administer the queue"), std::string::npos) << no_signals;
     // Another user's job is not hers to see or kill.
     const auto root = over_unix("run " + fake_child + " sleep 60000\n");
     EXPECT_NE(root.find("job 2"), std::string::npos) << root;
@@ -177,6 +180,21 @@ TEST_F(Console, TheRolesRightsApplyToEveryCommand) {
     EXPECT_NE(denied.find("job 2: no job 2"), std::string::npos) << denied;
     const auto killed = over_unix("kill 2\n");
     EXPECT_NE(killed.find("job 2: stopping"), std::string::npos) << killed;
+}
+
+TEST(ConsoleSignals, ASignalGoesToTheComponentsOfOneLabel) {
+    daemon_process d(daemon_process::default_config("[[service]]\nname = \"hup\"\nrestart = \"never\"\n"
+                                                    "command = [\"" + fake_child + "\", \"sleep\", \"60000\"]\n"));
+    ASSERT_TRUE(d.ready()) << d.log();
+    ASSERT_TRUE(d.wait_for_log("service hup: ready")) << d.log();
+    const auto out = transcript(unix_connect(d.state_dir() + "/console.sock"),
+                                "signal services HUP\nsignal web USR1\nsignal nothing HUP\nsignal web NOPE\n");
+    EXPECT_NE(out.find(">>> component 3 (services): sent HUP to 1 running service(s)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(">>> component 4 (web): takes no signals\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(">>> error: no component labelled 'nothing'\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(">>> error: "), std::string::npos) << out;
+    // The service's process got it: fake_child does not catch HUP, so it ended by it.
+    EXPECT_TRUE(d.wait_for_log("service hup: exited: job 1 killed by signal HUP")) << d.log();
 }
 
 TEST_F(Console, CorralConsoleSendsLinesAndPrintsAnswersWithoutATerminal) {

@@ -27,11 +27,13 @@ struct operator_context {
     std::function<std::vector<component_info>()> components;
     /// What `corrald check` prints for the running configuration.
     std::function<std::string()> config_text;
+    /// Hands a signal to the components of one label: what they did, or an error (no such label).
+    std::function<result_info<std::string>(const std::string& label, int sig)> signal_components;
 };
 
 /**
  * The console's commands for operators: jobs, show, kill, tasks, run, queue, drain, resume, svc,
- * components, stats, config and log-level. Each acts through the job service's and the supervisor's
+ * components, signal, stats, config and log-level. Each acts through the job service's and the supervisor's
  * `_as` calls with the session's identity, so a role may do here exactly what it may over the API;
  * a refusal prints the reason. Output is for people; `--json` (where a script would want it)
  * prints what the API would return.

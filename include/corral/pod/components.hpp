@@ -59,6 +59,8 @@ class services_component final : public component {
     net::awaitable<void> start() override;
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
     void force_stop() override { supervisor_.force_stop(); }
+    /// To every service's running process tree (SIGHUP: reload, for most daemons).
+    std::string signal(int sig) override;
     std::string describe() const override;
 
   private:

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "corral/core/async_event.hpp"
+#include "corral/core/error_info.hpp"
 
 namespace corral::pod {
 
@@ -25,6 +26,9 @@ class component {
     virtual net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) = 0;
     /// The second signal: end everything now.
     virtual void force_stop() {}
+    /// A signal aimed at this component by its label (the console's `signal`): what it did with
+    /// it, or "" when it takes none.
+    virtual std::string signal(int /*sig*/) { return {}; }
     virtual std::string describe() const = 0;
 
     /// Set by the pod: how a component that breaks after starting makes the pod stop and exit 1.
@@ -70,6 +74,9 @@ class pod {
         std::string description;
     };
     std::vector<summary> list() const;
+    /// Hands `sig` to every component labelled `label`; what each did, a line each. Errors:
+    /// errc::invalid_argument when no component has that label.
+    result_info<std::string> signal(std::string_view label, int sig);
 
   private:
     struct entry {

@@ -89,6 +89,8 @@ class supervisor {
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline);
     /// Kills every service's process now.
     void force_stop();
+    /// Sends `sig` to the process tree of every service that runs; how many got it.
+    std::size_t signal_running(int sig);
 
     std::vector<const service_status*> list() const;
     const service_status* find(std::string_view name) const;
