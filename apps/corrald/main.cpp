@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
 #include "corral/auth/authority.hpp"
@@ -264,6 +265,14 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
     pod::asexor_adapters asexor(c, **service);  // before the pod: its components use the adapters
     std::vector<std::unique_ptr<console::interpreter>> consoles;  // outlive the pod's components
     pod::pod p(io, c.stop_wait);
+    router.set_components({[&p] {
+                               boost::json::array out;
+                               for (const auto& s : p.list()) {
+                                   out.push_back(boost::json::object{{"id", s.id}, {"label", s.label}, {"description", s.description}});
+                               }
+                               return out;
+                           },
+                           [&p](const std::string& label, int sig) { return p.signal(label, sig); }});
     if (store) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
     }

@@ -142,6 +142,9 @@ net::awaitable<http::reply> api_router::route_api(http::request& req,
     if (s[2] == "services") {
         co_return co_await route_services(req, who, me, t);
     }
+    if (s[2] == "components") {
+        co_return co_await route_components(req, me, t);
+    }
     if (s[2] == "queue" && s.size() <= 4) {
         const std::string_view action = s.size() == 4 ? std::string_view(s[3]) : std::string_view();
         if (auto bad = only(action.empty() ? http::verb::get : http::verb::post))

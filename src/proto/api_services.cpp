@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "corral/proto/api_router.hpp"
+#include "corral/proc/signals.hpp"
 #include "proto/api_access.hpp"
 
 namespace corral::proto {
@@ -41,6 +42,48 @@ http::reply wrong_method(const http::request& req, http::verb allowed) {
 }
 
 }  // namespace
+
+net::awaitable<http::reply> api_router::route_components(http::request& req, const identity& me, const target& t) {
+    const auto& s = t.segments;
+    if (s.size() == 3) {
+        if (req.method() != http::verb::get) {
+            co_return wrong_method(req, http::verb::get);
+        }
+        co_return json_reply(http::status::ok, {{"components", components_.list ? components_.list() : json::array()}});
+    }
+    if (s.size() != 5 || s[4] != "signal") {
+        co_return no_route(req);
+    }
+    if (req.method() != http::verb::post) {
+        co_return wrong_method(req, http::verb::post);
+    }
+    if (auto bad = require_body_type(req, {"application/json"})) {
+        co_return *bad;
+    }
+    if (auto allowed = service_.may_administer(me); !allowed) {
+        co_return error_reply(http::status::forbidden, "forbidden", allowed.error().what());
+    }
+    http::reply error;
+    auto body = parse_json(req.body(), error);
+    if (!body) {
+        co_return error;
+    }
+    const auto* name = body->is_object() ? body->as_object().if_contains("signal") : nullptr;
+    auto sig = name && name->is_string() ? proc::parse_signal(name->as_string())
+                                         : result_info<int>{error_info{make_error_code(errc::invalid_argument),
+                                                                       "give {\"signal\": \"HUP\"} (a name or a number)"}};
+    if (!sig) {
+        co_return error_reply(http::status::unprocessable_entity, "invalid_signal", sig.error().what());
+    }
+    if (!components_.signal) {
+        co_return error_reply(http::status::not_found, "component_not_found", "no components here");
+    }
+    auto done = components_.signal(s[3], *sig);
+    if (!done) {
+        co_return error_reply(http::status::not_found, "component_not_found", done.error().what());
+    }
+    co_return json_reply(http::status::ok, {{"result", *done}});
+}
 
 net::awaitable<http::reply> api_router::route_services(http::request& req,
                                                        const http::peer& who,

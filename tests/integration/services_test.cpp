@@ -239,6 +239,25 @@ TEST_F(ServicesApi, OperatorsStartStopAndRestartAndTheStateFollows) {
     EXPECT_EQ(http(as("root"), "DELETE", "/api/v1/services/manual").status, 405u);
 }
 
+TEST_F(ServicesApi, ASignalToTheServicesComponentReachesTheirProcessesAndIsAnAdminsRight) {
+    ASSERT_EQ(wait_state(daemon_, "echo", "running"), "running");
+    const auto first = service(daemon_, "echo").at("job").as_int64();
+    auto refused = http(as("sam"), "POST", "/api/v1/components/services/signal", R"({"signal": "HUP"})");
+    EXPECT_EQ(refused.status, 403u) << refused.body;
+    auto sent = http(as("root"), "POST", "/api/v1/components/services/signal", R"({"signal": "HUP"})");
+    EXPECT_EQ(sent.status, 200u) << sent.body;
+    EXPECT_NE(sent.body.find("sent HUP to 1 running service(s)"), std::string::npos) << sent.body;
+    // The run ended by it, and on-failure started another.
+    for (auto deadline = std::chrono::steady_clock::now() + 20s;
+         std::chrono::steady_clock::now() < deadline && service(daemon_, "echo").at("job").as_int64() == first;) {
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_NE(service(daemon_, "echo").at("job").as_int64(), first);
+    EXPECT_FALSE(events(daemon_, "echo", "backoff").empty());
+    auto components = http(as("sam"), "GET", "/api/v1/components").json().as_object();
+    EXPECT_GE(components.at("components").as_array().size(), 4u);
+}
+
 TEST_F(ServicesApi, SeeingTakesSeeAllAndActingTakesKillAll) {
     auto list = http(as("alice"), "GET", "/api/v1/services");
     EXPECT_EQ(list.status, 403u) << list.body;

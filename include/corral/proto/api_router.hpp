@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,6 +70,13 @@ class api_router final : public http_route {
     std::string metrics_text() const;
     /// Serves /api/v1/services from `s` (without it, that path lists no services).
     void set_supervisor(services::supervisor& s) { supervisor_ = &s; }
+    /// The pod's components for /api/v1/components: their list (id, label, description), and how a
+    /// signal reaches those of one label (what they did, or an error for an unknown label).
+    struct component_access {
+        std::function<boost::json::array()> list;
+        std::function<result_info<std::string>(const std::string& label, int sig)> signal;
+    };
+    void set_components(component_access c) { components_ = std::move(c); }
 
   private:
     using identity = auth::identity;
@@ -91,6 +99,8 @@ class api_router final : public http_route {
                                           const identity& me,
                                           const target& t,
                                           jobs::job_id id);
+    /// /api/v1/components[/LABEL/signal] (api_services.cpp).
+    net::awaitable<http::reply> route_components(http::request& req, const identity& me, const target& t);
     /// /api/v1/services[/NAME[/start|stop|restart|stdin|output]] (api_services.cpp).
     net::awaitable<http::reply> route_services(http::request& req,
                                                const http::peer& who,
@@ -127,6 +137,7 @@ class api_router final : public http_route {
     std::unique_ptr<acons_rpc> acons_;
     const http_front* front_ = nullptr;
     services::supervisor* supervisor_ = nullptr;
+    component_access components_;
 };
 
 }  // namespace corral::proto
