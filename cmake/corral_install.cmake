@@ -2,13 +2,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS corral EXPORT corral_targets
+install(TARGETS corral corral_plugin EXPORT corral_targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # The embedder's headers only: what libcorral implements (core, proc, output, jobs, sched, tasks, the
-# job service, runner's named processes, and auth's identity). The daemon's layers (net, proto, pod, store, the rest of auth) are not in libcorral and their
+# job service, runner's named processes, and auth's identity), and the plugin interface. The daemon's layers (net, proto, pod, store, the rest of auth) are not in libcorral and their
 # headers stay in the source tree; scripts/check-install.sh checks that the installed set is whole.
-foreach(dir core proc output jobs sched tasks services runner)
+foreach(dir core proc output jobs sched tasks services runner plugin)
     install(DIRECTORY include/corral/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corral)
 endforeach()
 # Of auth, only who is calling (the job service takes it); tokens and role configuration are the daemon's.

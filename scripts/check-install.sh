@@ -36,12 +36,31 @@ echo "$output"
 grep -q "2 named processes, both stopped" <<<"$output"
 echo "check-install: find_package(corral) and corral::corral work"
 
-# corrald and its web page: the installed daemon serves the installed page, with no configuration.
+# The example plugins are installed beside libcorral, and the ones just built against the installed
+# headers alone (corral::plugin) load into the installed corrald.
+for plugin in heartbeat echo_server spool_worker; do
+    [ -f "$scratch/prefix/lib/corral/plugins/libcorral_$plugin.so" ] || [ -f "$scratch/prefix/lib64/corral/plugins/libcorral_$plugin.so" ] || {
+        echo "check-install: the $plugin plugin is not installed" >&2; exit 1; }
+    [ -f "$scratch/build/lib/corral/plugins/libcorral_$plugin.so" ] || {
+        echo "check-install: the $plugin plugin did not build against the installed corral" >&2; exit 1; }
+done
+
+# corrald and its web page: the installed daemon serves the installed page, with no configuration
+# but a listener and two plugins: an installed one by name, and one built above by path.
 cat >"$scratch/corral.toml" <<TOML
 [pod]
 state_dir = "$scratch/state"
 [[http]]
 label = "web"
+listen = "127.0.0.1:0"
+[[component]]
+plugin = "libcorral_heartbeat.so"
+label = "beat"
+path = "$scratch/beat.log"
+interval = "50ms"
+[[component]]
+plugin = "$scratch/build/lib/corral/plugins/libcorral_echo_server.so"
+label = "echo"
 listen = "127.0.0.1:0"
 TOML
 "$scratch/prefix/bin/corrald" run -c "$scratch/corral.toml" >"$scratch/corrald.out" 2>"$scratch/corrald.log" &
@@ -59,3 +78,13 @@ grep -q "the web page: $scratch/prefix/share/corral/web" "$scratch/corrald.log" 
 curl -sf "http://127.0.0.1:$port/" | grep -q '<title>corral</title>'
 curl -sf -o /dev/null "http://127.0.0.1:$port/vendor/xterm.mjs"
 echo "check-install: the installed corrald serves the installed web page"
+grep -q "(beat) started: a heartbeat in $scratch/beat.log" "$scratch/corrald.log" || {
+    echo "check-install: the installed plugin did not start:" >&2; cat "$scratch/corrald.log" >&2; exit 1; }
+echo_port=$(sed -n 's|.*(echo) started: echo server on 127.0.0.1:\([0-9]*\).*|\1|p' "$scratch/corrald.log")
+exec 3<>"/dev/tcp/127.0.0.1/$echo_port"
+echo "through a plugin built against the installed headers" >&3
+read -r -t 10 echoed <&3
+exec 3<&-
+[ "$echoed" = "through a plugin built against the installed headers" ] || {
+    echo "check-install: the echo plugin answered '$echoed'" >&2; exit 1; }
+echo "check-install: the installed plugins load by name, and one built against the installed headers by path"

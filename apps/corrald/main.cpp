@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -28,6 +29,7 @@
 #include "corral/console/operator_commands.hpp"
 #include "net/endpoint.hpp"
 #include "pod/command_line_components.hpp"
+#include "pod/plugin_loader.hpp"
 
 namespace {
 
@@ -139,6 +141,9 @@ std::string plan_text(const pod::daemon_config& c) {
     for (const auto& con : c.consoles) {
         fmt::format_to(out, "{} {}: the console on {}\n", id++, con.label, con.listener.endpoint);
     }
+    for (const auto& pc : c.components) {
+        fmt::format_to(out, "{} {}: plugin {} ({})\n", id++, pc.label, pc.kind, pc.path);
+    }
     return text;
 }
 
@@ -191,6 +196,17 @@ void warn_about_exposure(const pod::daemon_config& c) {
                 h.listener.endpoint);
         }
     }
+}
+
+/// A plugin's component writes to corrald's log as "component ID (LABEL): ...".
+std::function<void(plugin::log_level, std::string_view)> plugin_log(int id, std::string label) {
+    return [id, label = std::move(label)](plugin::log_level level, std::string_view message) {
+        const auto to = level == plugin::log_level::debug  ? spdlog::level::debug
+                        : level == plugin::log_level::info ? spdlog::level::info
+                        : level == plugin::log_level::warn ? spdlog::level::warn
+                                                           : spdlog::level::err;
+        spdlog::log(to, "component {} ({}): {}", id, label, message);
+    };
 }
 
 /// The admin token, made on first start, accepted from now on as the daemon's own user.
@@ -314,6 +330,18 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
                                    make_console({}), c.authority, (*service)->blocking_executor(),
                                    [&p] { p.request_stop("the console on stdin ended"); }));
     }
+    // Plugins' components come last: what they may use of the daemon has started by then.
+    for (const auto& pc : c.components) {
+        const int id = static_cast<int>(p.list().size()) + 1;
+        plugin::component_context context{io.get_executor(), (*service)->blocking_executor(), pc.label, id,
+                                          c.state_dir, plugin_log(id, pc.label)};
+        auto made = pc.make(context);
+        if (!made) {
+            spdlog::error("component {} ({}), plugin {}: {}", id, pc.label, pc.kind, made.error().what());
+            return 1;
+        }
+        p.add(pc.label, std::move(*made));
+    }
     p.on_ready([&] {
         // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
         // It is printed only to a terminal, so that a service manager's journal does not keep it.
@@ -332,6 +360,38 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
         }
     });
     return p.run();
+}
+
+/// The plugins `component:plugin=NAME` finds by name, for `corrald components`.
+void list_plugins() {
+    std::vector<std::string> lines;
+    std::set<std::string> seen;
+    for (const auto& dir : pod::plugin_search_dirs()) {
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+            const auto name = entry.path().filename().string();
+            if (!name.ends_with(".so") || !seen.insert(name).second) {
+                continue;
+            }
+            auto loaded = pod::load_plugin(entry.path().string());
+            if (!loaded) {
+                lines.push_back(fmt::format("\n  {}\n{:21}unusable: {}\n", name, "", loaded.error().what()));
+                continue;
+            }
+            const auto& i = *(*loaded)->info;
+            lines.push_back(fmt::format("\n  {:<17} {}\n{:21}{}\n{:21}keys: {}\n", i.name, name, "",
+                                        i.summary ? i.summary : "", "", i.keys ? i.keys : "(not listed)"));
+        }
+    }
+    if (lines.empty()) {
+        std::cout << fmt::format("\nNo plugins in {} (docs/plugins.md).\n", fmt::join(pod::plugin_search_dirs(), " or "));
+        return;
+    }
+    std::cout << fmt::format("\nPlugins, as component:plugin=NAME,label=...,key=value (from {}):\n",
+                             fmt::join(pod::plugin_search_dirs(), " and "));
+    for (const auto& line : lines) {
+        std::cout << line;
+    }
 }
 
 int print_token(const pod::daemon_config& c, bool rotate) {
@@ -396,6 +456,7 @@ int main(int argc, char** argv, char** envp) {
         for (const auto& k : pod::component_kinds()) {
             std::cout << fmt::format("\n  {:<17} {}\n{:21}keys: {}\n", k.name, k.summary, "", k.keys);
         }
+        list_plugins();
         std::cout << "\nFor example: corrald run http:label=api2,listen=127.0.0.1:9000 "
                      "'service:name=cache,command=redis-server --port 6380,ready_port=6380'\n";
         return 0;

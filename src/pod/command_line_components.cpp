@@ -111,6 +111,8 @@ const std::vector<component_kind>& component_kinds() {
         {"asexor.long_poll", "ASEXOR's HTTP long-poll", "label, listen, poll_timeout, session_max_age, session_inactivity"},
         {"wamp.websocket", "the WAMP router over WebSocket", "label, listen, path, cors_origins, max_message"},
         {"wamp.rawsocket", "the WAMP router over RawSocket", "label, listen, max_message"},
+        {"component", "a component from a plugin's shared library (docs/plugins.md)",
+         "plugin (a path, or a name in the plugin directory), label, and the plugin's own keys"},
     };
     return kinds;
 }

@@ -16,6 +16,7 @@
 #include "pod/config_section.hpp"
 #include "pod/command_line_components.hpp"
 #include "pod/console_config.hpp"
+#include "pod/plugin_config.hpp"
 #include "pod/service_config.hpp"
 #include "pod/task_config.hpp"
 
@@ -74,7 +75,8 @@ void apply_env(toml::table& root,
                                root["asexor"]["long_poll"].as_array(),
                                root["wamp"]["websocket"].as_array(),
                                root["wamp"]["rawsocket"].as_array(),
-                               root["console"].as_array()}) {
+                               root["console"].as_array(),
+                               root["component"].as_array()}) {
                 if (!list) {
                     continue;
                 }
@@ -93,7 +95,7 @@ void apply_env(toml::table& root,
                   fmt::format(
                       "no section or listener labelled '{}' (sections: pod, jobs, api, store, asexor, wamp; "
                       "or the label of an [[http]], [[asexor.raw]], [[asexor.long_poll]], [[wamp.websocket]] "
-                      "or [[wamp.rawsocket]] or [[console]])",
+                      "or [[wamp.rawsocket]] or [[console]] or [[component]])",
                       section_name));
             continue;
         }
@@ -296,11 +298,11 @@ result_info<daemon_config> load_config(const std::string& path,
     for (const auto& [key, node] : root) {
         if (key != "pod" && key != "jobs" && key != "api" && key != "store" && key != "http" &&
             key != "auth" && key != "task" && key != "asexor" && key != "wamp" && key != "service" &&
-            key != "console") {
+            key != "console" && key != "component") {
             p.add(node.source(),
                   key.str(),
                   "unknown section (sections: pod, jobs, api, store, auth, asexor, wamp, [[http]], [[task]], "
-                  "[[service]], [[console]])");
+                  "[[service]], [[console]], [[component]])");
         }
     }
     apply_env(root, env, false, p);
@@ -338,6 +340,7 @@ result_info<daemon_config> load_config(const std::string& path,
     auto task_defs = read_tasks(root, p);
     c.services = read_services(root, labels, p);
     const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+    read_plugin_components(root, c, labels, config_dir, p);
     auto auth_options = read_auth(root, config_dir, p);
     c.jobs.output.spill_dir = c.state_dir + "/output";
     if (c.store.path.empty()) {

@@ -156,7 +156,7 @@ void daemon_process::start(std::string config, const std::map<std::string, std::
 }
 
 unsigned short daemon_process::port_of(const std::string& label) const {
-    const std::regex started("\\(" + label + R"(\) started: (https?://)?[0-9.]+:(\d+))");
+    const std::regex started("\\(" + label + R"(\) started: [^\n]*?(https?://)?[0-9.]+:(\d+))");
     std::smatch m;
     const auto text = log();
     return std::regex_search(text, m, started) ? static_cast<unsigned short>(std::stoi(m[2])) : 0;

@@ -9,6 +9,7 @@
 #include "corral/console/interpreter.hpp"
 #include "corral/core/error_info.hpp"
 #include "corral/net/http_listener.hpp"
+#include "corral/plugin/plugin.hpp"
 #include "corral/proto/api_router.hpp"
 #include "corral/proto/asexor_long_poll.hpp"
 #include "corral/proto/asexor_raw.hpp"
@@ -89,6 +90,17 @@ struct wamp_config {
     std::vector<wamp_rawsocket_config> rawsocket;
 };
 
+/// One `[[component]]`: a component from a plugin (docs/plugins.md).
+struct plugin_component_config {
+    std::string label;
+    /// The plugin's name (plugin_info::name) and its library.
+    std::string kind;
+    std::string path;
+    /// Makes the component; its keys were validated when the config was loaded. Errors:
+    /// errc::invalid_argument listing the problems (a plugin whose checks depend on the moment).
+    std::function<result_info<std::unique_ptr<plugin::component>>(const plugin::component_context&)> make;
+};
+
 /// corrald's whole configuration (docs/config.md is the reference).
 struct daemon_config {
     std::string state_dir;
@@ -112,6 +124,8 @@ struct daemon_config {
     std::vector<services::service_def> services;
     /// `[[console]]`: the operator console's listeners (by default one on `<state_dir>/console.sock`).
     std::vector<console_config> consoles;
+    /// `[[component]]`: components from plugins, started after every built-in one.
+    std::vector<plugin_component_config> components;
 };
 
 /**

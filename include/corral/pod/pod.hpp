@@ -11,39 +11,11 @@
 
 #include "corral/core/async_event.hpp"
 #include "corral/core/error_info.hpp"
+#include "corral/plugin/component.hpp"
 
 namespace corral::pod {
 
-/// A part of the daemon with a lifecycle: a listener, the job service, ...
-class component {
-  public:
-    virtual ~component() = default;
-    /// Gets ready (binds, opens); throws std::exception with a message saying why it cannot.
-    virtual net::awaitable<void> start() = 0;
-    /// First stop phase, at once for every component: take no new work.
-    virtual void stop_accepting() {}
-    /// Second phase: finish up by `deadline`, then end what is left.
-    virtual net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) = 0;
-    /// The second signal: end everything now.
-    virtual void force_stop() {}
-    /// A signal aimed at this component by its label (the console's `signal`): what it did with
-    /// it, or "" when it takes none.
-    virtual std::string signal(int /*sig*/) { return {}; }
-    virtual std::string describe() const = 0;
-
-    /// Set by the pod: how a component that breaks after starting makes the pod stop and exit 1.
-    void on_failure(std::function<void(std::string)> f) { on_failure_ = std::move(f); }
-
-  protected:
-    void failed(std::string why) {
-        if (on_failure_) {
-            on_failure_(std::move(why));
-        }
-    }
-
-  private:
-    std::function<void(std::string)> on_failure_;
-};
+using plugin::component;
 
 /**
  * The daemon's skeleton (os-aio-pod's pod, done right): components with ids 1..N in the order added
