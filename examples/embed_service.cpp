@@ -29,8 +29,8 @@ services::submit_request command(std::vector<std::string> argv) {
 
 net::awaitable<int> run(services::job_service& service) {
     // Who submits: the service checks what the role allows and runs the jobs as that user.
-    auth::role_policy role{.name = "app", .commands = true};
-    const auth::identity me{"app", &role};
+    auto role = std::make_shared<const auth::role_policy>(auth::role_policy{.name = "app", .commands = true});
+    const auth::identity me{"app", role};
 
     std::vector<services::submit_request> requests;
     requests.push_back(command({"echo", "first"}));

@@ -25,7 +25,7 @@ constexpr std::string_view usage =
     "  tasks      list the predefined tasks (run one: corral run --task NAME KEY=VALUE...)\n"
     "  queue      show the queue; --drain / --resume (admin)\n"
     "  audit      who submitted, killed or drained what (admin)\n"
-    "  svc        corrald's services: ls, show, start, stop, restart, stdin, tail\n"
+    "  svc        corrald's services: ls, show, start, stop, restart, stdin, tail, add, rm\n"
     "  console    corrald's operator console, with line editing and history\n\n"
     "Without a daemon:\n"
     "  exec       run one command here, stream its output, stop its whole tree on Ctrl-C\n"

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <ranges>
 #include <set>
 
 #include <fmt/format.h>
@@ -30,6 +31,7 @@
 #include "net/endpoint.hpp"
 #include "pod/command_line_components.hpp"
 #include "pod/plugin_loader.hpp"
+#include "pod/service_config.hpp"
 
 namespace {
 
@@ -59,6 +61,8 @@ a restart resumes queued jobs in order ([store] in docs/config.md).
 Any key can be overridden from the environment: CORRAL_<SECTION>__<KEY>=value, for example
 CORRAL_JOBS__CONCURRENCY=8 or CORRAL_WEB__LISTEN=127.0.0.1:9000. docs/config.md lists every key.
 SIGINT/SIGTERM stop it gracefully (running jobs get pod.stop_wait); a second signal stops it now.
+SIGHUP reloads the tasks, the roles and tokens, and the services from the same file (and arguments),
+and logs what else changed and waits for a restart.
 
 options)";
 
@@ -101,9 +105,9 @@ std::string plan_text(const pod::daemon_config& c) {
                id++,
                c.jobs.concurrency ? std::to_string(c.jobs.concurrency) : "= cores",
                c.stop_wait.count());
-    if (!c.services.empty()) {
-        fmt::format_to(out, "{} services: {}\n", id++, describe_services(c.services));
-    }
+    fmt::format_to(out, "{} services: {}\n", id++,
+                   c.services.empty() ? std::string("none configured (they can be added at run time)")
+                                      : describe_services(c.services));
     const auto& a = c.authority.options();
     fmt::format_to(out, "  tasks: {}; auth: admin token in {}{}{}\n",
                c.catalog.all().size(),
@@ -224,7 +228,71 @@ bool set_up_admin_token(pod::daemon_config& c) {
     return true;
 }
 
-int run(pod::daemon_config& c, bool console_on_stdin) {
+/// Where the configuration came from, to read it again on SIGHUP.
+struct config_source {
+    std::string file;
+    std::map<std::string, std::string> env;
+    std::vector<std::string> components;
+};
+
+/// SIGHUP: the tasks, the roles and tokens, and the services take the configuration's new contents;
+/// a changed section of anything else is named as waiting for a restart. An invalid configuration
+/// changes nothing.
+void reload(pod::daemon_config& c, const config_source& from, services::supervisor& supervisor) {
+    auto fresh = pod::load_config(from.file, from.env, from.components);
+    if (!fresh) {
+        spdlog::error("reload: the configuration is invalid, so the running one stays:\n{}", fresh.error().what());
+        return;
+    }
+    if (auto used = fresh->authority.use_admin_token(auth::admin_token_path(c.state_dir), own_user_name()); !used) {
+        spdlog::error("reload: {}; the running configuration stays", used.error().what());
+        return;
+    }
+    std::vector<std::string> done;
+    std::vector<std::string> waiting;
+    auto services = supervisor.reload(std::move(fresh->services));
+    if (services) {
+        const auto& r = *services;
+        done.push_back(fmt::format("services ({} added{}, {} removed{}, {} changed{}, {} unchanged)", r.added.size(),
+                                   r.added.empty() ? "" : fmt::format(": {}", fmt::join(r.added, " ")), r.removed.size(),
+                                   r.removed.empty() ? "" : fmt::format(": {}", fmt::join(r.removed, " ")),
+                                   r.changed.size(), r.changed.empty() ? "" : fmt::format(": {}", fmt::join(r.changed, " ")),
+                                   r.unchanged));
+        c.sections["service"] = fresh->sections["service"];
+    } else {
+        waiting.push_back(fmt::format("[[service]] ({})", services.error().what()));
+    }
+    c.catalog = std::move(fresh->catalog);
+    c.authority = std::move(fresh->authority);
+    done.push_back(fmt::format("tasks ({})", c.catalog.all().size()));
+    done.push_back(fmt::format("auth (roles: {}; tokens{})", fmt::join(c.authority.options().roles | std::views::keys, ", "),
+                               c.authority.options().tokens_file.empty() ? ": the admin token only"
+                                                                         : " from " + c.authority.options().tokens_file));
+    for (const char* reloaded : {"task", "auth"}) {
+        c.sections[reloaded] = fresh->sections[reloaded];
+    }
+    std::set<std::string> keys;
+    for (const auto& [key, text] : c.sections) {
+        keys.insert(key);
+    }
+    for (const auto& [key, text] : fresh->sections) {
+        keys.insert(key);
+    }
+    for (const auto& key : keys) {
+        const auto was = c.sections.find(key);
+        const auto now = fresh->sections.find(key);
+        const bool same = was != c.sections.end() && now != fresh->sections.end() && was->second == now->second;
+        if (!same && key != "task" && key != "auth" && key != "service") {
+            waiting.push_back(key);
+        }
+    }
+    spdlog::info("reload: reloaded {}", fmt::join(done, "; "));
+    if (!waiting.empty()) {
+        spdlog::warn("reload: changed but not reloaded (a restart applies them): {}", fmt::join(waiting, ", "));
+    }
+}
+
+int run(pod::daemon_config& c, bool console_on_stdin, const config_source& source) {
     setup_logging(c.log_level);
     std::signal(SIGPIPE, SIG_IGN);
     std::error_code ec;
@@ -265,6 +333,7 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
     const std::string plan = plan_text(c);  // before the services move to their supervisor
     services::supervisor supervisor(**service, std::move(c.services));
     router.set_supervisor(supervisor);
+    router.set_service_parser(pod::parse_service);
     std::unique_ptr<proto::static_files> web;
     if (!c.api.web_root.empty()) {
         auto files = proto::static_files::create(c.api.web_root, (*service)->blocking_executor());
@@ -293,9 +362,7 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
         p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
     }
     p.add("jobs", std::make_unique<pod::jobs_component>(**service));
-    if (!supervisor.list().empty()) {
-        p.add("services", std::make_unique<pod::services_component>(supervisor));
-    }
+    p.add("services", std::make_unique<pod::services_component>(supervisor));  // services may be added later
     std::vector<const pod::http_component*> listeners;
     for (const auto& h : c.http) {
         auto component = std::make_unique<pod::http_component>(h.listener, front, front, **service);
@@ -342,6 +409,7 @@ int run(pod::daemon_config& c, bool console_on_stdin) {
         }
         p.add(pc.label, std::move(*made));
     }
+    p.on_reload([&] { reload(c, source, supervisor); });
     p.on_ready([&] {
         // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
         // It is printed only to a terminal, so that a service manager's journal does not keep it.
@@ -474,7 +542,8 @@ int main(int argc, char** argv, char** envp) {
         std::cerr << "corrald: components on the command line go with run or check\n";
         return 2;
     }
-    auto config = pod::load_config(file, pod::environment_map(envp), components);
+    const config_source source{file, pod::environment_map(envp), components};
+    auto config = pod::load_config(source.file, source.env, source.components);
     if (!config) {
         std::cerr << "corrald: invalid configuration:\n" << config.error().what() << "\n";
         return 2;
@@ -486,5 +555,5 @@ int main(int argc, char** argv, char** envp) {
     if (command == "token") {
         return print_token(*config, vm.count("rotate") > 0);
     }
-    return run(*config, vm.count("console") > 0);
+    return run(*config, vm.count("console") > 0, source);
 }

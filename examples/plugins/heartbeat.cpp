@@ -7,10 +7,13 @@
 //   path = "/tmp/heartbeat.log"
 //   interval = "1s"
 //   message = "alive"
+//
+// A signal aimed at its label (`signal heartbeat USR1` in corral console) writes "signal 10".
 #include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <boost/asio/detached.hpp>
 
 #include "corral/core/blocking_work.hpp"
 #include "corral/plugin/simple_server.hpp"
@@ -30,6 +33,13 @@ class heartbeat final : public plugin::simple_server {
           interval_(interval),
           message_(std::move(message)) {}
 
+    /// A signal aimed at its label (`corral console`'s `signal LABEL USR1`, or the API's): a mark in
+    /// the file, so an operator can line it up with what else happened.
+    std::string signal(int sig) override {
+        net::co_spawn(context().executor, mark(sig), net::detached);
+        return fmt::format("marked {} with signal {}", path_, sig);
+    }
+
     std::string describe() const override {
         return fmt::format("a heartbeat in {} every {} ms", path_, interval_.count());
     }
@@ -48,6 +58,11 @@ class heartbeat final : public plugin::simple_server {
             co_await write(std::move(line), false);
         }
     }
+    net::awaitable<void> mark(int sig) {
+        auto line = fmt::format("signal {}\n", sig);
+        co_await write(std::move(line), false);
+    }
+
     void on_stop() override { log(plugin::log_level::info, fmt::format("stopping after {} beats", beats_)); }
     net::awaitable<void> cleanup() override {
         auto line = fmt::format("stopped after {} beats\n", beats_);

@@ -115,6 +115,14 @@ result_info<std::string> ensure_admin_token(const std::string& path, bool rotate
 
 authority::authority() {
     options_.roles = builtin_roles();
+    share_roles();
+}
+
+void authority::share_roles() {
+    roles_.clear();
+    for (const auto& [name, policy] : options_.roles) {
+        roles_.emplace(name, std::make_shared<const role_policy>(policy));
+    }
 }
 
 result_info<void> authority::use_admin_token(std::string path, std::string user) {
@@ -197,29 +205,31 @@ result_info<authority> authority::create(auth_options options) {
     if (!problems.empty()) {
         return error_info{errc::invalid_argument, fmt::format("{}", fmt::join(problems, "\n"))};
     }
+    a.share_roles();
     return a;
 }
 
-const role_policy* authority::role(std::string_view name) const {
-    auto it = options_.roles.find(name);
-    return it == options_.roles.end() ? nullptr : &it->second;
+std::shared_ptr<const role_policy> authority::role(std::string_view name) const {
+    auto it = roles_.find(name);
+    return it == roles_.end() ? nullptr : it->second;
 }
 
 result_info<identity> authority::identify(std::optional<std::string_view> token,
                                           const std::optional<std::string>& local_user) const {
     // A role that is not there (create() refuses such configs) is a refusal, never a null role.
-    auto as = [](std::string user, const role_policy* r) -> result_info<identity> {
+    auto as = [](std::string user, std::shared_ptr<const role_policy> r) -> result_info<identity> {
         if (!r) {
             return error_info{errc::unauthenticated, "the caller's role is not defined"};
         }
-        return identity{std::move(user), r};
+        return identity{std::move(user), std::move(r)};
     };
     if (token) {
         const auto digest = hash_token(*token);
         if (!admin_.path.empty()) {
             refresh_admin_token();
             if (!admin_.digest.empty() && digest == admin_.digest) {
-                return identity{admin_.user, &admin_policy()};
+                static const auto admin = std::make_shared<const role_policy>(admin_policy());
+                return identity{admin_.user, admin};
             }
         }
         auto it = by_digest_.find(digest);

@@ -34,9 +34,7 @@ void need_listen(const toml::table& t, const std::string& path, problems& p) {
 }
 
 void unique_label(const std::string& label, const toml::table& t, const std::string& path, std::set<std::string>& labels, problems& p) {
-    if (!labels.insert(label).second) {
-        p.add(t.source(), path + ".label", fmt::format("'{}' is already used by another section or component", label));
-    }
+    claim_label(labels, label, t, path, p);
 }
 
 }  // namespace

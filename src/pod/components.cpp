@@ -19,7 +19,7 @@ net::awaitable<void> store_component::start() {
     service_.set_journal(&store_);
     auto loaded = store_.take_loaded();
     report_ = service_.restore(std::move(loaded.jobs), loaded.next_id, [this](std::string_view name) {
-        return catalog_.find(name);
+        return catalog_.find_shared(name);
     });
     co_return;
 }

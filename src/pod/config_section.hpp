@@ -178,4 +178,21 @@ class section {
     std::set<std::string> used_;
 };
 
+/**
+ * A component's label. Several components may share one (os-aio-pod's labels): a signal aimed at it
+ * reaches each of them, and a CORRAL_<LABEL>__KEY override sets the key in each. `reserved` holds the
+ * names of corrald's own sections and components, which no label may take.
+ */
+inline void claim_label(const std::set<std::string>& reserved,
+                        std::string_view label,
+                        const toml::table& t,
+                        const std::string& path,
+                        problems& p) {
+    if (label.empty()) {
+        p.add(t.source(), path + ".label", "may not be empty");
+    } else if (reserved.count(std::string(label))) {
+        p.add(t.source(), path + ".label", fmt::format("'{}' is the name of one of corrald's own components", label));
+    }
+}
+
 }  // namespace corral::pod

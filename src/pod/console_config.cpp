@@ -44,9 +44,7 @@ void read_consoles(toml::table& root, daemon_config& c, std::set<std::string>& l
         if (con.max_line < 80 || con.max_line > (16u << 20)) {
             p.add(t->source(), path + ".max_line", "must be 80 bytes to 16MiB");
         }
-        if (!labels.insert(con.label).second) {
-            p.add(t->source(), path + ".label", fmt::format("'{}' is already used by another section or component", con.label));
-        }
+        claim_label(labels, con.label, *t, path, p);
         c.consoles.push_back(std::move(con));
     }
 }

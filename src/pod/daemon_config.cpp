@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -62,14 +63,15 @@ void apply_env(toml::table& root,
         if (top == components) {
             continue;
         }
-        toml::table* target = nullptr;
+        std::vector<toml::table*> targets;
         if (top) {
             if (!root.contains(section_name)) {
                 root.insert(section_name, toml::table{});
             }
-            target = root[section_name].as_table();
+            targets.push_back(root[section_name].as_table());
         } else {
-            // A listener by its label: [[http]], and ASEXOR's and WAMP's own.
+            // A component by its label: [[http]], ASEXOR's and WAMP's listeners, consoles, plugins'
+            // components; every one of a label that several share.
             for (auto* list : {root["http"].as_array(),
                                root["asexor"]["raw"].as_array(),
                                root["asexor"]["long_poll"].as_array(),
@@ -84,12 +86,12 @@ void apply_env(toml::table& root,
                     auto* t = item.as_table();
                     if (t && normalize_label(t->get("label") ? t->get("label")->value_or(std::string()) : "") ==
                                  section_name) {
-                        target = t;
+                        targets.push_back(t);
                     }
                 }
             }
         }
-        if (!target) {
+        if (targets.empty()) {
             p.add(toml::source_region{},
                   name,
                   fmt::format(
@@ -99,9 +101,11 @@ void apply_env(toml::table& root,
                       section_name));
             continue;
         }
-        toml::table holder;
-        auto v = parse_env_value(name, value, holder);
-        target->insert_or_assign(key, *v.node());
+        for (auto* target : targets) {
+            toml::table holder;
+            auto v = parse_env_value(name, value, holder);
+            target->insert_or_assign(key, *v.node());
+        }
     }
 }
 
@@ -257,11 +261,7 @@ void read_http(toml::table& root, daemon_config& c, std::set<std::string>& label
         s.string("label", h.label);
         read_http_keys(s, h.listener, *t, path, p);
         s.finish();
-        if (!labels.insert(normalize_label(h.label)).second) {
-            p.add(t->source(),
-                  path + ".label",
-                  fmt::format("'{}' is already used by another section or component", h.label));
-        }
+        claim_label(labels, h.label, *t, path, p);
         c.http.push_back(std::move(h));
     }
 }
@@ -329,10 +329,16 @@ result_info<daemon_config> load_config(const std::string& path,
         }
     }
     apply_env(root, env, true, p);
+    for (const auto& [key, node] : root) {
+        std::ostringstream text;
+        node.visit([&](const auto& n) { text << n; });
+        c.sections[std::string(key.str())] = text.str();
+    }
     read_jobs(root, c, p);
     read_store(root, c, p);
     read_api(root, c, p);
-    std::set<std::string> labels{"pod", "jobs", "api", "store", "services", "asexor", "asexor-websocket"};
+    // Names no component label may take (labels may be shared; service names are kept apart).
+    std::set<std::string> labels{"pod", "jobs", "api", "store", "services", "asexor", "asexor-websocket", "stdin-console"};
     read_http(root, c, labels, p);
     read_asexor(root, c, labels, p);
     read_wamp(root, c, labels, p);

@@ -146,11 +146,7 @@ void read_plugin_components(toml::table& root,
                 scratch.get_executor(), scratch.get_executor(), pc.label, 0, c.state_dir, {}};
             make_component(**loaded, *t, path, check, p);
         }
-        if (!labels.insert(pc.label).second) {
-            p.add(t->source(),
-                  path + ".label",
-                  fmt::format("'{}' is already used by another section or component", pc.label));
-        }
+        claim_label(labels, pc.label, *t, path, p);
         pc.make =
             [plugin = *loaded, table = std::make_shared<const toml::table>(*t), path](
                 const plugin::component_context& context) -> result_info<std::unique_ptr<plugin::component>> {

@@ -21,7 +21,7 @@ using std::chrono::steady_clock;
 }  // namespace
 
 pod::pod(net::io_context& io, std::chrono::milliseconds stop_wait)
-    : io_(io), stop_wait_(stop_wait), signals_(io, SIGINT, SIGTERM), failed_(io.get_executor()) {}
+    : io_(io), stop_wait_(stop_wait), signals_(io, SIGINT, SIGTERM), hangup_(io, SIGHUP), failed_(io.get_executor()) {}
 
 int pod::add(std::string label, std::unique_ptr<component> c) {
     const int id = static_cast<int>(components_.size()) + 1;
@@ -100,6 +100,7 @@ net::awaitable<void> pod::lifecycle() {
         if (on_ready_) {
             on_ready_();
         }
+        net::co_spawn(io_, reload_on_hangup(), log_exceptions{"SIGHUP handler"});
         if (stop_reason_.empty()) {
             auto woken = co_await (signals_.async_wait(use_nothrow) || failed_.wait());
             if (woken.index() == 0) {
@@ -117,6 +118,7 @@ net::awaitable<void> pod::lifecycle() {
     } else {
         spdlog::error("stopping: {}", failure_);
     }
+    hangup_.cancel();  // no reloads while stopping (a SIGHUP now is ignored, not fatal)
     net::co_spawn(io_, force_on_second_signal(), log_exceptions{"signal handler"});
     for (std::size_t i = started; i-- > 0;) {
         components_[i].c->stop_accepting();
@@ -129,6 +131,19 @@ net::awaitable<void> pod::lifecycle() {
     exit_code_ = !failure_.empty() ? 1 : forced_ ? 130 : 0;
     if (!failure_.empty()) {
         spdlog::error("corrald exits with status 1: {}", failure_);  // the last line says which one
+    }
+}
+
+net::awaitable<void> pod::reload_on_hangup() {
+    for (;;) {
+        auto [ec, signal] = co_await hangup_.async_wait(use_nothrow);
+        if (ec) {
+            co_return;
+        }
+        spdlog::info("received signal {} (SIGHUP): reloading", signal);
+        if (on_reload_) {
+            on_reload_();
+        }
     }
 }
 

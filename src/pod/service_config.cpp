@@ -1,5 +1,9 @@
 #include "pod/service_config.hpp"
 
+#include <ranges>
+
+#include <boost/json/value.hpp>
+
 #include "corral/core/shell_words.hpp"
 
 namespace corral::pod {
@@ -176,6 +180,97 @@ std::vector<services::service_def> read_services(toml::table& root, std::set<std
         }
     }
     return out;
+}
+
+namespace {
+
+/// A JSON value as the TOML node [[service]] would hold (the keys decide what they accept).
+
+std::string to_toml(const boost::json::value& v, toml::array& out_array, toml::table* out_table, std::string_view key) {
+    auto put = [&](auto&& node) {
+        if (out_table) {
+            out_table->insert_or_assign(key, std::forward<decltype(node)>(node));
+        } else {
+            out_array.push_back(std::forward<decltype(node)>(node));
+        }
+    };
+    switch (v.kind()) {
+        case boost::json::kind::string:
+            put(std::string(v.get_string()));
+            return {};
+        case boost::json::kind::int64:
+            put(v.get_int64());
+            return {};
+        case boost::json::kind::uint64:
+            if (v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) {
+                return fmt::format("{}: too large", key);
+            }
+            put(static_cast<std::int64_t>(v.get_uint64()));
+            return {};
+        case boost::json::kind::double_:
+            put(v.get_double());
+            return {};
+        case boost::json::kind::bool_:
+            put(v.get_bool());
+            return {};
+        case boost::json::kind::array: {
+            toml::array a;
+            for (const auto& item : v.get_array()) {
+                if (auto e = to_toml(item, a, nullptr, key); !e.empty()) {
+                    return e;
+                }
+            }
+            put(std::move(a));
+            return {};
+        }
+        case boost::json::kind::object: {
+            toml::table t;
+            toml::array unused;
+            for (const auto& [k, item] : v.get_object()) {
+                if (auto e = to_toml(item, unused, &t, k); !e.empty()) {
+                    return e;
+                }
+            }
+            put(std::move(t));
+            return {};
+        }
+        case boost::json::kind::null:
+            break;
+    }
+    return fmt::format("{}: null is not a value (leave the key out)", key);
+}
+
+}  // namespace
+
+result_info<services::service_def> parse_service(const boost::json::object& body) {
+    toml::table t;
+    toml::array unused;
+    for (const auto& [key, value] : body) {
+        if (auto e = to_toml(value, unused, &t, key); !e.empty()) {
+            return error_info{errc::invalid_argument, e};
+        }
+    }
+    problems p;
+    auto def = read_service(t, "", p);
+    if (!p.empty()) {
+        // "config: .restart: ..." as "restart: ..." (the body has no file, and no path above it).
+        auto text = p.text();
+        std::string out;
+        for (std::string_view line : std::views::split(text, '\n') | std::views::transform([](auto r) {
+                                         return std::string_view(r.begin(), r.end());
+                                     })) {
+            if (line.starts_with("config: ")) {
+                line.remove_prefix(8);
+            }
+            if (line.starts_with('.')) {
+                line.remove_prefix(1);
+            }
+            out += out.empty() ? "" : "; ";
+            out += line;
+        }
+        return error_info{errc::invalid_argument, out};
+    }
+    return def;
 }
 
 }  // namespace corral::pod

@@ -22,6 +22,9 @@ http::reply service_error(const error_info& e) {
     if (e.code == errc::process_exists) {
         return error_reply(http::status::conflict, "service_running", e.what());
     }
+    if (e.code == errc::invalid_argument) {
+        return error_reply(http::status::bad_request, "invalid_service", e.what());
+    }
     return error_reply(http::status::conflict, "invalid_state", e.what());
 }
 
@@ -85,12 +88,36 @@ net::awaitable<http::reply> api_router::route_components(http::request& req, con
     co_return json_reply(http::status::ok, {{"result", *done}});
 }
 
+http::reply api_router::add_service(const http::request& req, const identity& me) {
+    boost::system::error_code ec;
+    auto body = json::parse(req.body(), ec);
+    if (ec || !body.is_object()) {
+        return error_reply(http::status::bad_request, "bad_json",
+                           "the body must be a JSON object: a service as [[service]] defines one (docs/services.md)");
+    }
+    auto def = parse_service_(body.get_object());
+    if (!def) {
+        return error_reply(http::status::bad_request, "invalid_service", def.error().what());
+    }
+    const auto name = def->name;
+    if (auto added = supervisor_->add_as(me, std::move(*def)); !added) {
+        if (added.error().code == errc::process_exists) {
+            return error_reply(http::status::conflict, "service_exists", added.error().what());
+        }
+        return service_error(added.error());
+    }
+    return json_reply(http::status::created, services::to_json(*supervisor_->find(name), false));
+}
+
 net::awaitable<http::reply> api_router::route_services(http::request& req,
                                                        const http::peer& who,
                                                        const identity& me,
                                                        const target& t) {
     const auto& s = t.segments;
     const auto method = req.method();
+    if (s.size() == 3 && method == http::verb::post && supervisor_ && parse_service_) {
+        co_return add_service(req, me);
+    }
     if (s.size() == 3) {
         if (method != http::verb::get) {
             co_return wrong_method(req, http::verb::get);
@@ -116,6 +143,12 @@ net::awaitable<http::reply> api_router::route_services(http::request& req,
     }
     const std::string name = s[3];
     const std::string_view action = s.size() == 5 ? std::string_view(s[4]) : std::string_view();
+    if (action.empty() && method == http::verb::delete_) {
+        if (auto removed = supervisor_->remove_as(me, name); !removed) {
+            co_return service_error(removed.error());
+        }
+        co_return json_reply(http::status::ok, {{"removed", name}});
+    }
     if (action.empty()) {
         if (method != http::verb::get) {
             co_return wrong_method(req, http::verb::get);

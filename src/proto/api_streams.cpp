@@ -42,13 +42,19 @@ http::reply api_router::events(const http::request& req, const target& t, const 
         }
     }
     const bool all = t.param("all") == "true" || t.param("all") == "1";
-    if (subs.empty() && !all) {
+    const bool services = t.param("services") == "true" || t.param("services") == "1";
+    if (subs.empty() && !all && !services) {
         return error_reply(
-            http::status::bad_request, "bad_query", "give job=ID (repeatable) and/or all=true");
+            http::status::bad_request, "bad_query", "give job=ID (repeatable), all=true and/or services=true");
     }
     auto sub = subscription_for(t, me);
     if (!sub) {
         return subscription_error(sub.error());
+    }
+    if (services) {
+        if (auto ok = service_.follow_services_as(me, **sub, true); !ok) {
+            return error_reply(http::status::forbidden, "forbidden", ok.error().what());
+        }
     }
     auto r = text_reply(http::status::ok, "", "text/event-stream");
     r.head.set(field::field::cache_control, "no-cache");
@@ -109,6 +115,11 @@ http::reply api_router::websocket(const http::request& req, const target& t, con
     auto sub = subscription_for(t, me);
     if (!sub) {
         return subscription_error(sub.error());
+    }
+    if (t.param("services") == "true" || t.param("services") == "1") {
+        if (auto ok = service_.follow_services_as(me, **sub, true); !ok) {
+            return error_reply(http::status::forbidden, "forbidden", ok.error().what());
+        }
     }
     http::reply r;
     r.websocket = [this, subs, me, sub = *sub](http::message_channel& channel) -> net::awaitable<void> {

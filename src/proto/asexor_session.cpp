@@ -101,12 +101,12 @@ result_info<auth::identity> session::caller(const call_message& c) const {
     if (!c.user || c.user->empty()) {
         return error_info{errc::invalid_argument, "A delegated call must name its user"};
     }
-    const auto* role = backend_.auth.role(c.role.value_or(""));
+    auto role = backend_.auth.role(c.role.value_or(""));
     if (!role) {
         return error_info{errc::invalid_argument,
                           fmt::format("Unknown role {}", c.role ? *c.role : std::string("(none)"))};
     }
-    return auth::identity{*c.user, role};
+    return auth::identity{*c.user, std::move(role)};
 }
 
 net::awaitable<session::answer> session::call(const json::value& message, bool queue_answer) {

@@ -7,6 +7,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
+#include "corral/jobs/job_json.hpp"
+
 #include <span>
 
 
@@ -122,6 +124,11 @@ std::vector<watch_session::event_frame> watch_session::take_events() {
                           nullptr});
     }
     for (auto& e : batch.events) {
+        if (e->service) {
+            frames.push_back({std::make_shared<const std::string>(encoder_.message(service_message(*e), "service")),
+                              std::move(e)});
+            continue;
+        }
         if (e->kind == jobs::job_event::finished) {
             // An output follower sends "finished" after the job's last output, so the order is right.
             if (auto it = followers_by_job_.find(e->job); it != followers_by_job_.end()) {
@@ -136,6 +143,29 @@ std::vector<watch_session::event_frame> watch_session::take_events() {
                           std::move(e)});
     }
     return frames;
+}
+
+json::object watch_session::service_message(const services::event_record& e) {
+    const auto& s = *e.service;
+    return {{"type", "service"},
+            {"seq", e.seq},
+            {"time", jobs::format_time(e.time)},
+            {"service", s.name},
+            {"state", s.state},
+            {"event", s.kind},
+            {"detail", s.detail},
+            {"job", e.job}};
+}
+
+bool watch_session::subscribe_services(bool on) {
+    if (auto ok = service_.follow_services_as(who_, *sub_, on); !ok) {
+        send({{"type", "error"}, {"code", "forbidden"}, {"message", ok.error().what()}});
+        return false;
+    }
+    if (format_ == wire::websocket) {
+        send({{"type", on ? "subscribed" : "unsubscribed"}, {"services", true}, {"session", sub_->id()}});
+    }
+    return true;
 }
 
 void watch_session::send(json::object message, std::string_view sse_event, std::string_view sse_id) {
@@ -267,17 +297,26 @@ void watch_session::handle_message(std::string_view text) {
     const auto* job = o.if_contains("job");
     const auto* all = o.if_contains("all");
     const bool everything = all && all->is_bool() && all->get_bool();
+    const auto* services = o.if_contains("services");
+    const bool of_services = services && services->is_bool() && services->get_bool();
     const bool has_job = job && (job->is_int64() || job->is_uint64()) && job->to_number<std::int64_t>() > 0;
     if (!type || !type->is_string() ||
         (type->get_string() != "subscribe" && type->get_string() != "unsubscribe")) {
         send({{"type", "error"}, {"message", "\"type\" must be \"subscribe\" or \"unsubscribe\""}});
         return;
     }
-    if (!has_job && !everything) {
-        send({{"type", "error"}, {"message", "give \"job\": ID (a positive integer) or \"all\": true"}});
+    if (!has_job && !everything && !of_services) {
+        send({{"type", "error"},
+              {"message", "give \"job\": ID (a positive integer), \"all\": true or \"services\": true"}});
         return;
     }
     const bool sub = type->get_string() == "subscribe";
+    if (of_services) {
+        subscribe_services(sub);
+        if (!everything && !has_job) {
+            return;
+        }
+    }
     if (everything) {
         sub_->follow_all(sub);
         if (format_ == wire::websocket) {

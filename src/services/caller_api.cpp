@@ -111,6 +111,16 @@ result_info<std::unique_ptr<job_service::pin>> job_service::follow_as(const auth
     return job;
 }
 
+result_info<void> job_service::follow_services_as(const auth::identity& who, subscription& s, bool on) {
+    if (on) {
+        if (auto ok = check_see_services(who); !ok) {
+            return ok.error();
+        }
+    }
+    s.follow_services(on);
+    return {};
+}
+
 result_info<std::shared_ptr<subscription>> job_service::resume_as(const auth::identity& who,
                                                                   std::string_view id) {
     if (auto s = events_.find(id, who.user)) {

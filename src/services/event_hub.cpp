@@ -67,6 +67,23 @@ event_ptr event_hub::publish(const jobs::job& j, jobs::job_event e) {
     return record;
 }
 
+event_ptr event_hub::publish_service(service_event_info info, jobs::job_id run) {
+    auto record = std::make_shared<const event_record>(
+        event_record{++seq_, jobs::clock::now(), run, jobs::job_event::queued, jobs::job_state::queued, {},
+                     std::make_shared<const service_event_info>(std::move(info))});
+    ++stats_.events;
+    if (options_.events_kept > 0) {
+        recent_.push_back(record);
+        if (recent_.size() > options_.events_kept) {
+            recent_.pop_front();
+        }
+    }
+    for (auto* s : services_) {
+        s->deliver(record);
+    }
+    return record;
+}
+
 result_info<std::shared_ptr<subscription>> event_hub::create(std::string user,
                                                              std::optional<std::string> only_owner) {
     if (stopped_) {
@@ -109,7 +126,8 @@ bool event_hub::replay(subscription& s, std::uint64_t after) {
         recent_.begin(), recent_.end(), after, [](std::uint64_t seq, const event_ptr& e) { return seq < e->seq; });
     for (auto it = from; it != recent_.end(); ++it) {
         const auto& e = **it;
-        if ((s.follows(e.job) || s.follows_all()) && sees(s, e)) {
+        const bool wanted = e.service ? s.follows_services() : (s.follows(e.job) || s.follows_all()) && sees(s, e);
+        if (wanted) {
             s.deliver(*it);
         }
     }
@@ -137,6 +155,14 @@ void event_hub::index(subscription& s, jobs::job_id job, bool add) {
         if (it->second.empty()) {
             by_job_.erase(it);
         }
+    }
+}
+
+void event_hub::index_services(subscription& s, bool add) {
+    if (add) {
+        services_.push_back(&s);
+    } else {
+        remove_one(services_, &s);
     }
 }
 
@@ -197,6 +223,7 @@ void event_hub::let_go(subscription& s) {
         index(s, job, false);
     }
     index_all(s, false);
+    index_services(s, false);
     s.hub_ = nullptr;
     const std::string id = s.id_;
     subs_.erase(id);  // may destroy it: touch nothing after

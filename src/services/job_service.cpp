@@ -280,7 +280,7 @@ net::awaitable<void> job_service::make_result(jobs::job& j) {
     if (it == task_of_.end()) {
         co_return;
     }
-    const auto* task = it->second;
+    auto task = it->second;  // a copy: it stays alive past the erase, and past a reload
     task_of_.erase(it);
     if (j.state != jobs::job_state::succeeded || task->result.kind == tasks::result_kind::none) {
         co_return;

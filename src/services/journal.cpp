@@ -132,7 +132,7 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
         } else if (j.state == jobs::job_state::queued) {
             scheduler_.restore(j.id, {j.spec.priority, j.queue_seq}, j.spec.group);
             if (!j.task.empty()) {
-                if (const auto* task = find_task(j.task); task && !task->multi_step()) {
+                if (auto task = find_task(j.task); task && !task->multi_step()) {
                     task_of_[j.id] = task;
                 }
             }

@@ -68,6 +68,22 @@ struct order_walk {
 
 }  // namespace
 
+bool same_definition(const service_def& a, const service_def& b) {
+    const auto& x = a.ready;
+    const auto& y = b.ready;
+    const auto pattern_text = [](const readiness& r) { return r.pattern ? r.pattern->text() : std::string(); };
+    const auto same_backoff = a.backoff.initial == b.backoff.initial && a.backoff.max == b.backoff.max &&
+                              a.backoff.factor == b.backoff.factor && a.backoff.jitter == b.backoff.jitter &&
+                              a.backoff.give_up_after == b.backoff.give_up_after &&
+                              a.backoff.reset_after == b.backoff.reset_after;
+    const auto same_ready = x.kind == y.kind && x.socket == y.socket && x.host == y.host && x.port == y.port &&
+                            pattern_text(x) == pattern_text(y) && x.timeout == y.timeout;
+    return a.name == b.name && a.description == b.description && a.command == b.command && a.cwd == b.cwd &&
+           a.env.inherit == b.env.inherit && a.env.changes == b.env.changes && a.stdin_pipe == b.stdin_pipe &&
+           a.merge == b.merge && a.pty == b.pty && a.restart == b.restart && same_backoff && same_ready &&
+           a.after == b.after && a.stop == b.stop && a.autostart == b.autostart;
+}
+
 result_info<std::vector<std::size_t>> start_order(const std::vector<service_def>& defs) {
     order_walk walk{defs, {}, std::vector<int>(defs.size(), 0), {}, {}, {}};
     for (std::size_t i = 0; i < defs.size(); ++i) {

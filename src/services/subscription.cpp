@@ -37,6 +37,7 @@ subscription::~subscription() {
             hub_->index(*this, job, false);
         }
         hub_->index_all(*this, false);
+        hub_->index_services(*this, false);
     }
 }
 
@@ -58,6 +59,13 @@ void subscription::follow_all(bool on) {
         hub_->index_all(*this, on);
     }
     all_ = on;
+}
+
+void subscription::follow_services(bool on) {
+    if (on != services_ && hub_) {
+        hub_->index_services(*this, on);
+    }
+    services_ = on;
 }
 
 void subscription::advance(jobs::job_id job, std::uint64_t cursor) {

@@ -65,6 +65,8 @@ struct supervisor::entry {
     bool supervising = false;    ///< its coroutine runs
     bool restart_now = false;    ///< restart_as(): the next start skips the backoff
     bool done = false;           ///< ran and exited healthy, not to run again: its dependents may go on
+    bool from_config = true;     ///< false: added at run time (add_as), which a reload leaves alone
+    bool removed = false;        ///< removed (remove_as, a reload): stopping, then let go
     std::unique_ptr<job_service::pin> run;
     steady::time_point run_started;
     std::string last_end;
@@ -75,13 +77,50 @@ supervisor::supervisor(job_service& jobs, std::vector<service_def> defs)
       changed_(jobs.executor()),
       tasks_(jobs.executor()),
       jitter_(static_cast<std::minstd_rand::result_type>(steady::now().time_since_epoch().count())) {
-    const auto order = start_order(defs).value();
-    for (auto i : order) {
+    (void)start_order(defs).value();  // checked by the caller; a broken set must not get further
+    for (auto& def : defs) {
         auto e = std::make_unique<entry>();
-        e->status.def = std::move(defs[i]);
+        e->status.def = std::move(def);
         entries_.push_back(std::move(e));
     }
+    relink();
+}
+
+std::vector<service_def> supervisor::live_defs(const entry* skip) const {
+    std::vector<service_def> defs;
+    for (const auto& e : entries_) {
+        if (!e->removed && e.get() != skip) {
+            defs.push_back(e->status.def);
+        }
+    }
+    return defs;
+}
+
+void supervisor::relink() {
     for (auto& e : entries_) {
+        e->after.clear();
+        e->before.clear();
+    }
+    const auto order = start_order(live_defs()).value();
+    std::vector<std::unique_ptr<entry>> sorted;
+    std::vector<std::unique_ptr<entry>> removed;
+    {
+        std::vector<std::unique_ptr<entry>> live_entries;
+        for (auto& e : entries_) {
+            (e->removed ? removed : live_entries).push_back(std::move(e));
+        }
+        for (auto i : order) {
+            sorted.push_back(std::move(live_entries[i]));
+        }
+    }
+    for (auto& e : removed) {
+        sorted.push_back(std::move(e));
+    }
+    entries_ = std::move(sorted);
+    for (auto& e : entries_) {
+        if (e->removed) {
+            continue;
+        }
         for (const auto& name : e->status.def.after) {
             auto* dep = lookup(name);
             e->after.push_back(dep);
@@ -94,7 +133,7 @@ supervisor::~supervisor() = default;
 
 supervisor::entry* supervisor::lookup(std::string_view name) const {
     for (const auto& e : entries_) {
-        if (e->status.def.name == name) {
+        if (!e->removed && e->status.def.name == name) {
             return e.get();
         }
     }
@@ -114,6 +153,7 @@ void supervisor::note(entry& e, service_state s, std::string kind, std::string d
     st.state = s;
     st.reason = std::move(reason);
     spdlog::info("service {}: {}{}{}", st.def.name, kind, detail.empty() ? "" : ": ", detail);
+    jobs_.publish_service_event({st.def.name, std::string(to_string(s)), kind, detail}, st.job);
     st.events.push_back({jobs::clock::now(), std::move(kind), std::move(detail), st.job});
     while (st.events.size() > service_status::events_kept) {
         st.events.pop_front();
@@ -312,8 +352,13 @@ net::awaitable<void> supervisor::sleep_until(entry& e, jobs::clock::time_point w
 net::awaitable<void> supervisor::stop(steady::time_point deadline) {
     stopping_ = true;
     net::steady_timer timer(jobs_.executor(), deadline);
-    // Reverse start order: what comes after another stops first.
-    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    // Reverse start order: what comes after another stops first. A snapshot: entries are not let go
+    // while stopping, but one may be added meanwhile.
+    std::vector<entry*> order;
+    for (auto& e : entries_) {
+        order.push_back(e.get());
+    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
         entry& e = **it;
         unwant(e, "corrald");
         while (e.supervising && steady::now() < deadline) {
@@ -348,7 +393,9 @@ std::size_t supervisor::signal_running(int sig) {
 std::vector<const service_status*> supervisor::list() const {
     std::vector<const service_status*> out;
     for (const auto& e : entries_) {
-        out.push_back(&e->status);
+        if (!e->removed) {
+            out.push_back(&e->status);
+        }
     }
     std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->def.name < b->def.name; });
     return out;
@@ -450,20 +497,162 @@ result_info<void> supervisor::restart_as(const auth::identity& who, std::string_
     if (stopping_) {
         return error_info{make_error_code(errc::invalid_state), "corrald is stopping"};
     }
-    auto& e = **found;
+    restart(**found, who.user);
+    return {};
+}
+
+void supervisor::restart(entry& e, std::string_view actor) {
     if (!e.supervising) {
-        want(e, who.user);
-        return {};
+        want(e, actor);
+        return;
     }
     e.wanted = true;
     e.restart_now = true;
     e.status.restarts = 0;
     if (auto* j = e.run ? &e.run->get() : nullptr; j && !jobs::is_finished(j->state)) {
-        note(e, service_state::stopping, "restarting", fmt::format("job {}, asked by {}", j->id, who.user));
-        (void)jobs_.kill(*j, std::nullopt, std::nullopt, who.user);
+        note(e, service_state::stopping, "restarting", fmt::format("job {}, asked by {}", j->id, actor));
+        (void)jobs_.kill(*j, std::nullopt, std::nullopt, std::string(actor));
     }
     changed_.notify_all();
+}
+
+result_info<void> supervisor::add_as(const auth::identity& who, service_def def) {
+    if (!who.role || !who.role->admin) {
+        return error_info{make_error_code(errc::forbidden),
+                          fmt::format("role '{}' may not add services (it runs commands as corrald's user): that takes "
+                                      "an admin",
+                                      who.role_name())};
+    }
+    if (stopping_) {
+        return error_info{make_error_code(errc::invalid_state), "corrald is stopping"};
+    }
+    if (lookup(def.name)) {
+        return error_info{make_error_code(errc::process_exists), fmt::format("a service named '{}' exists", def.name)};
+    }
+    auto defs = live_defs();
+    defs.push_back(def);
+    if (auto order = start_order(defs); !order) {
+        return order.error();
+    }
+    auto e = std::make_unique<entry>();
+    e->status.def = std::move(def);
+    e->from_config = false;
+    auto& added = *e;
+    entries_.push_back(std::move(e));
+    relink();
+    note(added, service_state::stopped, "added", fmt::format("by {}", who.user));
+    if (added.status.def.autostart) {
+        want(added, who.user);
+    }
     return {};
+}
+
+result_info<void> supervisor::remove_as(const auth::identity& who, std::string_view name) {
+    if (auto seen = find_as(who, name); !seen) {
+        return seen.error();
+    }
+    if (!who.role->admin) {
+        return error_info{make_error_code(errc::forbidden),
+                          fmt::format("role '{}' may not remove services: that takes an admin", who.role_name())};
+    }
+    auto& e = *lookup(name);
+    if (!e.before.empty()) {
+        return error_info{make_error_code(errc::invalid_state),
+                          fmt::format("'{}' comes after '{}': remove or change it first", e.before.front()->status.def.name,
+                                      name)};
+    }
+    retire(e, who.user);
+    relink();
+    return {};
+}
+
+void supervisor::retire(entry& e, std::string_view actor) {
+    note(e, e.status.state, "removed", fmt::format("by {}", actor));
+    e.removed = true;
+    if (e.wanted || e.supervising) {
+        unwant(e, actor);
+    }
+    // A member coroutine, not a lambda: g++ 12 loses a coroutine lambda's by-value arguments at -O2.
+    auto forgetting = forget(&e);
+    tasks_.spawn(std::move(forgetting), "removing service " + e.status.def.name);
+}
+
+net::awaitable<void> supervisor::forget(entry* e) {
+    while (e->supervising) {
+        co_await changed_.wait();
+    }
+    if (stopping_) {
+        co_return;  // stop() walks a snapshot of the entries: they stay until the supervisor goes
+    }
+    std::erase_if(entries_, [e](const std::unique_ptr<entry>& x) { return x.get() == e; });
+    changed_.notify_all();
+}
+
+result_info<reload_report> supervisor::reload(std::vector<service_def> defs) {
+    if (stopping_) {
+        return error_info{make_error_code(errc::invalid_state), "corrald is stopping"};
+    }
+    // The new set, with the services added at run time that it does not name, must fit together.
+    std::vector<service_def> all = defs;
+    std::vector<entry*> kept;
+    for (auto& e : entries_) {
+        const bool named = std::any_of(defs.begin(), defs.end(), [&](const auto& d) { return d.name == e->status.def.name; });
+        if (!e->removed && !e->from_config && !named) {
+            all.push_back(e->status.def);
+        }
+    }
+    if (auto order = start_order(all); !order) {
+        return error_info{make_error_code(errc::invalid_argument),
+                          fmt::format("the new services do not fit with those added at run time: {}", order.error().what())};
+    }
+    reload_report report;
+    for (auto& e : entries_) {
+        const bool named = std::any_of(defs.begin(), defs.end(), [&](const auto& d) { return d.name == e->status.def.name; });
+        if (!e->removed && e->from_config && !named) {
+            report.removed.push_back(e->status.def.name);
+        }
+    }
+    for (const auto& name : report.removed) {
+        retire(*lookup(name), "reload");
+    }
+    std::vector<entry*> to_start;
+    std::vector<entry*> to_restart;
+    for (auto& def : defs) {
+        if (auto* e = lookup(def.name)) {
+            e->from_config = true;
+            if (same_definition(e->status.def, def)) {
+                ++report.unchanged;
+                continue;
+            }
+            report.changed.push_back(def.name);
+            const bool running = e->wanted && e->supervising;
+            const bool newly_autostart = def.autostart && !e->status.def.autostart && !e->wanted;
+            e->status.def = std::move(def);
+            note(*e, e->status.state, "changed", running ? "restarting with the new definition" : "");
+            if (running) {
+                to_restart.push_back(e);
+            } else if (newly_autostart) {
+                to_start.push_back(e);
+            }
+            continue;
+        }
+        auto e = std::make_unique<entry>();
+        e->status.def = std::move(def);
+        report.added.push_back(e->status.def.name);
+        if (e->status.def.autostart) {
+            to_start.push_back(e.get());
+        }
+        entries_.push_back(std::move(e));
+    }
+    relink();
+    for (auto* e : to_restart) {
+        restart(*e, "reload");
+    }
+    for (auto* e : to_start) {
+        want(*e, "reload");
+    }
+    changed_.notify_all();
+    return report;
 }
 
 result_info<jobs::job_id> supervisor::run_as(const auth::identity& who, std::string_view name, bool to_act) const {

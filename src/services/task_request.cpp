@@ -102,7 +102,7 @@ result_info<submit_request> make_task_request(const tasks::task_catalog& catalog
     }
     submit_request r;
     r.spec = defaults;
-    r.task = &task;
+    r.task = catalog.share(task);
     if (task.multi_step()) {
         for (const auto& step : task.steps) {
             auto s = make_task_request(catalog, *catalog.find(step.task), step.args, defaults);

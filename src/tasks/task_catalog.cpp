@@ -290,7 +290,20 @@ result_info<json::object> task_catalog::bind(const task_def& task,
 
 const task_def* task_catalog::find(std::string_view name) const {
     auto it = by_name_.find(name);
-    return it == by_name_.end() ? nullptr : &tasks_[it->second];
+    return it == by_name_.end() ? nullptr : &(*tasks_)[it->second];
+}
+
+std::shared_ptr<const task_def> task_catalog::share(const task_def& task) const {
+    const auto* first = tasks_->data();
+    if (&task >= first && &task < first + tasks_->size()) {
+        return std::shared_ptr<const task_def>(tasks_, &task);  // keeps the whole generation alive
+    }
+    return std::make_shared<const task_def>(task);
+}
+
+std::shared_ptr<const task_def> task_catalog::find_shared(std::string_view name) const {
+    const auto* t = find(name);
+    return t ? share(*t) : nullptr;
 }
 
 result_info<task_catalog> task_catalog::create(std::vector<task_def> tasks) {
@@ -301,8 +314,8 @@ result_info<task_catalog> task_catalog::create(std::vector<task_def> tasks) {
             problems.push_back(fmt::format("task '{}' is defined twice", tasks[i].name));
         }
     }
-    c.tasks_ = std::move(tasks);
-    for (const auto& t : c.tasks_) {
+    c.tasks_ = std::make_shared<const std::vector<task_def>>(std::move(tasks));
+    for (const auto& t : *c.tasks_) {
         for (std::size_t i = 0; i < t.steps.size(); ++i) {
             const auto* step = c.find(t.steps[i].task);
             if (!step || step->multi_step()) {

@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static net::io_context io;
     static auto service = std::move(*services::job_service::create(io.get_executor(), {}));
     static proto::acons_rpc rpc(*service, {}, {});
-    static const auth::role_policy no_commands{.name = "viewer", .tasks = {}, .commands = false};
-    static const auth::identity caller{"fuzzer", &no_commands};
+    static const auth::identity caller{
+        "fuzzer", std::make_shared<const auth::role_policy>(auth::role_policy{.name = "viewer", .tasks = {}, .commands = false})};
     auto body = fuzz::parse_json(data, size);
     if (!body || !body->is_object()) {
         return 0;

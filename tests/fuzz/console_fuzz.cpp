@@ -65,8 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static net::io_context io;
     memory_stream stream(std::string_view(reinterpret_cast<const char*>(data), size));
     console::stream_io lines(stream, 256);
-    auth::role_policy role{.name = "admin", .admin = true};
-    console::session s{{"fuzzer", &role}, lines, {}};
+    console::session s{{"fuzzer", std::make_shared<const auth::role_policy>(auth::role_policy{.name = "admin", .admin = true})},
+                       lines,
+                       {}};
     bool done = false;
     net::co_spawn(io, commands().interact(s), [&](std::exception_ptr e) {
         if (e) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "helpers/daemon_process.hpp"
+#include "helpers/http_client.hpp"
 #include "helpers/loopback_client.hpp"
 
 namespace corral::test {
@@ -169,10 +170,40 @@ TEST(Plugins, APluginThatCannotStartStopsCorraldWithStatus1NamingIt) {
                                        "\"beat\"\npath = \"/nonexistent/dir/beat.log\"\n"));
     EXPECT_FALSE(d.ready());
     EXPECT_EQ(d.wait_exit(), 1);
-    EXPECT_NE(d.log().find("corrald exits with status 1: component 6 (beat) failed to start: cannot write to "
+    EXPECT_NE(d.log().find("corrald exits with status 1: component 7 (beat) failed to start: cannot write to "
                            "/nonexistent/dir/beat.log"),
               std::string::npos)
         << d.log();
+}
+
+TEST(Plugins, ComponentsSharingALabelTakeItsOverridesAndSignalsTogether) {
+    scratch_dir dir;
+    const auto first = (dir.path / "first.log").string();
+    const auto second = (dir.path / "second.log").string();
+    daemon_process d(
+        daemon_process::default_config(
+            "[[component]]\nplugin = \"libcorral_heartbeat.so\"\nlabel = \"beats\"\npath = \"" + first +
+            "\"\ninterval = \"1h\"\n"
+            "[[component]]\nplugin = \"libcorral_heartbeat.so\"\nlabel = \"beats\"\npath = \"" +
+            second + "\"\ninterval = \"1h\"\n"),
+        std::map<std::string, std::string>{{"CORRAL_BEATS__MESSAGE", "shared"}});
+    ASSERT_TRUE(d.ready()) << d.log();
+    EXPECT_EQ(read_file(first), "started (shared)\n");
+    EXPECT_EQ(read_file(second), "started (shared)\n");
+    auto listed = http(d.web(), "GET", "/api/v1/components");
+    EXPECT_NE(listed.body.find(R"({"id":7,"label":"beats")"), std::string::npos) << listed.body;
+    EXPECT_NE(listed.body.find(R"({"id":8,"label":"beats")"), std::string::npos) << listed.body;
+    auto sent = http(d.web(), "POST", "/api/v1/components/beats/signal", R"({"signal": "USR1"})");
+    EXPECT_EQ(sent.status, 200u) << sent.body;
+    EXPECT_NE(sent.body.find("component 7 (beats): marked " + first + " with signal 10"), std::string::npos)
+        << sent.body;
+    EXPECT_NE(sent.body.find("component 8 (beats): marked " + second + " with signal 10"), std::string::npos)
+        << sent.body;
+    EXPECT_TRUE(within_10s([&] {
+        return read_file(first).ends_with("signal 10\n") && read_file(second).ends_with("signal 10\n");
+    }));
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(), 0) << d.log();
 }
 
 }  // namespace

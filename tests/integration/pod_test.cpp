@@ -4,9 +4,11 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <boost/json.hpp>
 
+#include "corral/auth/authority.hpp"
 #include "helpers/daemon_process.hpp"
 #include "helpers/http_client.hpp"
 #include "helpers/test_support.hpp"
@@ -14,7 +16,33 @@
 namespace corral::test {
 namespace {
 
+namespace json = boost::json;
 const std::string corrald = CORRALD_PATH;
+const std::string fc = "\"" + std::string(FAKE_CHILD_PATH) + "\"";
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
+json::object service_named(const daemon_process& d, const std::string& name) {
+    auto r = http(d.local(), "GET", "/api/v1/services/" + name);
+    return r.status == 200 ? r.json().as_object() : json::object{};
+}
+
+bool becomes(const daemon_process& d, const std::string& name, const std::string& state) {
+    for (int i = 0; i < 1000; ++i) {
+        auto s = service_named(d, name);
+        if (s.contains("state") && s.at("state").as_string() == state) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
 
 program_result check_config(const std::string& text, const std::map<std::string, std::string>& env = {}) {
     auto dir = std::filesystem::temp_directory_path() / ("corral-config-" + std::to_string(::getpid()));
@@ -49,11 +77,11 @@ TEST(PodConfig, DefaultsAndEnvironmentOverrides) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("1 store: SQLite /tmp/somewhere/corral.db (sync normal)"), std::string::npos)
         << r.out;
-    EXPECT_NE(r.out.find("3 web: 127.0.0.1:9999"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("4 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("5 console: the console on unix:/tmp/somewhere/console.sock"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("4 web: 127.0.0.1:9999"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("5 cli: unix:/tmp/somewhere/corral.sock"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("6 console: the console on unix:/tmp/somewhere/console.sock"), std::string::npos) << r.out;
     auto moved = check_config("", {{"CORRAL_CONSOLE__LISTEN", "127.0.0.1:8471"}});
-    EXPECT_NE(moved.out.find("5 console: the console on 127.0.0.1:8471"), std::string::npos) << moved.out;
+    EXPECT_NE(moved.out.find("6 console: the console on 127.0.0.1:8471"), std::string::npos) << moved.out;
     auto memory = check_config("[store]\nbackend = \"memory\"\n", {{"CORRAL_STORE__SYNC", "full"}});
     EXPECT_EQ(memory.status, 0) << memory.err;
     EXPECT_NE(memory.out.find("store: memory only"), std::string::npos) << memory.out;
@@ -132,7 +160,7 @@ TEST(Pod, FailsWithNonZeroStatusWhenAListenerCannotStart) {
                           std::to_string(first.port()) + "\"\n");
     EXPECT_FALSE(second.ready());
     EXPECT_EQ(second.wait_exit(), 1);
-    EXPECT_NE(second.log().find("corrald exits with status 1: component 3 (web) failed to start: "), std::string::npos)
+    EXPECT_NE(second.log().find("corrald exits with status 1: component 4 (web) failed to start: "), std::string::npos)
         << second.log();
 }
 
@@ -170,6 +198,65 @@ TEST(Pod, StopWaitEndsWithStopPlansAndASecondSignalForces) {
     d.signal(SIGTERM);  // the job ignores TERM with 30 s of grace: the second signal kills it now
     EXPECT_EQ(d.wait_exit(std::chrono::seconds(10)), 130) << d.log();
     EXPECT_TRUE(gone_within(static_cast<pid_t>(pid)));
+}
+
+TEST(Pod, SighupReloadsTasksAuthAndServicesAndNamesWhatWaitsForARestart) {
+    const auto tokens =
+        std::filesystem::temp_directory_path() / ("corral-reload-tokens-" + std::to_string(::getpid()));
+    std::ofstream(tokens) << "alice:user:" << auth::hash_token("alice-secret") << "\n";
+    auto config = [&](const std::string& concurrency, const std::string& task, const std::string& service) {
+        return daemon_process::default_config(
+            "[jobs]\nconcurrency = " + concurrency + "\n[auth]\ntokens_file = \"" + tokens.string() +
+            "\"\n[auth.roles.user]\ncommands = true\n[auth.roles.admin]\nadmin = true\n"
+            "[[task]]\nname = \"" +
+            task + "\"\ncommand = [\"echo\", \"" + task +
+            "\"]\n"
+            "[[service]]\nname = \"kept\"\ncommand = [" +
+            fc +
+            ", \"sleep\", \"60000\"]\n"
+            "[[service]]\nname = \"" +
+            service + "\"\ncommand = [" + fc + ", \"sleep\", \"60000\"]\n");
+    };
+    daemon_process d(config("2", "hello", "old"));
+    ASSERT_TRUE(d.ready()) << d.log();
+    ASSERT_TRUE(becomes(d, "old", "running")) << d.log();
+    ASSERT_TRUE(becomes(d, "kept", "running")) << d.log();
+    const auto kept_run = service_named(d, "kept").at("job").as_int64();
+    const address alice{d.port(), {}, "alice-secret"};
+    const address bob{d.port(), {}, "bob-secret"};
+    EXPECT_NE(http(alice, "GET", "/api/v1/tasks").body.find("\"hello\""), std::string::npos);
+    EXPECT_EQ(http(bob, "GET", "/api/v1/tasks").status, 401u);
+
+    // The file changes: a task and a service replaced, a token added, and [jobs], which needs a restart.
+    std::ofstream(tokens, std::ios::app) << "bob:admin:" << auth::hash_token("bob-secret") << "\n";
+    std::ofstream(d.state_dir() + "/corral.toml")
+        << replace_all(config("3", "bye", "new"), "@STATE@", d.state_dir());
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_log("reload: reloaded")) << d.log();
+    EXPECT_NE(d.log().find("services (1 added: new, 1 removed: old, 0 changed, 1 unchanged)"),
+              std::string::npos)
+        << d.log();
+    EXPECT_NE(d.log().find("tasks (1)"), std::string::npos) << d.log();
+    EXPECT_TRUE(d.wait_for_log("reload: changed but not reloaded (a restart applies them): jobs")) << d.log();
+    const auto listed = http(bob, "GET", "/api/v1/tasks");
+    EXPECT_EQ(listed.status, 200u) << "the new token works at once";
+    EXPECT_NE(listed.body.find("\"bye\""), std::string::npos) << listed.body;
+    EXPECT_EQ(listed.body.find("\"hello\""), std::string::npos) << listed.body;
+    EXPECT_TRUE(becomes(d, "new", "running")) << d.log();
+    EXPECT_TRUE(service_named(d, "old").empty()) << "a service gone from the file is removed";
+    EXPECT_EQ(service_named(d, "kept").at("job").as_int64(), kept_run)
+        << "an unchanged service is left alone";
+    auto run = http(bob, "POST", "/api/v1/jobs", R"({"task": "bye"})");
+    EXPECT_EQ(run.status, 201u) << run.body;
+
+    // A broken file changes nothing, and says so.
+    std::ofstream(d.state_dir() + "/corral.toml") << "[jobs]\nconcurrency = \"many\"\n";
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_log("reload: the configuration is invalid, so the running one stays")) << d.log();
+    EXPECT_NE(http(bob, "GET", "/api/v1/tasks").body.find("\"bye\""), std::string::npos);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(), 0) << d.log();
+    std::filesystem::remove(tokens);
 }
 
 }  // namespace

@@ -236,7 +236,88 @@ TEST_F(ServicesApi, OperatorsStartStopAndRestartAndTheStateFollows) {
     EXPECT_EQ(wait_state(daemon_, "manual", "stopped"), "stopped");
     EXPECT_EQ(http(as("root"), "POST", "/api/v1/services/manual/stop").status, 409u);
     EXPECT_EQ(http(as("root"), "GET", "/api/v1/services/nothing").status, 404u);
-    EXPECT_EQ(http(as("root"), "DELETE", "/api/v1/services/manual").status, 405u);
+    EXPECT_EQ(http(as("root"), "PUT", "/api/v1/services/manual").status, 405u);
+}
+
+TEST_F(ServicesApi, AnAdminAddsAndRemovesServicesAtRunTime) {
+    const std::string extra =
+        R"({"name": "extra", "after": ["echo"], "command": [)" + fc + R"(, "sleep", "60000"]})";
+    auto refused = http(as("alice"), "POST", "/api/v1/services", extra);
+    EXPECT_EQ(refused.status, 403u) << refused.body;
+    EXPECT_NE(refused.body.find("may not add services"), std::string::npos) << refused.body;
+    // Checked as [[service]] is, every problem at once.
+    auto bad =
+        http(as("root"), "POST", "/api/v1/services", R"({"name": "x", "restart": "sometimes", "bogus": 1})");
+    EXPECT_EQ(bad.status, 400u) << bad.body;
+    for (const char* problem : {"restart: expected one of", "bogus: unknown key", "command: required"}) {
+        EXPECT_NE(bad.body.find(problem), std::string::npos) << bad.body;
+    }
+    auto unknown_dependency = http(as("root"),
+                                   "POST",
+                                   "/api/v1/services",
+                                   R"({"name": "x", "after": ["nothing"], "command": ["true"]})");
+    EXPECT_EQ(unknown_dependency.status, 400u) << unknown_dependency.body;
+    EXPECT_EQ(http(as("root"), "POST", "/api/v1/services", "[1]").status, 400u);
+
+    auto added = http(as("root"), "POST", "/api/v1/services", extra);
+    ASSERT_EQ(added.status, 201u) << added.body;
+    EXPECT_EQ(added.json().at("name"), "extra");
+    ASSERT_EQ(wait_state(daemon_, "extra", "running"), "running");
+    EXPECT_EQ(http(as("root"), "POST", "/api/v1/services", extra).status, 409u);
+    const auto run = service(daemon_, "extra").at("job").as_int64();
+    const auto pid = started_pid(as("root"), run);
+    ASSERT_GT(pid, 0);
+    auto dependent =
+        http(as("root"),
+             "POST",
+             "/api/v1/services",
+             R"({"name": "dependent", "after": ["extra"], "command": [)" + fc + R"(, "sleep", "60000"]})");
+    ASSERT_EQ(dependent.status, 201u) << dependent.body;
+    auto blocked = http(as("root"), "DELETE", "/api/v1/services/extra");
+    EXPECT_EQ(blocked.status, 409u) << blocked.body;
+    EXPECT_NE(blocked.body.find("'dependent' comes after 'extra'"), std::string::npos) << blocked.body;
+    EXPECT_EQ(http(as("sam"), "DELETE", "/api/v1/services/dependent").status, 403u);
+    EXPECT_EQ(http(as("root"), "DELETE", "/api/v1/services/dependent").status, 200u);
+    EXPECT_EQ(http(as("root"), "DELETE", "/api/v1/services/extra").status, 200u);
+    EXPECT_EQ(http(as("root"), "GET", "/api/v1/services/extra").status, 404u);
+    EXPECT_TRUE(gone_within(static_cast<pid_t>(pid))) << "a removed service's process is stopped";
+    // The name is free again.
+    EXPECT_EQ(http(as("root"), "POST", "/api/v1/services", extra).status, 201u);
+    EXPECT_EQ(wait_state(daemon_, "extra", "running"), "running");
+}
+
+TEST_F(ServicesApi, ServiceStateChangesFollowOnTheStreamsForThoseWhoMaySeeServices) {
+    EXPECT_EQ(http(as("alice"), "GET", "/api/v1/events?services=true").status, 403u);
+    {
+        ws_client mine(as("alice"), "/api/v1/stream");
+        mine.send(R"({"type": "subscribe", "services": true})");
+        auto refused = json::parse(*mine.receive()).as_object();
+        EXPECT_EQ(refused.at("type"), "error");
+        EXPECT_EQ(refused.at("code"), "forbidden");
+    }
+    ws_client ws(as("sam"), "/api/v1/stream");
+    ws.send(R"({"type": "subscribe", "services": true})");
+    auto subscribed = json::parse(*ws.receive()).as_object();
+    EXPECT_EQ(subscribed.at("type"), "subscribed");
+    EXPECT_EQ(subscribed.at("services"), true);
+    EXPECT_EQ(http(as("root"), "POST", "/api/v1/services/manual/start").status, 202u);
+    std::vector<std::string> seen;
+    std::int64_t last_seq = 0;
+    while (seen.empty() || seen.back() != "ready") {
+        auto m = ws.receive();
+        ASSERT_TRUE(m) << "no more events after " << seen.size();
+        auto e = json::parse(*m).as_object();
+        ASSERT_EQ(e.at("type"), "service") << *m;
+        EXPECT_EQ(e.at("service"), "manual");
+        EXPECT_GT(e.at("seq").as_int64(), last_seq);
+        last_seq = e.at("seq").as_int64();
+        seen.emplace_back(e.at("event").as_string());
+        if (seen.back() == "ready") {
+            EXPECT_EQ(e.at("state"), "running");
+            EXPECT_GT(e.at("job").as_int64(), 0);
+        }
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"starting", "ready"}));
 }
 
 TEST_F(ServicesApi, ASignalToTheServicesComponentReachesTheirProcessesAndIsAnAdminsRight) {

@@ -296,9 +296,10 @@ constexpr command_spec commands[] = {
     {"audit", "audit [--job ID] [--last N] [--json]", "show who submitted, killed or drained what (admin)"},
     {"svc",
      "svc ls | show NAME | start NAME... | stop NAME... | restart NAME... | stdin NAME [--close] [TEXT...] | "
-     "tail NAME [-f] [--json]",
+     "tail NAME [-f] [--json] | add NAME [--set KEY=VALUE]... -- COMMAND [ARG]... | rm NAME...",
      "corrald's services: their state and history; start, stop or restart them; write to one's stdin; "
-     "print its current run's output"},
+     "print its current run's output; add one at run time, or remove one (an admin's; --set takes any "
+     "[[service]] key, e.g. --set restart=always --set 'after=[\"db\"]')"},
 };
 
 po::options_description command_options(std::string_view name) {
@@ -334,7 +335,9 @@ po::options_description command_options(std::string_view name) {
         d.add_options()("close", "close the job's stdin afterwards (EOF)");
     } else if (name == "svc") {
         d.add_options()("follow,f", "tail: follow the current run's output until it ends")(
-            "close", "stdin: close the service's stdin afterwards (EOF)");
+            "close", "stdin: close the service's stdin afterwards (EOF)")(
+            "set", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
+            "add: a [[service]] key (restart, after, ready_line, env, ...); VALUE is JSON when it parses");
     } else if (name == "tasks") {
         d.add_options()("names", "print only the task names, one per line (for scripts and completion)");
     } else if (name == "queue") {
@@ -411,9 +414,13 @@ int client_command(const std::string& name, const std::vector<std::string>& args
         }
         if (name == "svc") {
             if (ctx.rest.empty())
-                throw command_error{"give an action: ls, show, start, stop, restart, stdin or tail", usage_error};
-            service_command cmd{ctx.rest.front(), {ctx.rest.begin() + 1, ctx.rest.end()}, vm->count("json") > 0,
-                                vm->count("follow") > 0, vm->count("close") > 0};
+                throw command_error{"give an action: ls, show, start, stop, restart, stdin, tail, add or rm", usage_error};
+            service_command cmd{ctx.rest.front(),
+                                {ctx.rest.begin() + 1, ctx.rest.end()},
+                                vm->count("set") ? (*vm)["set"].as<std::vector<std::string>>() : std::vector<std::string>{},
+                                vm->count("json") > 0,
+                                vm->count("follow") > 0,
+                                vm->count("close") > 0};
             co_return co_await run_service_command(client, cmd);
         }
         if (name == "audit")

@@ -35,7 +35,7 @@ net::awaitable<int> list(api_client& c, bool as_json) {
     }
     const auto& all = reply.at("services").as_array();
     if (all.empty()) {
-        std::cout << "no services are configured ([[service]] in corrald's config)\n";
+        std::cout << "no services ([[service]] in corrald's config, or corral svc add)\n";
         co_return 0;
     }
     std::cout << fmt::format("{:<16} {:<9} {:>5} {:>8} {:>7}  {}\n", "NAME", "STATE", "RUNS", "RESTARTS", "JOB",
@@ -88,6 +88,40 @@ net::awaitable<int> show(api_client& c, const std::string& name, bool as_json) {
     co_return 0;
 }
 
+/// `svc add NAME [--set KEY=VALUE]... COMMAND [ARG]...`: a service added at run time (an admin's).
+net::awaitable<int> add(api_client& c, const service_command& cmd) {
+    if (cmd.args.size() < 2) {
+        throw command_error{"add: give a name and a command: corral svc add NAME [--set KEY=VALUE]... -- COMMAND [ARG]...",
+                            usage_error};
+    }
+    json::object body{{"name", cmd.args[0]}};
+    json::array command;
+    for (auto it = cmd.args.begin() + 1; it != cmd.args.end(); ++it) {
+        command.emplace_back(*it);
+    }
+    body["command"] = std::move(command);
+    for (const auto& set : cmd.sets) {
+        const auto eq = set.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            throw command_error{fmt::format("--set '{}': expected KEY=VALUE", set), usage_error};
+        }
+        // A value that reads as JSON is that (8080, true, ["db"]); anything else is text.
+        boost::system::error_code ec;
+        auto value = json::parse(set.substr(eq + 1), ec);
+        body[set.substr(0, eq)] = ec ? json::value(set.substr(eq + 1)) : std::move(value);
+    }
+    auto payload = json::serialize(body);  // named first: g++ 12 and temporaries in a co_await expression
+    std::string target = "/api/v1/services";
+    auto reply = co_await call(c, "POST", std::move(target), std::move(payload));
+    if (cmd.json) {
+        std::cout << json::serialize(reply) << "\n";
+    } else {
+        std::cout << fmt::format("{}: added ({}; corrald forgets it when it restarts)\n", cmd.args[0],
+                                 text(reply.at("state")));
+    }
+    co_return 0;
+}
+
 }  // namespace
 
 net::awaitable<int> run_service_command(api_client& c, const service_command& cmd) {
@@ -107,6 +141,20 @@ net::awaitable<int> run_service_command(api_client& c, const service_command& cm
         }
         co_return 0;
     }
+    if (cmd.verb == "add") {
+        co_return co_await add(c, cmd);
+    }
+    if (cmd.verb == "rm") {
+        if (cmd.args.empty()) {
+            throw command_error{"rm: give one or more service names", usage_error};
+        }
+        for (const auto& name : cmd.args) {
+            auto target = path_of(name);
+            co_await call(c, "DELETE", std::move(target));
+            std::cout << fmt::format("{}: stopping, and removed\n", name);
+        }
+        co_return 0;
+    }
     if (cmd.verb == "stdin") {
         const auto name = one_name(cmd);
         const std::vector<std::string> words(cmd.args.begin() + 1, cmd.args.end());
@@ -123,7 +171,7 @@ net::awaitable<int> run_service_command(api_client& c, const service_command& cm
         co_await follow_output(c, job, 0, cmd.follow);
         co_return 0;
     }
-    throw command_error{fmt::format("unknown action '{}' (ls, show, start, stop, restart, stdin, tail)", cmd.verb),
+    throw command_error{fmt::format("unknown action '{}' (ls, show, start, stop, restart, stdin, tail, add, rm)", cmd.verb),
                         usage_error};
 }
 

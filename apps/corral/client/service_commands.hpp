@@ -1,5 +1,5 @@
 #pragma once
-// `corral svc ls|show|start|stop|restart|stdin|tail`: corrald's [[service]]s.
+// `corral svc ls|show|start|stop|restart|stdin|tail|add|rm`: corrald's services.
 
 #include <string>
 #include <vector>
@@ -9,8 +9,10 @@
 namespace corral::cli {
 
 struct service_command {
-    std::string verb;                 ///< ls, show, start, stop, restart, stdin, tail
-    std::vector<std::string> args;    ///< the service names (stdin: the name, then the words to send)
+    std::string verb;                 ///< ls, show, start, stop, restart, stdin, tail, add, rm
+    std::vector<std::string> args;    ///< the service names (stdin: the name, then the words to send;
+                                      ///< add: the name, then the command and its arguments)
+    std::vector<std::string> sets;    ///< add: KEY=VALUE, any [[service]] key (VALUE as JSON when it parses)
     bool json = false;
     bool follow = false;              ///< tail -f
     bool close = false;               ///< stdin --close

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,7 +68,8 @@ class authority {
      */
     result_info<identity> identify(std::optional<std::string_view> token,
                                    const std::optional<std::string>& local_user) const;
-    const role_policy* role(std::string_view name) const;
+    /// The role `name`, or null. Shared: a caller keeps the role it was identified with across reloads.
+    std::shared_ptr<const role_policy> role(std::string_view name) const;
     const auth_options& options() const { return options_; }
     /// Where the admin token is read from; empty when there is none.
     const std::string& admin_token_file() const { return admin_.path; }
@@ -85,8 +87,10 @@ class authority {
         std::array<std::int64_t, 4> seen{};
     };
     void refresh_admin_token() const;
+    void share_roles();
 
     auth_options options_;
+    std::map<std::string, std::shared_ptr<const role_policy>, std::less<>> roles_;
     std::map<std::string, token_entry, std::less<>> by_digest_;
     mutable admin_token admin_;
 };

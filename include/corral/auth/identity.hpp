@@ -3,6 +3,7 @@
 // rest of auth (tokens, the roles' configuration: authority.hpp) belongs to the daemon; this part is
 // in libcorral, so the service checks rights itself (services/job_access.hpp).
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,9 @@ struct role_policy {
 /// Who is calling: the user a token or a Unix socket peer stands for, and their role.
 struct identity {
     std::string user;
-    const role_policy* role = nullptr;
+    /// Shared with the authority: a connection keeps the role it was identified with, even after a
+    /// reload (SIGHUP) changes or removes it; new requests and connections get the new one.
+    std::shared_ptr<const role_policy> role;
     std::string_view role_name() const { return role ? std::string_view(role->name) : std::string_view(); }
 };
 

@@ -126,6 +126,9 @@ struct daemon_config {
     std::vector<console_config> consoles;
     /// `[[component]]`: components from plugins, started after every built-in one.
     std::vector<plugin_component_config> components;
+    /// Each top-level section as read (after environment overrides and command-line components), as
+    /// TOML text: a reload compares them to say which changes need a restart.
+    std::map<std::string, std::string> sections;
 };
 
 /**

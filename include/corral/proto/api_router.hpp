@@ -70,6 +70,10 @@ class api_router final : public http_route {
     std::string metrics_text() const;
     /// Serves /api/v1/services from `s` (without it, that path lists no services).
     void set_supervisor(services::supervisor& s) { supervisor_ = &s; }
+    /// How `POST /api/v1/services` reads a service (the daemon's [[service]] reader, so that both
+    /// check the same things); without it services cannot be added over the API.
+    using service_parser = std::function<result_info<services::service_def>(const boost::json::object&)>;
+    void set_service_parser(service_parser p) { parse_service_ = std::move(p); }
     /// The pod's components for /api/v1/components: their list (id, label, description), and how a
     /// signal reaches those of one label (what they did, or an error for an unknown label).
     struct component_access {
@@ -102,6 +106,8 @@ class api_router final : public http_route {
     /// /api/v1/components[/LABEL/signal] (api_services.cpp).
     net::awaitable<http::reply> route_components(http::request& req, const identity& me, const target& t);
     /// /api/v1/services[/NAME[/start|stop|restart|stdin|output]] (api_services.cpp).
+    /// POST /api/v1/services: a service added at run time (admin).
+    http::reply add_service(const http::request& req, const identity& me);
     net::awaitable<http::reply> route_services(http::request& req,
                                                const http::peer& who,
                                                const identity& me,
@@ -137,6 +143,7 @@ class api_router final : public http_route {
     std::unique_ptr<acons_rpc> acons_;
     const http_front* front_ = nullptr;
     services::supervisor* supervisor_ = nullptr;
+    service_parser parse_service_;
     component_access components_;
 };
 

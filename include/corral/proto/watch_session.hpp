@@ -81,6 +81,9 @@ class watch_session {
     void subscribe(follow_request r);
     /// Events (not output) of every job the caller may see, including jobs submitted later.
     void subscribe_all() { sub_->follow_all(true); }
+    /// Services' state changes too (`{"type": "service", ...}`), when the caller may see services;
+    /// otherwise an error message says why. Returns whether it follows them.
+    bool subscribe_services(bool on);
 
     /// Serves a WebSocket until either side closes: subscribe/unsubscribe messages in, events out.
     net::awaitable<void> serve(http::message_channel& channel);
@@ -88,6 +91,7 @@ class watch_session {
     net::awaitable<void> serve(http::event_stream& stream);
 
   private:
+    static boost::json::object service_message(const services::event_record& e);
     /**
      * Ends the writer and the followers and waits for them, however serve() ended: they use this
      * session and its connection, so they end before either goes. serve() calls it with

@@ -43,6 +43,8 @@ class event_hub {
 
     /// Numbers the event, keeps it, and queues it for its subscribers.
     event_ptr publish(const jobs::job& j, jobs::job_event e);
+    /// Numbers a service's event, keeps it, and queues it for the subscriptions that follow services.
+    event_ptr publish_service(service_event_info info, jobs::job_id run);
 
     /// A new subscription for `user` (seeing only `only_owner`'s jobs when given). Errors:
     /// errc::queue_full when max_subscriptions have a reader each; errc::invalid_state after stop().
@@ -69,6 +71,7 @@ class event_hub {
     friend class subscription;
     void index(subscription& s, jobs::job_id job, bool add);
     void index_all(subscription& s, bool add);
+    void index_services(subscription& s, bool add);
     void reader_left(subscription& s);
     void sweep();
     void arm_sweep(std::chrono::steady_clock::time_point when);
@@ -82,6 +85,7 @@ class event_hub {
     std::unordered_map<std::string, std::shared_ptr<subscription>> subs_;
     std::unordered_map<jobs::job_id, std::vector<subscription*>> by_job_;
     std::vector<subscription*> all_;
+    std::vector<subscription*> services_;
     net::steady_timer sweep_timer_;
     std::optional<std::chrono::steady_clock::time_point> sweep_at_;
     bool stopped_ = false;

@@ -11,7 +11,15 @@
 
 namespace corral::services {
 
-/// One thing that happened to a job, numbered in the order the daemon saw it.
+/// What happened to a service (services::supervisor): for subscriptions that follow services.
+struct service_event_info {
+    std::string name;
+    std::string state;  ///< the service's state just after it
+    std::string kind;   ///< starting, ready, exited, backoff, failed, stopping, stopped, waiting, added, removed, changed
+    std::string detail;
+};
+
+/// One thing that happened to a job, or to a service, numbered in the order the daemon saw it.
 struct event_record {
     std::uint64_t seq = 0;  ///< per daemon, from 1, without gaps
     jobs::clock::time_point time{};
@@ -19,6 +27,9 @@ struct event_record {
     jobs::job_event kind = jobs::job_event::queued;
     jobs::job_state state = jobs::job_state::queued;  ///< the job's state just after the event
     std::string owner;
+    /// Set for a service's event (`job` is then its current run, or 0): only subscriptions that
+    /// follow services get these.
+    std::shared_ptr<const service_event_info> service;
 };
 /// Shared by every subscription that queues it: an event costs one allocation however many follow it.
 using event_ptr = std::shared_ptr<const event_record>;

@@ -63,7 +63,7 @@ struct submit_request {
     /// A repeated (owner, key) returns the first job instead of starting another.
     std::string idempotency_key;
     /// A task's job: the task (its result parser makes the job's result) and its checked arguments.
-    const tasks::task_def* task = nullptr;
+    std::shared_ptr<const tasks::task_def> task;
     boost::json::object args;
     /// Runs at once, outside the scheduler: no slot, no queue, not held back by drain mode. For the
     /// daemon's own long-running processes (services::supervisor), which must not wait behind jobs
@@ -171,6 +171,11 @@ class job_service {
                                                 jobs::job_id id,
                                                 bool output,
                                                 std::uint64_t from = 0);
+    /// Makes `s` follow services' events (their state changes: services::supervisor) when `on`.
+    /// Errors: errc::forbidden when `who` may not see services.
+    result_info<void> follow_services_as(const auth::identity& who, subscription& s, bool on);
+    /// A service's event, for the subscriptions that follow services (services::supervisor).
+    void publish_service_event(service_event_info info, jobs::job_id run) { events_.publish_service(std::move(info), run); }
     /// `who`'s subscription `id`, to read again (a client reconnecting). Errors: errc::subscription_not_found
     /// when there is none: expired, closed, or another user's.
     result_info<std::shared_ptr<subscription>> resume_as(const auth::identity& who, std::string_view id);
@@ -242,7 +247,7 @@ class job_service {
         std::size_t kept = 0;     ///< finished: kept for their record and output
         std::size_t killed = 0;   ///< leftover processes of lost jobs that were killed
     };
-    using task_lookup = std::function<const tasks::task_def*(std::string_view)>;
+    using task_lookup = std::function<std::shared_ptr<const tasks::task_def>(std::string_view)>;
     /// Takes in the jobs a store read back at start-up (restore.cpp): queued jobs queue again in
     /// their order (by priority, then their old sequence); jobs that were running are marked `lost`
     /// and what is left of their process trees is killed (their output pipes died with the old
@@ -342,7 +347,7 @@ class job_service {
     std::map<std::pair<std::string, std::string>, jobs::job_id> idempotency_;
     std::unordered_map<jobs::job_id, std::chrono::steady_clock::time_point> starting_;
     /// Task jobs not finished yet, for their result parser.
-    std::unordered_map<jobs::job_id, const tasks::task_def*> task_of_;
+    std::unordered_map<jobs::job_id, std::shared_ptr<const tasks::task_def>> task_of_;
     /// Multi-step jobs running: the step running now (0 between steps).
     std::unordered_map<jobs::job_id, jobs::job_id> current_step_;
     event_hub events_;

@@ -74,6 +74,9 @@ struct service_def {
     bool autostart = true;
 };
 
+/// Whether `a` and `b` define the same service (a reload leaves such a service alone).
+bool same_definition(const service_def& a, const service_def& b);
+
 std::string_view to_string(restart_policy p);
 std::string_view to_string(ready_check k);
 

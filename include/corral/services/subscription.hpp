@@ -61,6 +61,10 @@ class subscription {
     /// Events (not output) of every job the user may see, including jobs submitted later.
     void follow_all(bool on);
     bool follows_all() const { return all_; }
+    /// Services' events (state changes) too. The caller checked that the user may see services
+    /// (job_service::follow_services_as).
+    void follow_services(bool on);
+    bool follows_services() const { return services_; }
     bool follows(jobs::job_id job) const { return followed_.count(job) != 0; }
     const std::map<jobs::job_id, followed_job>& followed() const { return followed_; }
     /// The reader sent `job`'s output up to `cursor`.
@@ -131,6 +135,7 @@ class subscription {
     std::optional<std::string> only_owner_;
     std::map<jobs::job_id, followed_job> followed_;
     bool all_ = false;
+    bool services_ = false;
     /// Pending events from head_ on (a vector, not a deque: an idle subscription allocates nothing).
     std::vector<event_ptr> pending_;
     std::size_t head_ = 0;

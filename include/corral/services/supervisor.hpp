@@ -55,6 +55,15 @@ struct service_status {
     static constexpr std::size_t events_kept = 200;
 };
 
+/// What a reload did to the services (supervisor::reload).
+struct reload_report {
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    /// Given a new definition; those that ran were restarted with it.
+    std::vector<std::string> changed;
+    std::size_t unchanged = 0;
+};
+
 /// The status as the API shows it; `events` adds the history.
 boost::json::object to_json(const service_status& s, bool events);
 
@@ -68,8 +77,13 @@ boost::json::object to_json(const service_status& s, bool events);
  * reverse order. Starting a service starts what it comes after; stopping one stops what comes
  * after it first.
  *
+ * Services come from the config and can be added and removed at run time (add_as, remove_as: not
+ * kept across restarts). A reload (SIGHUP) replaces the config's services: new ones start, removed
+ * ones stop and go, changed ones run with their new definition; those added at run time stay.
+ *
  * Rights: seeing services takes a role that sees every job; acting on them (start, stop, restart,
- * stdin) one that may act on every job, as for jobs of other users.
+ * stdin) one that may act on every job, as for jobs of other users; adding and removing them (which
+ * runs commands as corrald's user) an admin.
  *
  * @par Thread safety
  * Not thread-safe: the core's executor only.
@@ -107,6 +121,21 @@ class supervisor {
     /// act on services; errc::invalid_state when it has not run yet.
     result_info<jobs::job_id> run_as(const auth::identity& who, std::string_view name, bool to_act) const;
 
+    /// Adds a service at run time and starts it when `def.autostart`. Errors: errc::forbidden unless
+    /// `who` is an admin; errc::process_exists for a name in use; errc::invalid_argument when its
+    /// `after` names no service; errc::invalid_state while corrald stops.
+    result_info<void> add_as(const auth::identity& who, service_def def);
+    /// Stops a service (by its stop plan) and removes it. Errors: errc::forbidden unless `who` is an
+    /// admin; errc::process_not_found; errc::invalid_state when another service comes after it.
+    result_info<void> remove_as(const auth::identity& who, std::string_view name);
+    /**
+     * Replaces the config's services with `defs` (a reload). Services added at run time stay unless
+     * `defs` names them (the config's definition then wins). Errors: errc::invalid_argument when
+     * `defs` and the services added at run time do not fit together (an `after` naming a removed
+     * service, a cycle); nothing is changed then.
+     */
+    result_info<reload_report> reload(std::vector<service_def> defs);
+
     /// Returns when something changed for any service (for tests and waiting clients).
     net::awaitable<void> changed() { co_await changed_.wait(); }
 
@@ -125,6 +154,15 @@ class supervisor {
     net::awaitable<void> sleep_until(entry& e, jobs::clock::time_point when);
     std::chrono::milliseconds next_delay(entry& e);
     void note(entry& e, service_state s, std::string kind, std::string detail, std::string reason = {});
+    /// Orders entries_ by dependencies and links each entry to those it comes after and before.
+    void relink();
+    /// Every definition but those of removed entries (and `skip`), for start_order.
+    std::vector<service_def> live_defs(const entry* skip = nullptr) const;
+    /// Marks `e` removed, stops it, and lets it go once its coroutine has ended.
+    void retire(entry& e, std::string_view actor);
+    net::awaitable<void> forget(entry* e);
+    /// A restart with the current definition now (restart_as without the checks).
+    void restart(entry& e, std::string_view actor);
     submit_request run_request(const entry& e) const;
 
     job_service& jobs_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,11 @@ namespace corral::tasks {
 /**
  * The tasks from the config, by name. It checks arguments and turns them into argv.
  *
+ * A reload (SIGHUP) assigns a new catalog over this one. Jobs keep the task they were submitted with
+ * (share()): a task changed or removed by a reload goes on, as it was, for the jobs that run it.
+ *
  * @par Thread safety
- * Immutable after construction; safe to share.
+ * Immutable after construction; safe to share. Assigning over it is the core's executor's business.
  */
 class task_catalog {
   public:
@@ -25,9 +29,15 @@ class task_catalog {
     /// tasks or other multi-step tasks, step arguments that do not validate).
     static result_info<task_catalog> create(std::vector<task_def> tasks);
 
+    /// The task named `name`, or null. Valid until the catalog is assigned over: keep share() instead.
     const task_def* find(std::string_view name) const;
-    const std::vector<task_def>& all() const { return tasks_; }
-    bool empty() const { return tasks_.empty(); }
+    /// `task` (one of this catalog's, or any other, which is then copied) for as long as the caller
+    /// holds it, whatever later reloads do to the catalog.
+    std::shared_ptr<const task_def> share(const task_def& task) const;
+    /// find() and share() in one; null when there is no such task.
+    std::shared_ptr<const task_def> find_shared(std::string_view name) const;
+    const std::vector<task_def>& all() const { return *tasks_; }
+    bool empty() const { return tasks_->empty(); }
 
     /**
      * Checks `args` against the task's schema and fills in defaults. Every problem is reported at
@@ -44,7 +54,7 @@ class task_catalog {
                                                  const boost::json::object& named);
 
   private:
-    std::vector<task_def> tasks_;
+    std::shared_ptr<const std::vector<task_def>> tasks_ = std::make_shared<const std::vector<task_def>>();
     std::map<std::string, std::size_t, std::less<>> by_name_;
 };
 

@@ -11,13 +11,15 @@ namespace {
 struct CallerApi : ::testing::Test {
     net::io_context ioc;
     std::unique_ptr<job_service> service = job_service::create(ioc.get_executor(), {.concurrency = 1}).value();
-    auth::role_policy user_role{.name = "user", .commands = true};
-    auth::role_policy viewer_role{.name = "viewer", .commands = true, .see_all = true};
-    auth::role_policy admin_role{.name = "admin", .admin = true};
-    auth::identity ann{"ann", &user_role};
-    auth::identity bob{"bob", &user_role};
-    auth::identity vic{"vic", &viewer_role};
-    auth::identity root{"root", &admin_role};
+    using role = std::shared_ptr<const auth::role_policy>;
+    role user_role = std::make_shared<const auth::role_policy>(auth::role_policy{.name = "user", .commands = true});
+    role viewer_role = std::make_shared<const auth::role_policy>(
+        auth::role_policy{.name = "viewer", .commands = true, .see_all = true});
+    role admin_role = std::make_shared<const auth::role_policy>(auth::role_policy{.name = "admin", .admin = true});
+    auth::identity ann{"ann", user_role};
+    auth::identity bob{"bob", user_role};
+    auth::identity vic{"vic", viewer_role};
+    auth::identity root{"root", admin_role};
 
     CallerApi() { service->set_draining(true); }
     jobs::job_id submit_as(const std::string& owner) {
