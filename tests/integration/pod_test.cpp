@@ -259,5 +259,25 @@ TEST(Pod, SighupReloadsTasksAuthAndServicesAndNamesWhatWaitsForARestart) {
     std::filesystem::remove(tokens);
 }
 
+TEST(Pod, ServicesStopInReverseOrderWithinStopWaitEvenWhenOneIgnoresTerm) {
+    daemon_process d("[pod]\nstate_dir = \"@STATE@\"\nstop_wait = \"500ms\"\n"
+                     "[[http]]\nlabel = \"cli\"\nlisten = \"unix:@STATE@/corral.sock\"\n"
+                     "[[service]]\nname = \"base\"\ncommand = [" + fc + ", \"sleep\", \"60000\"]\n"
+                     "[[service]]\nname = \"stubborn\"\nafter = [\"base\"]\nstop = \"TERM:30s,KILL\"\n"
+                     "command = [" + fc + ", \"ignore-term\", \"sleep\", \"60000\"]\n");
+    ASSERT_TRUE(d.ready()) << d.log();
+    ASSERT_TRUE(becomes(d, "stubborn", "running")) << d.log();
+    const auto pid = started_pid(d.local(), service_named(d, "stubborn").at("job").as_int64());
+    ASSERT_GT(pid, 0);
+    const auto asked = std::chrono::steady_clock::now();
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(std::chrono::seconds(20)), 0) << d.log();
+    // stop_wait, not the 30 s of grace its stop plan would give it.
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10));
+    EXPECT_TRUE(gone_within(static_cast<pid_t>(pid)));
+    const auto log = d.log();
+    EXPECT_LT(log.find("service stubborn: stopping"), log.find("service base: stopping")) << log;
+}
+
 }  // namespace
 }  // namespace corral::test
