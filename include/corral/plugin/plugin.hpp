@@ -9,12 +9,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/version.hpp>
 
 #include "corral/core/asio.hpp"
@@ -84,6 +87,44 @@ class component_options {
         return false;
     }
 };
+
+/// What the three shapes (simple_server, tcp_server, producer_consumer) share: the context, and the
+/// log written through it.
+class component_base : public component {
+  protected:
+    explicit component_base(component_context context) : context_(std::move(context)) {}
+    const component_context& context() const { return context_; }
+    void log(log_level level, std::string_view message) const {
+        if (context_.log) {
+            context_.log(level, message);
+        }
+    }
+
+  private:
+    component_context context_;
+};
+
+/**
+ * Why one of a component's coroutines ended badly, for component::failed(): empty when it did not
+ * (it returned, or a cancellation asked for by a stop ended it), else "WHAT failed: why".
+ */
+inline std::string failure_of(std::exception_ptr e, bool stopping, std::string_view what) {
+    if (!e) {
+        return {};
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& error) {
+        if (error.code() == net::error::operation_aborted && stopping) {
+            return {};
+        }
+        return std::string(what) + " failed: " + error.what();
+    } catch (const std::exception& error) {
+        return std::string(what) + " failed: " + error.what();
+    } catch (...) {
+        return std::string(what) + " failed with an exception that is not a std::exception";
+    }
+}
 
 /// What a plugin exports (CORRAL_PLUGIN).
 struct plugin_info {

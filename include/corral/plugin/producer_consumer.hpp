@@ -32,19 +32,19 @@ namespace corral::plugin {
  * the component.
  */
 template <class T>
-class producer_consumer : public component {
+class producer_consumer : public component_base {
   public:
     producer_consumer(component_context context, std::size_t consumers, std::size_t queue_size)
-        : context_(std::move(context)),
+        : component_base(std::move(context)),
           consumers_(consumers == 0 ? 1 : consumers),
           queue_size_(queue_size == 0 ? 1 : queue_size),
-          changed_(context_.executor),
+          changed_(this->context().executor),
           cancel_consumers_(consumers_) {}
 
     net::awaitable<void> start() override {
         running_ = 1 + consumers_;
         producing_ = true;
-        net::co_spawn(context_.executor,
+        net::co_spawn(this->context().executor,
                       produce_all(),
                       net::bind_cancellation_slot(cancel_producer_.slot(), [this](std::exception_ptr e) {
                           producing_ = false;
@@ -52,7 +52,7 @@ class producer_consumer : public component {
                       }));
         for (std::size_t i = 0; i < consumers_; ++i) {
             net::co_spawn(
-                context_.executor,
+                this->context().executor,
                 consume_all(i),
                 net::bind_cancellation_slot(cancel_consumers_[i].slot(),
                                             [this](std::exception_ptr e) { ended(e, "consume()"); }));
@@ -71,7 +71,7 @@ class producer_consumer : public component {
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override {
         using namespace net::experimental::awaitable_operators;
         stop_accepting();
-        net::steady_timer timer(context_.executor, deadline);
+        net::steady_timer timer(this->context().executor, deadline);
         while (running_ > 0 && std::chrono::steady_clock::now() < deadline) {
             co_await (changed_.wait() || timer.async_wait(use_nothrow));
         }
@@ -103,12 +103,6 @@ class producer_consumer : public component {
 
     bool stopping() const { return stopping_; }
     std::size_t queued() const { return queue_.size(); }
-    const component_context& context() const { return context_; }
-    void log(log_level level, std::string_view message) const {
-        if (context_.log) {
-            context_.log(level, message);
-        }
-    }
 
   private:
     net::awaitable<void> produce_all() {
@@ -144,24 +138,11 @@ class producer_consumer : public component {
     void ended(std::exception_ptr e, const char* what) {
         --running_;
         changed_.notify_all();
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const boost::system::system_error& error) {
-            if (error.code() == net::error::operation_aborted && stopping_) {
-                return;
-            }
-            failed(std::string(what) + " failed: " + error.what());
-        } catch (const std::exception& error) {
-            failed(std::string(what) + " failed: " + error.what());
-        } catch (...) {
-            failed(std::string(what) + " failed with an exception that is not a std::exception");
+        if (auto why = failure_of(e, stopping_, what); !why.empty()) {
+            this->failed(std::move(why));
         }
     }
 
-    component_context context_;
     std::size_t consumers_;
     std::size_t queue_size_;
     std::deque<T> queue_;

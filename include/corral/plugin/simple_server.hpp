@@ -25,15 +25,17 @@ namespace corral::plugin {
  *
  * sleep_for() is the loop's friend: it returns false at once when a stop is asked.
  */
-class simple_server : public component {
+class simple_server : public component_base {
   public:
     explicit simple_server(component_context context)
-        : context_(std::move(context)), woken_(context_.executor), done_(context_.executor) {}
+        : component_base(std::move(context)),
+          woken_(this->context().executor),
+          done_(this->context().executor) {}
 
     net::awaitable<void> start() override {
         co_await startup();
         running_ = true;
-        net::co_spawn(context_.executor,
+        net::co_spawn(context().executor,
                       run(),
                       net::bind_cancellation_slot(cancel_.slot(), [this](std::exception_ptr e) { ran(e); }));
     }
@@ -47,7 +49,7 @@ class simple_server : public component {
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override {
         using namespace net::experimental::awaitable_operators;
         stop_accepting();
-        net::steady_timer timer(context_.executor, deadline);
+        net::steady_timer timer(context().executor, deadline);
         while (running_ && std::chrono::steady_clock::now() < deadline) {
             co_await (done_.wait() || timer.async_wait(use_nothrow));
         }
@@ -79,19 +81,13 @@ class simple_server : public component {
     virtual net::awaitable<void> cleanup() { co_return; }
 
     bool stopping() const { return stopping_; }
-    const component_context& context() const { return context_; }
-    void log(log_level level, std::string_view message) const {
-        if (context_.log) {
-            context_.log(level, message);
-        }
-    }
     /// Waits `d`; false when a stop was asked meanwhile (or before).
     net::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
         using namespace net::experimental::awaitable_operators;
         if (stopping_) {
             co_return false;
         }
-        net::steady_timer timer(context_.executor, d);
+        net::steady_timer timer(context().executor, d);
         co_await (timer.async_wait(use_nothrow) || woken_.wait());
         co_return !stopping_;
     }
@@ -100,24 +96,11 @@ class simple_server : public component {
     void ran(std::exception_ptr e) {
         running_ = false;
         done_.notify_all();
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const boost::system::system_error& error) {
-            if (error.code() == net::error::operation_aborted && stopping_) {
-                return;  // cancelled by stop(), as asked
-            }
-            failed(std::string("run() failed: ") + error.what());
-        } catch (const std::exception& error) {
-            failed(std::string("run() failed: ") + error.what());
-        } catch (...) {
-            failed("run() failed with an exception that is not a std::exception");
+        if (auto why = failure_of(e, stopping_, "run()"); !why.empty()) {
+            failed(std::move(why));
         }
     }
 
-    component_context context_;
     async_event woken_;
     async_event done_;
     net::cancellation_signal cancel_;

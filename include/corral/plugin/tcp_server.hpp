@@ -27,15 +27,15 @@ namespace corral::plugin {
  *
  * Bind to loopback unless the operator asked otherwise: nothing here checks who connects.
  */
-class tcp_server : public component {
+class tcp_server : public component_base {
   public:
     /// `endpoint` is "HOST:PORT" with an IP address (component_options::tcp_endpoint checks it).
     tcp_server(component_context context, std::string endpoint, std::size_t max_connections = 1000)
-        : context_(std::move(context)),
+        : component_base(std::move(context)),
           endpoint_(std::move(endpoint)),
           max_connections_(max_connections),
-          acceptor_(context_.executor),
-          changed_(context_.executor) {}
+          acceptor_(this->context().executor),
+          changed_(this->context().executor) {}
 
     net::awaitable<void> start() override {
         const auto colon = endpoint_.rfind(':');
@@ -62,15 +62,11 @@ class tcp_server : public component {
         }
         acceptor_.listen();
         accepting_ = true;
-        net::co_spawn(context_.executor, accept_loop(), [this](std::exception_ptr e) {
+        net::co_spawn(context().executor, accept_loop(), [this](std::exception_ptr e) {
             accepting_ = false;
             changed_.notify_all();
-            if (e && !stopping_) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& error) {
-                    failed(std::string("the listener failed: ") + error.what());
-                }
+            if (auto why = failure_of(e, stopping_, "the listener"); !why.empty() && !stopping_) {
+                failed(std::move(why));
             }
         });
         co_return;
@@ -84,7 +80,7 @@ class tcp_server : public component {
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override {
         using namespace net::experimental::awaitable_operators;
         stop_accepting();
-        net::steady_timer timer(context_.executor, deadline);
+        net::steady_timer timer(context().executor, deadline);
         while ((accepting_ || !connections_.empty()) && std::chrono::steady_clock::now() < deadline) {
             co_await (changed_.wait() || timer.async_wait(use_nothrow));
         }
@@ -117,12 +113,6 @@ class tcp_server : public component {
     }
     bool stopping() const { return stopping_; }
     std::size_t connections() const { return connections_.size(); }
-    const component_context& context() const { return context_; }
-    void log(log_level level, std::string_view message) const {
-        if (context_.log) {
-            context_.log(level, message);
-        }
-    }
 
   private:
     struct connection {
@@ -144,7 +134,7 @@ class tcp_server : public component {
             }
             auto it = connections_.emplace(connections_.end());
             net::co_spawn(
-                context_.executor,
+                context().executor,
                 serve(std::move(socket)),
                 net::bind_cancellation_slot(it->cancel.slot(), [this, it](std::exception_ptr e) {
                     connections_.erase(it);
@@ -167,7 +157,6 @@ class tcp_server : public component {
         }
     }
 
-    component_context context_;
     std::string endpoint_;
     std::size_t max_connections_;
     net::ip::tcp::acceptor acceptor_;
