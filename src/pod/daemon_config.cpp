@@ -214,6 +214,7 @@ void read_api(toml::table& root, daemon_config& c, problems& p) {
     s.size("acons_max_flush", c.api.acons_max_flush);
     s.duration("max_wait", c.api.max_wait);
     s.duration("stdin_timeout", c.api.stdin_timeout);
+    c.api.watch.stdin_timeout = c.api.stdin_timeout;  // a WebSocket's stdin messages too
     s.size("watcher_buffer", c.api.watch.buffer);
     s.choice("slow_watchers",
              c.api.watch.on_slow,

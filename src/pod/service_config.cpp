@@ -1,6 +1,6 @@
 #include "pod/service_config.hpp"
 
-#include <ranges>
+#include <algorithm>
 
 #include <boost/json/value.hpp>
 
@@ -254,11 +254,13 @@ result_info<services::service_def> parse_service(const boost::json::object& body
     auto def = read_service(t, "", p);
     if (!p.empty()) {
         // "config: .restart: ..." as "restart: ..." (the body has no file, and no path above it).
-        auto text = p.text();
+        const auto text = p.text();
         std::string out;
-        for (std::string_view line : std::views::split(text, '\n') | std::views::transform([](auto r) {
-                                         return std::string_view(r.begin(), r.end());
-                                     })) {
+        // A plain loop, not std::views::split: clang 14 (the fuzz build) cannot use libstdc++ 12's ranges.
+        for (std::size_t start = 0; start <= text.size();) {
+            const auto end = std::min(text.find('\n', start), text.size());
+            std::string_view line(text.data() + start, end - start);
+            start = end + 1;
             if (line.starts_with("config: ")) {
                 line.remove_prefix(8);
             }

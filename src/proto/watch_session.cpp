@@ -50,7 +50,8 @@ watch_session::watch_session(services::job_service& service,
       format_(format),
       encoder_(native_encoder::of(format)),
       space_(service.executor()),
-      followers_(service.executor()) {
+      followers_(service.executor()),
+      stdin_done_(service.executor()) {
     ++stats_.watchers;
     follow_resumed();
 }
@@ -155,6 +156,48 @@ json::object watch_session::service_message(const services::event_record& e) {
             {"event", s.kind},
             {"detail", s.detail},
             {"job", e.job}};
+}
+
+net::awaitable<void> watch_session::write_stdin(jobs::job_id id, std::string data, bool close) {
+    // Writes of one session take turns: this one waits for those before it.
+    const auto turn = next_stdin_turn_++;
+    while (stdin_turn_ != turn) {
+        co_await stdin_done_.wait();
+    }
+    struct next_turn {
+        watch_session& s;
+        ~next_turn() {
+            ++s.stdin_turn_;
+            s.stdin_done_.notify_all();
+        }
+    } on_exit{*this};
+    auto refuse = [&](std::string_view code, std::string message) {
+        send({{"type", "error"}, {"job", id}, {"code", code}, {"message", std::move(message)}});
+    };
+    auto job = service_.control_as(who_, id);  // the job service decides who may write
+    if (!job) {
+        refuse(job.error().code == errc::forbidden ? "forbidden" : "not_found", job.error().what());
+        co_return;
+    }
+    auto& j = (*job)->get();
+    if (j.state != jobs::job_state::running || j.spec.process.input != proc::input_mode::pipe) {
+        refuse("stdin_closed",
+               fmt::format("job {} has no open stdin: it must be running and submitted with \"stdin\": \"pipe\"", id));
+        co_return;
+    }
+    const auto n = data.size();
+    if (n > 0) {
+        auto written = co_await service_.write_stdin(j, std::move(data), options_.stdin_timeout);
+        if (!written) {
+            refuse(written.error() == net::error::timed_out ? "stdin_timeout" : "stdin_closed",
+                   fmt::format("writing to job {}'s stdin failed: {}", id, written.error().message()));
+            co_return;
+        }
+    }
+    if (close) {
+        (void)service_.close_stdin((*job)->get());
+    }
+    send({{"type", "stdin"}, {"job", id}, {"written", n}, {"closed", close}});
 }
 
 bool watch_session::subscribe_services(bool on) {
@@ -295,6 +338,22 @@ void watch_session::handle_message(std::string_view text) {
     auto& o = v.get_object();
     const auto* type = o.if_contains("type");
     const auto* job = o.if_contains("job");
+    if (type && type->is_string() && type->get_string() == "stdin") {
+        const auto* data = o.if_contains("data");
+        const auto* close = o.if_contains("close");
+        if (!job || !(job->is_int64() || job->is_uint64()) || job->to_number<std::int64_t>() <= 0 ||
+            (data && !data->is_string()) || (close && !close->is_bool())) {
+            send({{"type", "error"},
+                  {"message", "stdin takes \"job\": ID, \"data\": TEXT and \"close\": true|false"}});
+            return;
+        }
+        // A member coroutine: g++ 12 loses a coroutine lambda's by-value arguments at -O2.
+        auto writing = write_stdin(static_cast<jobs::job_id>(job->to_number<std::int64_t>()),
+                                   data ? std::string(data->get_string()) : std::string(),
+                                   close && close->get_bool());
+        followers_.spawn(std::move(writing), "stdin from a watcher");
+        return;
+    }
     const auto* all = o.if_contains("all");
     const bool everything = all && all->is_bool() && all->get_bool();
     const auto* services = o.if_contains("services");
@@ -302,7 +361,7 @@ void watch_session::handle_message(std::string_view text) {
     const bool has_job = job && (job->is_int64() || job->is_uint64()) && job->to_number<std::int64_t>() > 0;
     if (!type || !type->is_string() ||
         (type->get_string() != "subscribe" && type->get_string() != "unsubscribe")) {
-        send({{"type", "error"}, {"message", "\"type\" must be \"subscribe\" or \"unsubscribe\""}});
+        send({{"type", "error"}, {"message", "\"type\" must be \"subscribe\", \"unsubscribe\" or \"stdin\""}});
         return;
     }
     if (!has_job && !everything && !of_services) {

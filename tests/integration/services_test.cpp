@@ -320,6 +320,34 @@ TEST_F(ServicesApi, ServiceStateChangesFollowOnTheStreamsForThoseWhoMaySeeServic
     EXPECT_EQ(seen, (std::vector<std::string>{"starting", "ready"}));
 }
 
+TEST_F(ServicesApi, StdinOverTheStreamThatFollowsTheOutput) {
+    ASSERT_EQ(wait_state(daemon_, "echo", "running"), "running");
+    const auto job = service(daemon_, "echo").at("job").as_int64();
+    ws_client ws(as("root"), "/api/v1/stream?job=" + std::to_string(job) + "&from=0");
+    ws.send(R"({"type": "stdin", "job": )" + std::to_string(job) + R"(, "data": "over the stream\n"})");
+    bool acked = false;
+    std::string echoed;
+    while (!acked || echoed.find("over the stream\n") == std::string::npos) {
+        auto m = ws.receive();
+        ASSERT_TRUE(m) << "acked " << acked << ", echoed '" << echoed << "'";
+        auto o = json::parse(*m).as_object();
+        if (o.at("type") == "stdin") {
+            EXPECT_EQ(o.at("written").as_int64(), 16);
+            acked = true;
+        } else if (o.at("type") == "output") {
+            echoed += o.at("data").as_string();
+        }
+    }
+    // The job service decides: a viewer may follow it, not write to it.
+    ws_client viewer(as("sam"), "/api/v1/stream");
+    viewer.send(R"({"type": "stdin", "job": )" + std::to_string(job) + R"(, "data": "no"})");
+    auto refused = json::parse(*viewer.receive()).as_object();
+    EXPECT_EQ(refused.at("type"), "error");
+    EXPECT_EQ(refused.at("code"), "forbidden");
+    viewer.send(R"({"type": "stdin", "job": "x"})");
+    EXPECT_EQ(json::parse(*viewer.receive()).at("type"), "error");
+}
+
 TEST_F(ServicesApi, ASignalToTheServicesComponentReachesTheirProcessesAndIsAnAdminsRight) {
     ASSERT_EQ(wait_state(daemon_, "echo", "running"), "running");
     const auto first = service(daemon_, "echo").at("job").as_int64();

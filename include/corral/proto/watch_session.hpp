@@ -31,6 +31,8 @@ struct watch_options {
     /// watcher's next message waits up to this long for the pressure to drop, so that fan-out never
     /// slows the job; watchers catch up from the log afterwards. 0: never wait.
     std::chrono::milliseconds defer_to_jobs{50};
+    /// A `stdin` message the job does not read within this long fails (api.stdin_timeout).
+    std::chrono::milliseconds stdin_timeout{30'000};
 };
 
 /// Figures every watcher adds to, for /metrics.
@@ -92,6 +94,9 @@ class watch_session {
 
   private:
     static boost::json::object service_message(const services::event_record& e);
+    /// `{"type": "stdin", ...}`: writes to a job's stdin as POST /api/v1/jobs/ID/stdin does, and
+    /// answers on the stream. Writes of one session take turns in the order they came.
+    net::awaitable<void> write_stdin(jobs::job_id id, std::string data, bool close);
     /**
      * Ends the writer and the followers and waits for them, however serve() ended: they use this
      * session and its connection, so they end before either goes. serve() calls it with
@@ -156,6 +161,10 @@ class watch_session {
     http::close_code close_code_ = http::close_code::normal;
     async_event space_;
     task_group followers_;
+    /// stdin messages take turns (write_stdin).
+    std::uint64_t next_stdin_turn_ = 0;
+    std::uint64_t stdin_turn_ = 0;
+    async_event stdin_done_;
 };
 
 }  // namespace corral::proto
