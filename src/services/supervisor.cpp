@@ -66,7 +66,7 @@ struct supervisor::entry {
     bool restart_now = false;    ///< restart_as(): the next start skips the backoff
     bool done = false;           ///< ran and exited healthy, not to run again: its dependents may go on
     bool from_config = true;     ///< false: added at run time (add_as), which a reload leaves alone
-    bool removed = false;        ///< removed (remove_as, a reload): stopping, then let go
+    bool removed = false;        ///< removed (remove_as, a reload): out of every list, stopping or stopped
     std::unique_ptr<job_service::pin> run;
     steady::time_point run_started;
     std::string last_end;
@@ -352,8 +352,8 @@ net::awaitable<void> supervisor::sleep_until(entry& e, jobs::clock::time_point w
 net::awaitable<void> supervisor::stop(steady::time_point deadline) {
     stopping_ = true;
     net::steady_timer timer(jobs_.executor(), deadline);
-    // Reverse start order: what comes after another stops first. A snapshot: entries are not let go
-    // while stopping, but one may be added meanwhile.
+    // Reverse start order: what comes after another stops first. A snapshot: one may be added
+    // meanwhile.
     std::vector<entry*> order;
     for (auto& e : entries_) {
         order.push_back(e.get());
@@ -581,11 +581,9 @@ net::awaitable<void> supervisor::forget(entry* e) {
     while (e->supervising) {
         co_await changed_.wait();
     }
-    if (stopping_) {
-        co_return;  // stop() walks a snapshot of the entries: they stay until the supervisor goes
-    }
-    std::erase_if(entries_, [e](const std::unique_ptr<entry>& x) { return x.get() == e; });
-    changed_.notify_all();
+    // The entry itself stays, out of every list: a coroutine that stops services in order may still
+    // hold it. Its history goes, so that what stays is a few hundred bytes.
+    std::deque<service_event>().swap(e->status.events);
 }
 
 result_info<reload_report> supervisor::reload(std::vector<service_def> defs) {
@@ -594,7 +592,6 @@ result_info<reload_report> supervisor::reload(std::vector<service_def> defs) {
     }
     // The new set, with the services added at run time that it does not name, must fit together.
     std::vector<service_def> all = defs;
-    std::vector<entry*> kept;
     for (auto& e : entries_) {
         const bool named = std::any_of(defs.begin(), defs.end(), [&](const auto& d) { return d.name == e->status.def.name; });
         if (!e->removed && !e->from_config && !named) {

@@ -158,7 +158,7 @@ class supervisor {
     void relink();
     /// Every definition but those of removed entries (and `skip`), for start_order.
     std::vector<service_def> live_defs(const entry* skip = nullptr) const;
-    /// Marks `e` removed, stops it, and lets it go once its coroutine has ended.
+    /// Marks `e` removed (out of every list) and stops it; its history goes once it has stopped.
     void retire(entry& e, std::string_view actor);
     net::awaitable<void> forget(entry* e);
     /// A restart with the current definition now (restart_as without the checks).
