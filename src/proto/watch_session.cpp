@@ -424,9 +424,15 @@ net::awaitable<void> watch_session::write_queue(Sender& send_one) {
             continue;
         }
         if (queue_.empty()) {
+            if (format_ != wire::sse) {
+                // A WebSocket keeps itself alive with pings (http::listener_options::websocket_ping):
+                // no timer to re-arm (a system call) at every wake-up.
+                co_await sub_->wait();
+                continue;
+            }
             keepalive.expires_after(sse_keepalive);
             co_await (sub_->wait() || keepalive.async_wait(use_nothrow));
-            if (queue_.empty() && !sub_->has_pending() && !stopping() && format_ == wire::sse &&
+            if (queue_.empty() && !sub_->has_pending() && !stopping() &&
                 !(co_await send_one(": keepalive\n\n"))) {
                 co_return;
             }
