@@ -57,6 +57,33 @@ TEST_F(Cli, SubmitWaitShowAndLs) {
     EXPECT_EQ(json.as_array()[0].at("labels").at("kind"), "test");
 }
 
+TEST_F(Cli, ServicesAreAddedWithTypedKeysAndRemoved) {
+    // Everything after the name is the command, its own options included.
+    auto added = corral({"svc", "add", "ticker", "--set", "restart=always", "--set", R"(ready_line="^tick")", "--",
+                         fake_child, "print", "tick", "sleep", "60000"});
+    ASSERT_EQ(added.status, 0) << added.err;
+    EXPECT_NE(added.out.find("ticker: added"), std::string::npos) << added.out;
+    std::string state;
+    for (int i = 0; i < 500 && state != "running"; ++i) {
+        auto shown = boost::json::parse(corral({"svc", "show", "ticker", "--json"}).out);
+        state = std::string(shown.at("state").as_string());
+        EXPECT_EQ(shown.at("restart"), "always");
+        EXPECT_EQ(shown.at("ready"), "line");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(state, "running");
+    auto again = corral({"svc", "add", "ticker", "--", "true"});
+    EXPECT_NE(again.status, 0);
+    EXPECT_NE(again.err.find("a service named 'ticker' exists"), std::string::npos) << again.err;
+    auto bad = corral({"svc", "add", "odd", "--set", "restart=sometimes", "--", "true"});
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.err.find("restart: expected one of"), std::string::npos) << bad.err;
+    EXPECT_NE(corral({"svc", "add", "odd", "--set", "nonsense", "--", "true"}).status, 0);
+    auto removed = corral({"svc", "rm", "ticker"});
+    EXPECT_EQ(removed.status, 0) << removed.err;
+    EXPECT_NE(corral({"svc", "ls"}).out.find("no services"), std::string::npos);
+}
+
 TEST_F(Cli, ConnectionOptionsMayComeBeforeTheCommand) {
     auto before =
         run_program({cli, "--socket", daemon_.socket_path(), "submit", "--", fake_child, "exit", "3"});
