@@ -1,6 +1,7 @@
 // Scenario 10 of the web page (docs/webui.md): services beside the jobs. The page lists corrald's
 // services with their state, stops, starts and restarts one, opens its current run's output, and
-// shows why a crashing one was given up; a role that does not see services gets no panel.
+// shows why a crashing one was given up, shows one added at run time from the live stream; a role
+// that does not see services gets no panel.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,14 @@ test('10. services: state, stop, start, output, a given-up service', async () =>
   await page.waitForSelector('[data-service="greeter"] .badge.svc-state-stopped', { timeout: 20000 });
   await page.click('[data-service="greeter"] .svc-start');
   await page.waitForSelector('[data-service="greeter"] .badge.svc-state-running', { timeout: 20000 });
+
+  // A service added while the page is open shows at once. It does not start (autostart = false),
+  // so no job event of a run tells the page: only the service's own "added" event on the live
+  // stream does (and nothing polls: no service is between states once the refreshes that followed
+  // greeter's start have settled).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await daemon.api('/api/v1/services', { method: 'POST', body: { name: 'late', autostart: false, command: ['sleep', '60'] } });
+  await page.waitForSelector('[data-service="late"] .badge.svc-state-stopped', { timeout: 10000 });
   await page.context().close();
 });
 

@@ -7,11 +7,13 @@
 import { auth } from './api.js';
 
 const EVENT_NAMES = ['output', 'lost', 'eof', 'event', 'subscribed', 'error', 'events_lost',
-                     'queued', 'started', 'progress', 'finished', 'state'];
+                     'queued', 'started', 'progress', 'finished', 'state', 'service'];
 
 export class Live extends EventTarget {
-  constructor() {
+  /** `services`: follow services' state changes too (a role that sees services; others get 403). */
+  constructor({ services = false } = {}) {
     super();
+    this.services = services;
     this.followers = new Map(); // job id -> { cursor(): number, onMessage(msg) }
     this.mode = 'websocket';
     this.state = 'connecting';
@@ -75,6 +77,7 @@ export class Live extends EventTarget {
       opened = true;
       this.opened();
       this.send({ type: 'subscribe', all: true, output: false });
+      if (this.services) this.send({ type: 'subscribe', services: true });
       for (const [id, f] of this.followers) this.send({ type: 'subscribe', job: id, from: f.cursor() });
     };
     ws.onmessage = (e) => this.deliver(JSON.parse(e.data));
@@ -92,7 +95,7 @@ export class Live extends EventTarget {
   }
 
   openSource(key) {
-    const path = key === 'all' ? '/api/v1/events?all=true&output=false'
+    const path = key === 'all' ? `/api/v1/events?all=true&output=false${this.services ? '&services=true' : ''}`
                                : `/api/v1/events?job=${key}&from=${this.followers.get(key).cursor()}&output=true`;
     const es = new EventSource(this.url(path));
     this.sources.set(key, es);
@@ -156,6 +159,9 @@ export class Live extends EventTarget {
       case 'event':
         this.dispatchEvent(new CustomEvent('job', { detail: msg }));
         this.followers.get(msg.job?.id)?.onMessage(msg);
+        break;
+      case 'service':
+        this.dispatchEvent(new CustomEvent('service', { detail: msg }));
         break;
       case 'events_lost':
         this.dispatchEvent(new Event('reconnected')); // the table reloads: some events were dropped

@@ -39,7 +39,7 @@ class App {
     this.tasks = new Map();
     this.views = new Map();
     this.active = null;
-    this.live = new Live();
+    this.live = new Live({ services: Boolean(me.role.see_all) });
     const ctx = {
       me, tasks: this.tasks, toast,
       mayRunTask: (name) => me.role.tasks.includes('*') || me.role.tasks.includes(name),
@@ -59,6 +59,7 @@ class App {
       this.queue.poke();
       if (e.detail.job.labels && e.detail.job.labels.service) this.services.poke();
     });
+    this.live.addEventListener('service', () => this.services.poke());
     this.live.addEventListener('state', (e) => this.banner(e.detail));
     this.live.addEventListener('reconnected', () => this.resync());
     this.live.addEventListener('servererror', (e) => toast(e.detail.message, true));

@@ -1,7 +1,8 @@
 // corrald's services beside the jobs: each one's state, runs and why it stopped or failed, with
 // start, stop and restart for roles that may act on them, and its current run's output opened as
-// a job view. Hidden for roles that do not see services, and when none are configured. Refreshed
-// on the job events of their runs and every few seconds while one is between states.
+// a job view. Hidden for roles that do not see services, and when there are none. Refreshed on
+// their state changes from the live stream (and their runs' job events), and every few seconds
+// while one is between states, in case the stream is down.
 
 import { api } from './api.js';
 import { el } from './format.js';
