@@ -287,6 +287,7 @@ TEST_F(ServicesApi, AnAdminAddsAndRemovesServicesAtRunTime) {
 }
 
 TEST_F(ServicesApi, ServiceStateChangesFollowOnTheStreamsForThoseWhoMaySeeServices) {
+    ASSERT_EQ(wait_state(daemon_, "echo", "running"), "running");  // its own start is not what is watched
     EXPECT_EQ(http(as("alice"), "GET", "/api/v1/events?services=true").status, 403u);
     {
         ws_client mine(as("alice"), "/api/v1/stream");
@@ -308,9 +309,11 @@ TEST_F(ServicesApi, ServiceStateChangesFollowOnTheStreamsForThoseWhoMaySeeServic
         ASSERT_TRUE(m) << "no more events after " << seen.size();
         auto e = json::parse(*m).as_object();
         ASSERT_EQ(e.at("type"), "service") << *m;
-        EXPECT_EQ(e.at("service"), "manual");
         EXPECT_GT(e.at("seq").as_int64(), last_seq);
         last_seq = e.at("seq").as_int64();
+        if (e.at("service") != "manual") {
+            continue;  // every service's events come; this test follows one
+        }
         seen.emplace_back(e.at("event").as_string());
         if (seen.back() == "ready") {
             EXPECT_EQ(e.at("state"), "running");
