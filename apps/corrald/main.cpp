@@ -29,6 +29,7 @@
 #include "corral/console/console_handler.hpp"
 #include "corral/console/operator_commands.hpp"
 #include "net/endpoint.hpp"
+#include "net/webhook_post.hpp"
 #include "pod/command_line_components.hpp"
 #include "pod/plugin_loader.hpp"
 #include "pod/service_config.hpp"
@@ -316,6 +317,9 @@ int run(pod::daemon_config& c, bool console_on_stdin, const config_source& sourc
         spdlog::error("cannot start the job service: {}", service.error().what());
         return 1;
     }
+    (*service)->set_post_sender([executor = io.get_executor()](http::post_request r) {
+        return http::post_json(executor, std::move(r));
+    });
     std::unique_ptr<store::sqlite_store> store;
     if (c.storage == pod::store_backend::sqlite) {
         auto opened = store::sqlite_store::open(io.get_executor(), c.store);

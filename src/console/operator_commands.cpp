@@ -53,8 +53,7 @@ std::uint64_t job_id(const std::string& text) {
 void add_job_commands(interpreter& in, const operator_context& c) {
     auto& jobs = c.jobs;
     std::vector<std::string> states;
-    for (auto s : {jobs::job_state::queued, jobs::job_state::running, jobs::job_state::succeeded, jobs::job_state::failed,
-                   jobs::job_state::killed, jobs::job_state::timed_out, jobs::job_state::lost}) {
+    for (auto s : jobs::all_job_states()) {
         states.emplace_back(jobs::to_string(s));
     }
     arg_parser list("jobs", "List jobs, newest first.");

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <boost/json/array.hpp>
 
+#include "corral/jobs/workflow_json.hpp"
 #include "corral/proc/signals.hpp"
 
 namespace corral::jobs {
@@ -82,6 +83,25 @@ boost::json::object to_json(const job& j) {
         o["progress"] = j.progress ? boost::json::value(*j.progress) : boost::json::value(nullptr);
     }
     o["group"] = j.spec.group;
+    o["attempt"] = j.attempt;
+    if (j.spec.retry) {
+        o["retry"] = retry_to_json(*j.spec.retry);
+    }
+    if (!j.attempts.empty()) {
+        o["attempts"] = attempts_to_json(j.attempts, true);
+    }
+    if (j.next_attempt) {
+        o["next_attempt"] = format_time(*j.next_attempt);
+    }
+    if (!j.spec.after_ok.empty()) {
+        o["after"] = ids_to_json(j.spec.after_ok);
+    }
+    if (!j.spec.after_any.empty()) {
+        o["after_any"] = ids_to_json(j.spec.after_any);
+    }
+    if (!j.spec.on_finish.empty()) {
+        o["on_finish"] = hook_to_json(j.spec.on_finish, false);
+    }
     return o;
 }
 

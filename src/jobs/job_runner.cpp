@@ -219,10 +219,15 @@ net::awaitable<void> job_runner::control(job& j) {
 }
 
 result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan) {
-    if (j.state == job_state::queued) {
+    if (is_pending(j.state)) {
+        const auto was = j.state;
         j.state = job_state::killed;
         j.stop_requested = why;
-        j.reason = "cancelled before it started";
+        j.next_attempt.reset();
+        j.reason = was == job_state::retrying ? fmt::format("stopped while it waited to retry (after attempt {})",
+                                                            j.attempt)
+                   : was == job_state::waiting ? "cancelled while it waited for the jobs it runs after"
+                                               : "cancelled before it started";
         finish(j);
         return {};
     }
@@ -246,6 +251,16 @@ void job_runner::fail_unstarted(job& j, std::string reason) {
     j.state = job_state::failed;
     j.reason = std::move(reason);
     j.start_error = make_error_code(errc::store_failed);
+    finish(j);
+}
+
+void job_runner::end_pending(job& j, job_state state, std::string reason) {
+    if (!is_pending(j.state)) {
+        return;
+    }
+    j.state = state;
+    j.reason = std::move(reason);
+    j.next_attempt.reset();
     finish(j);
 }
 
@@ -314,6 +329,9 @@ void job_runner::settle(job& j) {
 
 void job_runner::finish(job& j) {
     settle(j);
+    if (attempt_end_ && attempt_end_(j)) {
+        return;  // it could not start, and its retry policy gives it another attempt
+    }
     j.log->close();
     finished(j);
 }
@@ -322,6 +340,11 @@ net::awaitable<void> job_runner::finish_ran(job& j) {
     settle(j);
     if (before_finish_) {
         co_await before_finish_(j);
+    }
+    if (attempt_end_ && attempt_end_(j)) {
+        j.process.reset();
+        j.control_signal.reset();
+        co_return;
     }
     co_await j.log->close_async();  // up to memory_limit bytes to its file, on the blocking-work thread
     finished(j);

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <boost/json/array.hpp>
 
+#include "corral/jobs/workflow_json.hpp"
+
 namespace corral::jobs {
 namespace {
 
@@ -135,14 +137,28 @@ json::object spec_to_json(const job_spec& spec) {
     for (const auto& [k, v] : spec.labels) {
         labels[k] = v;
     }
-    return {{"process", process_to_json(spec.process)},
-            {"timeout_ms", spec.timeout ? json::value(spec.timeout->count()) : json::value(nullptr)},
-            {"stop", spec.stop.to_string()},
-            {"output_cap", spec.output.cap},
-            {"output_policy", static_cast<int>(spec.output.policy)},
-            {"labels", std::move(labels)},
-            {"priority", spec.priority},
-            {"group", spec.group}};
+    json::object o{{"process", process_to_json(spec.process)},
+                   {"timeout_ms", spec.timeout ? json::value(spec.timeout->count()) : json::value(nullptr)},
+                   {"stop", spec.stop.to_string()},
+                   {"output_cap", spec.output.cap},
+                   {"output_policy", static_cast<int>(spec.output.policy)},
+                   {"labels", std::move(labels)},
+                   {"priority", spec.priority},
+                   {"group", spec.group}};
+    // Workflow fields only when set: older records have none, and most jobs use none.
+    if (spec.retry) {
+        o["retry"] = retry_to_json(*spec.retry);
+    }
+    if (!spec.after_ok.empty()) {
+        o["after_ok"] = ids_to_json(spec.after_ok);
+    }
+    if (!spec.after_any.empty()) {
+        o["after_any"] = ids_to_json(spec.after_any);
+    }
+    if (!spec.on_finish.empty()) {
+        o["on_finish"] = hook_to_json(spec.on_finish, true);
+    }
+    return o;
 }
 
 result_info<job_spec> spec_from_json(const json::value& v) {
@@ -168,6 +184,29 @@ result_info<job_spec> spec_from_json(const json::value& v) {
         }
         spec.priority = static_cast<int>(number(o, "priority"));
         spec.group = text(o, "group");
+        if (const auto* retry = o.if_contains("retry")) {
+            auto r = retry_from_json(*retry);
+            if (!r) {
+                throw bad_field(r.error().what());
+            }
+            spec.retry = *r;
+        }
+        for (auto [key, ids] : {std::pair{"after_ok", &spec.after_ok}, std::pair{"after_any", &spec.after_any}}) {
+            if (const auto* list = o.if_contains(key)) {
+                auto read = ids_from_json(*list);
+                if (!read) {
+                    throw bad_field(fmt::format("'{}': {}", key, read.error().what()));
+                }
+                *ids = std::move(*read);
+            }
+        }
+        if (const auto* hook = o.if_contains("on_finish")) {
+            auto h = hook_from_json(*hook);
+            if (!h) {
+                throw bad_field(h.error().what());
+            }
+            spec.on_finish = std::move(*h);
+        }
         return spec;
     } catch (const std::exception& e) {  // bad_field, or Boost.JSON's as_*() on a wrong type
         return error_info{errc::invalid_argument,

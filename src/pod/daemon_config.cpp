@@ -176,6 +176,7 @@ void read_jobs(toml::table& root, daemon_config& c, problems& p) {
         c.api.job_defaults.stop = *plan;
         return {};
     });
+    s.read("on_finish", [&](const toml::node& n) { return read_hook(n, j.on_finish); });
     s.choice("tree",
              j.launcher.tree,
              {{"auto", proc::tree_mode::automatic},

@@ -2,14 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "corral/jobs/workflow_json.hpp"
 #include "corral/proc/stop_plan.hpp"
 
 namespace corral::pod {
-namespace {
-
-using tasks::arg_style;
-using tasks::arg_type;
-
 boost::json::value json_of(const toml::node& n) {
     if (auto i = n.value<std::int64_t>(); n.is_integer())
         return *i;
@@ -17,8 +13,41 @@ boost::json::value json_of(const toml::node& n) {
         return *d;
     if (auto b = n.value<bool>(); n.is_boolean())
         return *b;
+    if (const auto* a = n.as_array()) {
+        boost::json::array out;
+        for (const auto& e : *a)
+            out.push_back(json_of(e));
+        return out;
+    }
+    if (const auto* t = n.as_table()) {
+        boost::json::object out;
+        for (const auto& [k, v] : *t)
+            out[k.str()] = json_of(v);
+        return out;
+    }
     return boost::json::string(n.value_or(std::string()));
 }
+
+std::string read_retry(const toml::node& n, std::optional<jobs::retry_policy>& out) {
+    auto r = jobs::retry_from_json(json_of(n));
+    if (!r)
+        return r.error().message;
+    out = *r;
+    return {};
+}
+
+std::string read_hook(const toml::node& n, jobs::finish_hook& out) {
+    auto h = jobs::hook_from_json(json_of(n));
+    if (!h)
+        return h.error().message;
+    out = std::move(*h);
+    return {};
+}
+
+namespace {
+
+using tasks::arg_style;
+using tasks::arg_type;
 
 boost::json::object json_table(const toml::table& t) {
     boost::json::object o;
@@ -158,6 +187,8 @@ tasks::task_def read_task(const toml::table* table, const std::string& path, pro
     s.choice("on_failure",
              t.on_failure,
              {{"stop", tasks::failure_policy::stop}, {"continue", tasks::failure_policy::continue_}});
+    s.read("retry", [&](const toml::node& n) { return read_retry(n, t.retry); });
+    s.read("on_finish", [&](const toml::node& n) { return read_hook(n, t.on_finish); });
     s.finish();
     const auto where = table ? table->source() : toml::source_region{};
     if (t.name.empty())

@@ -30,6 +30,23 @@ void keep_one_stream(output::read_result& slice) {
     }
 }
 
+/// Cuts a page at `end` (the end of an earlier attempt's output).
+void trim_to(output::read_result& slice, std::uint64_t end) {
+    if (end == UINT64_MAX || slice.next <= end) {
+        return;
+    }
+    while (!slice.records.empty() && slice.records.back().offset >= end) {
+        slice.records.pop_back();
+    }
+    if (!slice.records.empty()) {
+        auto& last = slice.records.back();
+        if (last.offset + last.bytes.size() > end) {
+            last.bytes.resize(end - last.offset);
+        }
+    }
+    slice.next = end;
+}
+
 /// `format=raw`: the bytes themselves, and where they stand in headers.
 http::reply raw_reply(output::read_result slice, bool eof, bool split, const jobs::job& j) {
     std::string bytes;
@@ -152,13 +169,32 @@ net::awaitable<http::reply> api_router::read_output(const http::peer& who, const
     if (!j) {
         co_return not_found(id);
     }
+    // `attempt=K`: one attempt's output (a retried job's attempts follow one another in its log).
+    std::uint64_t attempt_end = UINT64_MAX;
+    if (t.param("attempt")) {
+        auto k = number_param(t, "attempt", 0, 1, j->attempt, error);
+        if (!k) {
+            co_return error_reply(http::status::bad_request,
+                                  "bad_query",
+                                  fmt::format("attempt: job {} has had attempts 1 to {}", id, j->attempt));
+        }
+        if (*k < j->attempt) {
+            const auto& a = j->attempts[*k - 1];
+            attempt_end = a.output_to;
+            *from = std::clamp(*from, a.output_from, a.output_to);
+        } else {
+            *from = std::max(*from, j->output_from);
+        }
+    }
     services::job_service::pin keep(service_, *j);  // while what is on file is read
     auto slice = co_await j->log->read_async(*from, *max);
+    trim_to(slice, attempt_end);
     const bool split = t.param("split").value_or("") == "true";
     if (format == "raw" && split) {
         keep_one_stream(slice);
     }
-    const bool eof = j->log->closed() && slice.next >= j->log->end_offset();
+    const bool eof = (j->log->closed() || attempt_end != UINT64_MAX) &&
+                     slice.next >= std::min(attempt_end, j->log->end_offset());
     if (format == "raw") {
         co_return raw_reply(std::move(slice), eof, split, *j);
     }
@@ -202,8 +238,10 @@ net::awaitable<http::reply> api_router::idle(const http::peer& who, const target
     }
     const auto running = service_.running() + service_.running_sequences();
     const auto queued = service_.queued();
-    co_return json_reply(http::status::ok,
-                         {{"idle", running + queued == 0}, {"running", running}, {"queued", queued}});
+    const auto held = service_.held();  // waiting for other jobs, or for their next attempt
+    co_return json_reply(
+        http::status::ok,
+        {{"idle", running + queued + held == 0}, {"running", running}, {"queued", queued}, {"waiting", held}});
 }
 
 }  // namespace corral::proto

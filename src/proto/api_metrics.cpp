@@ -13,13 +13,7 @@ void job_metrics(prometheus_text& out, services::job_service& service) {
         ++by_state[j->state];
     }
     out.family("corral_jobs", "gauge", "Jobs in the table by state.");
-    for (auto s : {jobs::job_state::queued,
-                   jobs::job_state::running,
-                   jobs::job_state::succeeded,
-                   jobs::job_state::failed,
-                   jobs::job_state::killed,
-                   jobs::job_state::timed_out,
-                   jobs::job_state::lost}) {
+    for (auto s : jobs::all_job_states()) {
         out.sample("corral_jobs", {{"state", std::string(jobs::to_string(s))}}, by_state[s]);
     }
     out.family("corral_jobs_submitted_total", "counter", "Jobs submitted since start.");

@@ -195,6 +195,7 @@ std::optional<json::value> session::update_for(const services::event_record& e) 
     std::optional<json::value> message;
     switch (e.kind) {
         case jobs::job_event::queued:
+        case jobs::job_event::retrying:  // ASEXOR has no such status: its client hears the last attempt's end
             break;
         case jobs::job_event::started:
             message = update_message(it->second.call_id, update(j, "started"));

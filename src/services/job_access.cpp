@@ -29,6 +29,10 @@ result_info<void> check_submit(const identity& who,
     if (!request.task && request.steps.empty() && !who.role->commands && !who.role->admin) {
         return forbidden(who, "run commands, only tasks");
     }
+    if (request.hook_given && !who.role->commands && !who.role->admin) {
+        return forbidden(who, "set on_finish (a hook runs a command or makes a request as corrald, which "
+                              "takes the right to run commands)");
+    }
     if (priority_given && !who.role->set_priority && !who.role->admin) {
         return forbidden(who, fmt::format("choose a priority (its jobs run at {})", who.role->priority));
     }

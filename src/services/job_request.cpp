@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "corral/core/parse.hpp"
+#include "corral/jobs/workflow_json.hpp"
 
 namespace corral::services {
 namespace {
@@ -171,7 +172,12 @@ constexpr std::string_view known_fields[] = {"command",
                                              "idempotency_key",
                                              "limits",
                                              "priority",
-                                             "group"};
+                                             "group",
+                                             "retry",
+                                             "after",
+                                             "after_ok",
+                                             "after_any",
+                                             "on_finish"};
 
 void read_command(request_reader& r, proc::spawn_options& p) {
     const auto* command = r.get("command");
@@ -361,6 +367,44 @@ void read_queueing(request_reader& r, jobs::job_spec& spec) {
 
 }  // namespace
 
+void read_workflow(const json::object& body, submit_request& request, std::string& problems) {
+    auto problem = [&](std::string_view field, std::string message) {
+        problems += fmt::format("{}{}: {}", problems.empty() ? "" : "; ", field, message);
+    };
+    if (const auto* retry = body.if_contains("retry"); retry && !retry->is_null()) {
+        if (auto r = jobs::retry_from_json(*retry)) {
+            request.spec.retry = *r;
+        } else {
+            problems += (problems.empty() ? "" : "; ") + r.error().message;
+        }
+    }
+    for (auto [key, ids] : {std::pair{"after", &request.spec.after_ok},
+                            std::pair{"after_ok", &request.spec.after_ok},
+                            std::pair{"after_any", &request.spec.after_any}}) {
+        if (const auto* list = body.if_contains(key); list && !list->is_null()) {
+            auto read = jobs::ids_from_json(*list);
+            if (!read) {
+                problem(key, read.error().message);
+                continue;
+            }
+            ids->insert(ids->end(), read->begin(), read->end());
+            std::sort(ids->begin(), ids->end());
+            ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+        }
+    }
+    if (request.spec.after_ok.size() + request.spec.after_any.size() > jobs::max_dependencies) {
+        problem("after", fmt::format("more than {} jobs to wait for", jobs::max_dependencies));
+    }
+    if (const auto* hook = body.if_contains("on_finish"); hook && !hook->is_null()) {
+        if (auto h = jobs::hook_from_json(*hook)) {
+            request.spec.on_finish = std::move(*h);
+            request.hook_given = true;
+        } else {
+            problems += (problems.empty() ? "" : "; ") + h.error().message;
+        }
+    }
+}
+
 result_info<submit_request> parse_job_request(const json::value& body,
                                               const jobs::job_spec& defaults,
                                               const request_limits& limits) {
@@ -393,8 +437,11 @@ result_info<submit_request> parse_job_request(const json::value& body,
         }
         request.idempotency_key = std::move(*key);
     }
-    if (!errors.empty()) {
-        return error_info{errc::invalid_spec, errors.text()};
+    std::string workflow_problems;
+    read_workflow(object, request, workflow_problems);
+    if (!errors.empty() || !workflow_problems.empty()) {
+        return error_info{errc::invalid_spec,
+                          errors.text() + (errors.empty() || workflow_problems.empty() ? "" : "; ") + workflow_problems};
     }
     return request;
 }

@@ -81,9 +81,11 @@ job_service::job_service(net::any_io_executor executor,
       events_(executor, options_.subscriptions),
       started_(executor),
       finished_(executor),
-      idle_changed_(executor) {
+      idle_changed_(executor),
+      hooks_(executor) {
     runner_.report_pressure_to(output_pressure_);
     runner_.on_before_finish([this](jobs::job& j) { return make_result(j); });
+    runner_.on_attempt_end([this](jobs::job& j) { return retry_if_due(j); });
     table_.subscribe([this](const jobs::job& j, jobs::job_event e) { on_event(j, e); });
     table_.on_evict([this](const jobs::job& j) { let_go(j); });
 }
@@ -134,19 +136,26 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
                           fmt::format("the queue is full: {} jobs are waiting (the limit is jobs.max_queued)",
                                       scheduler_.queued())};
     }
-    auto log_options = request.spec.output;
-    log_options.memory_limit = options_.output.memory_limit;
-    log_options.spill_dir = options_.output.spill_dir;
-    if (journal_) {  // the output goes to a file of its own that outlives the daemon
-        log_options.spill_file = journal_->output_file(table_.next_id());
+    auto dependencies = check_dependencies(request.spec);
+    if (!dependencies) {
+        return dependencies.error();
     }
-    auto log = output::output_log::create(executor_, log_options);
+    auto log = make_log(table_.next_id(), request.spec);
     if (!log) {
         return log.error();
     }
-    (*log)->set_file_executor(blocking_executor());
-    auto& j = add_job(request, std::move(*log));
+    const bool waits = dependencies->pending > 0 && dependencies->failure.empty();
+    auto& j = add_job(request, std::move(*log), waits);
     audit(j.owner, "submit", j.id, j.task.empty() ? describe_command(j.spec) : "task " + j.task);
+    if (!dependencies->failure.empty() || waits) {
+        records_[j.id] = record(j);
+        if (waits) {
+            wait_for_dependencies(j);
+        } else {
+            runner_.end_pending(j, jobs::job_state::failed, std::move(dependencies->failure));
+        }
+        return &j;
+    }
     if (!request.steps.empty()) {
         records_[j.id] = record(j);
         // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
@@ -184,6 +193,17 @@ net::awaitable<result_info<job_service::submission>> job_service::submit_as(cons
             r.spec.priority = who.role->priority;
         }
         r.owner = who.user;
+        // A job may wait only for jobs its submitter may see: another user's ids stay unknown.
+        for (const auto* ids : {&r.spec.after_ok, &r.spec.after_any}) {
+            for (auto id : *ids) {
+                if (!find_as(who, id) && table_.find(id)) {
+                    co_return error_info{errc::invalid_spec,
+                                         fmt::format("{}after: there is no job {} (or its record is no longer kept)",
+                                                     requests.size() > 1 ? fmt::format("jobs[{}]: ", i) : "",
+                                                     id)};
+                }
+            }
+        }
     }
     // An idempotent repeat returns the first job (created = false); committed() answers for its
     // first submission record, so a repeat is acknowledged only if that one was durable.
@@ -233,8 +253,26 @@ result_info<std::vector<jobs::job*>> job_service::submit_all(std::vector<submit_
     return jobs;
 }
 
-jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output::output_log> log) {
+result_info<std::unique_ptr<output::output_log>> job_service::make_log(jobs::job_id id, const jobs::job_spec& spec) {
+    auto log_options = spec.output;
+    log_options.memory_limit = options_.output.memory_limit;
+    log_options.spill_dir = options_.output.spill_dir;
+    if (journal_) {  // the output goes to a file of its own that outlives the daemon
+        log_options.spill_file = journal_->output_file(id);
+    }
+    auto log = output::output_log::create(executor_, log_options);
+    if (!log) {
+        return log.error();
+    }
+    (*log)->set_file_executor(blocking_executor());
+    return std::move(*log);
+}
+
+jobs::job& job_service::add_job(submit_request& request, std::unique_ptr<output::output_log> log, bool waits) {
     auto fill = [&](jobs::job& j) {
+        if (waits) {
+            j.state = jobs::job_state::waiting;
+        }
         if (!request.task && !request.steps.empty()) {
             j.task = "steps";  // an ad-hoc sequence of tasks
         }
@@ -280,15 +318,14 @@ net::awaitable<void> job_service::make_result(jobs::job& j) {
     if (it == task_of_.end()) {
         co_return;
     }
-    auto task = it->second;  // a copy: it stays alive past the erase, and past a reload
-    task_of_.erase(it);
+    auto task = it->second;  // a copy: it stays alive past a reload (the finished event lets it go)
     if (j.state != jobs::job_state::succeeded || task->result.kind == tasks::result_kind::none) {
         co_return;
     }
     std::string out;
     // Usually from memory (the log is saved after this); what spilled is read on the blocking thread.
     std::size_t budget = options_.max_result_bytes;
-    for (std::uint64_t from = j.log->first_offset(); budget > 0;) {
+    for (std::uint64_t from = std::max(j.log->first_offset(), j.output_from); budget > 0;) {  // this attempt's
         auto slice = co_await j.log->read_async(from, budget);
         for (const auto& r : slice.records) {
             budget -= std::min(budget, r.bytes.size());
@@ -346,6 +383,7 @@ result<void> job_service::kill(jobs::job& j,
         return stop_steps(j);
     }
     unqueue(j);
+    cancel_retry(j.id);
     return runner_.stop(j, jobs::stop_reason::request, std::move(plan));
 }
 
@@ -364,7 +402,7 @@ net::awaitable<bool> job_service::wait_started(jobs::job_id id, std::chrono::mil
     net::steady_timer timer(executor_, deadline);
     for (;;) {
         auto* j = table_.find(id);
-        if (!j || j->state != jobs::job_state::queued) {
+        if (!j || (j->state != jobs::job_state::queued && j->state != jobs::job_state::waiting)) {
             co_return true;
         }
         if (steady_clock::now() >= deadline) {
@@ -416,6 +454,7 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         ++stats_.finished[j.state];
         finished_.notify(j.id);
         idle_changed_.notify_all();
+        cancel_retry(j.id);
     }
     if (e != jobs::job_event::queued) {
         started_.notify(j.id);
@@ -424,6 +463,10 @@ void job_service::on_event(const jobs::job& j, jobs::job_event e) {
         record(j);
     }
     events_.publish(j, e);
+    if (e == jobs::job_event::finished) {
+        release_dependents(j.id);  // after its own event: subscribers see it end, then its dependents move
+        start_finish_hook(j);
+    }
 }
 
 void job_service::start_soon() {
@@ -477,9 +520,15 @@ net::awaitable<void> job_service::run(jobs::job& j, bool holds_slot) {
 
 net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
     accepting_ = false;
+    cancel_retries();  // their waits end now; with a store the jobs wait again after the restart
     for (const auto& q : scheduler_.snapshot(scheduler_.queued())) {
         if (auto* j = table_.find(q.id); j && !survives_restart(*j)) {
             unqueue(*j);
+            (void)runner_.stop(*j, jobs::stop_reason::shutdown);
+        }
+    }
+    for (auto* j : table_.list()) {
+        if ((j->state == jobs::job_state::waiting || j->state == jobs::job_state::retrying) && !survives_restart(*j)) {
             (void)runner_.stop(*j, jobs::stop_reason::shutdown);
         }
     }
@@ -500,13 +549,22 @@ net::awaitable<void> job_service::drain(steady_clock::time_point deadline) {
         }
         co_await tasks_.wait();
     }
+    if (hooks_.size() > 0) {  // the hooks of the last jobs to end get until the deadline (1 s at least)
+        net::steady_timer hooks_deadline(executor_, std::max(deadline, steady_clock::now() + std::chrono::seconds(1)));
+        co_await (hooks_.wait() || hooks_deadline.async_wait(use_nothrow));
+        if (hooks_.size() > 0) {
+            spdlog::warn("{} finish hook(s) still running at shutdown are cancelled", hooks_.size());
+            hooks_.cancel_all();
+            co_await hooks_.wait();
+        }
+    }
     // Readers stop, and no lingering subscription keeps a timer (and so the io_context) alive.
     events_.stop("the daemon is stopping");
 }
 
 net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline, bool count_queued) {
     net::steady_timer timer(executor_, deadline);
-    while ((running() + running_sequences() > 0 || (count_queued && queued() > 0)) &&
+    while ((running() + running_sequences() > 0 || (count_queued && queued() + held() > 0)) &&
            steady_clock::now() < deadline) {
         co_await (idle_changed_.wait() || timer.async_wait(use_nothrow));
     }
@@ -514,6 +572,7 @@ net::awaitable<void> job_service::wait_idle(steady_clock::time_point deadline, b
 
 void job_service::force_stop() {
     accepting_ = false;
+    cancel_retries();
     for (auto* j : table_.list()) {
         if (survives_restart(*j)) {
             continue;

@@ -42,7 +42,7 @@ std::uint64_t job_service::record(const jobs::job& j) {
 bool job_service::survives_restart(const jobs::job& j) const {
     // Steps are queued by their parent's coroutine, which a restart ends: they go with it. A
     // service's run is never queued for long, and its supervisor starts another after a restart.
-    return journal_ && j.state == jobs::job_state::queued && !parent_of(j) && !j.spec.labels.contains(service_label);
+    return journal_ && jobs::is_pending(j.state) && !parent_of(j) && !j.spec.labels.contains(service_label);
 }
 
 net::awaitable<result_info<void>> job_service::flush() {
@@ -94,6 +94,7 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
     restore_report report;
     table_.reserve_ids(next_id);
     std::set<jobs::job_id> lost_parents;
+    std::vector<jobs::job*> resumed_workflows;  // waiting, retrying, or lost and retried when lost
     for (const auto& j : stored) {
         if (!jobs::is_finished(j->state) && is_multi_step_parent(*j)) {
             lost_parents.insert(j->id);
@@ -129,6 +130,8 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
             j.finished = now;
             j.log->close();
             ++report.lost;
+        } else if (j.state == jobs::job_state::waiting || j.state == jobs::job_state::retrying) {
+            ++report.resumed;  // once every job is back: their dependencies and timers, below
         } else if (j.state == jobs::job_state::queued) {
             scheduler_.restore(j.id, {j.spec.priority, j.queue_seq}, j.spec.group);
             if (!j.task.empty()) {
@@ -149,7 +152,15 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
         if (changed) {
             record(*adopted);
             audit("corrald", "lost", adopted->id, adopted->reason);
+            if (adopted->spec.retry && adopted->spec.retry->on_lost) {
+                resumed_workflows.push_back(adopted);
+            }
+        } else if (adopted->state == jobs::job_state::waiting || adopted->state == jobs::job_state::retrying) {
+            resumed_workflows.push_back(adopted);
         }
+    }
+    for (auto* j : resumed_workflows) {
+        resume_workflow(*j);
     }
     table_.evict();
     if (report.killed > 0) {
@@ -164,6 +175,39 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
     }
     start_soon();
     return report;
+}
+
+void job_service::resume_workflow(jobs::job& j) {
+    if (j.state == jobs::job_state::retrying) {
+        if (!j.next_attempt) {
+            j.next_attempt = jobs::clock::now();
+        }
+        schedule_retry(j);
+    } else if (j.state == jobs::job_state::lost) {
+        // Retried when lost: the next attempt gets a fresh log (the old one went with the old daemon).
+        if (auto fresh = make_log(j.id, j.spec)) {
+            j.log = std::move(*fresh);
+            j.output_from = 0;
+            for (auto& a : j.attempts) {
+                a.output_from = a.output_to = 0;
+            }
+            j.finished.reset();
+            (void)retry_if_due(j);
+        }
+    } else if (j.state == jobs::job_state::waiting) {
+        // Its dependencies may have ended meanwhile, or been lost in the same restart.
+        for (auto id : j.spec.after_ok) {
+            const auto* d = table_.find(id);
+            std::string why = !d ? fmt::format("not run: job {}, which it runs after, is no longer known", id)
+                              : jobs::is_finished(d->state) ? dependency_failure(j, *d)
+                                                            : std::string();
+            if (!why.empty()) {
+                runner_.end_pending(j, jobs::job_state::failed, std::move(why));
+                return;
+            }
+        }
+        wait_for_dependencies(j);
+    }
 }
 
 // The leftovers were killed with SIGKILL a moment ago: their cgroup leaves (kept by the launcher's

@@ -16,6 +16,8 @@ std::string_view event_name(jobs::job_event e) {
             return "progress";
         case jobs::job_event::finished:
             return "finished";
+        case jobs::job_event::retrying:
+            return "retrying";
     }
     return "event";
 }

@@ -8,8 +8,18 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view task_fields[] = {
-    "task", "args", "steps", "on_failure", "priority", "labels", "idempotency_key"};
+constexpr std::string_view task_fields[] = {"task",
+                                            "args",
+                                            "steps",
+                                            "on_failure",
+                                            "priority",
+                                            "labels",
+                                            "idempotency_key",
+                                            "retry",
+                                            "after",
+                                            "after_ok",
+                                            "after_any",
+                                            "on_finish"};
 
 /// The task and its arguments as one step: `{"task": NAME, "args": {...} | [...]}`.
 result_info<submit_request> parse_call(const json::object& call,
@@ -121,6 +131,10 @@ result_info<submit_request> make_task_request(const tasks::task_catalog& catalog
         r.spec.stop = *task.stop;
     }
     r.spec.group = task.group;
+    r.spec.retry = task.retry;
+    if (!task.on_finish.empty()) {
+        r.spec.on_finish = task.on_finish;
+    }
     r.spec.labels["task"] = task.name;
     return r;
 }
@@ -135,7 +149,8 @@ result_info<submit_request> parse_task_request(const json::value& body,
         if (std::find(std::begin(task_fields), std::end(task_fields), key) == std::end(task_fields)) {
             problems.push_back(
                 fmt::format("{}: unknown field (a task request takes task, args, steps, "
-                            "on_failure, priority, labels, idempotency_key)",
+                            "on_failure, priority, labels, idempotency_key, retry, after, after_ok, "
+                            "after_any, on_finish)",
                             std::string_view(key)));
         }
     }
@@ -175,6 +190,12 @@ result_info<submit_request> parse_task_request(const json::value& body,
         r.spec.labels[k] = v;
     }
     r.idempotency_key = std::move(common->idempotency_key);
+    // The request's own retry and hook replace the task's; its dependencies are its own.
+    std::string workflow_problems;
+    read_workflow(o, r, workflow_problems);
+    if (!workflow_problems.empty()) {
+        return error_info{errc::invalid_spec, workflow_problems};
+    }
     return r;
 }
 

@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "corral/jobs/job_spec_json.hpp"
+#include "corral/jobs/workflow_json.hpp"
 
 namespace corral::store {
 namespace {
@@ -44,7 +45,7 @@ std::unique_ptr<output::output_log> make_log(const job_row& row,
                                              net::any_io_executor executor) {
     output::log_options options = j.spec.output;
     options.spill_file = row.output_file;
-    if (j.state == jobs::job_state::queued) {
+    if (jobs::is_pending(j.state)) {  // to be run: its attempts' output went with the old daemon
         return std::move(*output::output_log::create(executor, options));
     }
     std::error_code ec;
@@ -87,6 +88,10 @@ job_row to_row(const jobs::job& j, const std::string& output_file) {
     r.reason = j.reason;
     r.pid = j.pid;
     r.idempotency_key = j.idempotency_key;
+    r.attempt = j.attempt;
+    r.attempts = j.attempts.empty() ? "[]" : json::serialize(jobs::attempts_to_json(j.attempts, false));
+    r.next_attempt_ns = to_ns(j.next_attempt);
+    r.output_from = static_cast<std::int64_t>(j.output_from);
     // Where the log writes its file: it does once output outgrows memory, and always at close.
     r.output_file = output_file;
     if (j.log) {
@@ -103,9 +108,9 @@ job_row to_row(const jobs::job& j, const std::string& output_file) {
 const char* const upsert_job_sql =
     "INSERT OR REPLACE INTO jobs (id, owner, state, created_ns, started_ns, finished_ns, queue_seq, "
     "priority, grp, spec, task, args, result, progress, exit, reason, pid, idempotency_key, output_file, "
-    "output_first, output_file_pos, output_end) "
+    "output_first, output_file_pos, output_end, attempt, attempts, next_attempt_ns, output_from) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
-    "?22)";
+    "?22, ?23, ?24, ?25, ?26)";
 
 void bind_row(statement& s, const job_row& r) {
     s.bind(1, r.id).bind(2, r.owner).bind(3, r.state).bind(4, r.created_ns).bind(5, r.started_ns);
@@ -113,12 +118,13 @@ void bind_row(statement& s, const job_row& r) {
     s.bind(11, r.task).bind(12, r.args).bind(13, r.result).bind(14, r.progress).bind(15, r.exit);
     s.bind(16, r.reason).bind(17, r.pid).bind(18, r.idempotency_key).bind(19, r.output_file);
     s.bind(20, r.output_first).bind(21, r.output_file_pos).bind(22, r.output_end);
+    s.bind(23, r.attempt).bind(24, r.attempts).bind(25, r.next_attempt_ns).bind(26, r.output_from);
 }
 
 const char* const select_jobs_sql =
     "SELECT id, owner, state, created_ns, started_ns, finished_ns, queue_seq, priority, grp, spec, task, "
     "args, result, progress, exit, reason, pid, idempotency_key, output_file, output_first, "
-    "output_file_pos, output_end FROM jobs ORDER BY id";
+    "output_file_pos, output_end, attempt, attempts, next_attempt_ns, output_from FROM jobs ORDER BY id";
 
 job_row read_row(const statement& s) {
     auto maybe_int = [&](int c) { return s.is_null(c) ? std::nullopt : std::optional(s.integer(c)); };
@@ -145,6 +151,10 @@ job_row read_row(const statement& s) {
     r.output_first = s.integer(19);
     r.output_file_pos = s.integer(20);
     r.output_end = s.integer(21);
+    r.attempt = s.integer(22);
+    r.attempts = s.text(23);
+    r.next_attempt_ns = maybe_int(24);
+    r.output_from = s.integer(25);
     return r;
 }
 
@@ -178,7 +188,18 @@ result_info<std::unique_ptr<jobs::job>> make_job(const job_row& row, net::any_io
     j->result = parse_or_null(row.result);
     j->progress = row.progress;
     j->idempotency_key = row.idempotency_key;
+    j->attempt = static_cast<unsigned>(std::max<std::int64_t>(1, row.attempt));
+    j->attempts = jobs::attempts_from_json(parse_or_null(row.attempts));
+    j->next_attempt = from_ns(row.next_attempt_ns);
+    j->output_from = static_cast<std::uint64_t>(row.output_from);
     j->log = make_log(row, *j, executor);
+    if (jobs::is_pending(j->state) && !j->attempts.empty()) {
+        // Its log starts afresh: the earlier attempts' output stayed with the daemon that ran them.
+        j->output_from = 0;
+        for (auto& a : j->attempts) {
+            a.output_from = a.output_to = 0;
+        }
+    }
     return j;
 }
 

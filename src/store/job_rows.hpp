@@ -36,6 +36,10 @@ struct job_row {
     std::int64_t output_first = 0;
     std::int64_t output_file_pos = 0;
     std::int64_t output_end = 0;
+    std::int64_t attempt = 1;
+    std::string attempts = "[]";  // JSON (jobs/workflow_json.hpp)
+    std::optional<std::int64_t> next_attempt_ns;
+    std::int64_t output_from = 0;
 };
 
 /// `output_file` is where the job's log writes its file, if it writes one.

@@ -10,7 +10,7 @@ namespace corral::store {
 namespace {
 
 // Migration N takes the database from version N to N + 1. Append only: never edit a released one.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 0 → 1: jobs (spec, state, task run and result, where the output file is), the audit trail,
     // and counters that must outlive the rows (ids are never reused).
     R"sql(
@@ -53,6 +53,21 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 );
 INSERT INTO counters VALUES ('next_job_id', 1);
+)sql",
+    // 1 → 2: retries (the attempt running now, the attempts before it, when the next one starts,
+    // where this attempt's output begins) and schedules (their last runs, for catch-up; those
+    // added at run time).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN attempts TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN next_attempt_ns INTEGER;
+ALTER TABLE jobs ADD COLUMN output_from INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE schedules (
+    name        TEXT PRIMARY KEY,
+    definition  TEXT NOT NULL,
+    added       INTEGER NOT NULL,
+    last_run_ns INTEGER
+);
 )sql",
 };
 

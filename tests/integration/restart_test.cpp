@@ -447,5 +447,87 @@ TEST_F(Restart, NothingUncommittedIsAcknowledgedOrStarted) {
     EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
+TEST_F(Restart, AWaitingJobAndARetryingJobPickUpWhereTheyWereAfterARestart) {
+    long long head = 0, dependent = 0, flaky = 0;
+    {
+        auto d = start("concurrency = 2");
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web = d->web();
+        flaky = http(web, "POST", "/api/v1/jobs",
+                     job_body({"print", "try", "exit", "3"}, 4, R"("retry":{"attempts":3,"backoff":"1500ms","jitter":0})"))
+                    .json()
+                    .at("id")
+                    .as_int64();
+        while (state_of(web, flaky) != "retrying") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_EQ(http(web, "POST", "/api/v1/queue/drain").status, 200);  // the head stays queued
+        head = http(web, "POST", "/api/v1/jobs", job_body({"print", "head"})).json().at("id").as_int64();
+        dependent = http(web, "POST", "/api/v1/jobs", job_body({"print", "dependent"}, 4, "\"after\":[" + std::to_string(head) + "]"))
+                        .json()
+                        .at("id")
+                        .as_int64();
+        EXPECT_EQ(state_of(web, dependent), "waiting");
+        d->signal(SIGTERM);
+        EXPECT_EQ(d->wait_exit(), 0);
+        keep_log(*d);
+    }
+    auto d = start("concurrency = 2");
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web = d->web();
+    EXPECT_EQ(state_of(web, dependent), "waiting");
+    auto retrying = get_job(web, flaky);
+    EXPECT_EQ(retrying.at("state"), "retrying") << json::serialize(retrying);
+    EXPECT_EQ(retrying.at("attempts").as_array().size(), 1u);
+    ASSERT_TRUE(wait_idle(web));
+    auto chain = get_job(web, dependent);
+    EXPECT_EQ(chain.at("state"), "succeeded") << json::serialize(chain);
+    EXPECT_GE(std::string(chain.at("started").as_string()), std::string(get_job(web, head).at("finished").as_string()));
+    auto retried = get_job(web, flaky);
+    EXPECT_EQ(retried.at("state"), "failed");
+    EXPECT_EQ(retried.at("attempt"), 3) << "its attempts went on after the restart: " << json::serialize(retried);
+    // The attempts' recorded times keep their backoff across the restart (read, not timed here).
+    const auto& attempts = retried.at("attempts").as_array();
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_LT(std::string(attempts[0].at("finished").as_string()), std::string(attempts[1].at("started").as_string()));
+}
+
+TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
+    long long retried = 0, plain = 0;
+    {
+        auto d = start("concurrency = 2");
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web = d->web();
+        retried = http(web, "POST", "/api/v1/jobs",
+                       job_body({"sleep", "60000"}, 4, R"("retry":{"attempts":2,"backoff":"10ms","on":["lost"]})"))
+                      .json()
+                      .at("id")
+                      .as_int64();
+        plain = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}, 4, R"("retry":{"attempts":2})"))
+                    .json()
+                    .at("id")
+                    .as_int64();
+        ASSERT_GT(started_pid(web, retried), 0);
+        ASSERT_GT(started_pid(web, plain), 0);
+        d->signal(SIGKILL);
+        d->wait_exit();
+        keep_log(*d);
+    }
+    auto d = start("concurrency = 2");
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web = d->web();
+    EXPECT_EQ(state_of(web, plain), "lost") << "lost is not in its retry.on";
+    for (int i = 0; i < 500 && state_of(web, retried) != "running"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto j = get_job(web, retried);
+    EXPECT_EQ(j.at("state"), "running") << json::serialize(j);
+    EXPECT_EQ(j.at("attempt"), 2);
+    EXPECT_EQ(j.at("attempts").as_array()[0].at("state"), "lost");
+    EXPECT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(retried) + "/kill").status, 202);
+}
+
 }  // namespace
 }  // namespace corral::test

@@ -21,6 +21,7 @@
 #include "client/admin_commands.hpp"
 #include "client/api_client.hpp"
 #include "client/client_options.hpp"
+#include "client/job_batches.hpp"
 #include "client/job_view.hpp"
 #include "client/job_streams.hpp"
 #include "client/service_commands.hpp"
@@ -92,6 +93,18 @@ net::awaitable<int> handle_interrupts(api_client& c, std::uint64_t id, std::stri
 }
 
 net::awaitable<int> run_job(context& ctx, bool follow) {
+    if (ctx.vm.count("each")) {
+        if (follow) {
+            throw command_error{"--each makes many jobs: use corral submit --each (with --wait to wait for them)",
+                                usage_error};
+        }
+        co_return co_await submit_each(ctx.client, ctx.vm, ctx.rest);
+    }
+    for (const char* name : {"from", "wait"}) {
+        if (ctx.vm.count(name)) {
+            throw command_error{fmt::format("--{} goes with --each", name), usage_error};
+        }
+    }
     auto body = job_request(ctx.vm, ctx.rest);
     if (!body) {
         throw command_error{body.error().what(), usage_error};
@@ -212,47 +225,27 @@ net::awaitable<int> wait_jobs(context& ctx) {
     if (ids.empty() && !all)
         throw command_error{"give job ids, or --all", usage_error};
     const bool progress = ::isatty(STDERR_FILENO) && !ctx.vm.count("quiet");
+    std::optional<std::chrono::seconds> timeout;
+    if (ctx.vm.count("timeout"))
+        timeout = std::chrono::seconds(ctx.vm["timeout"].as<unsigned>());
+    if (!all) {
+        const wait_options options{progress, ids.size() > 1 && !ctx.vm.count("quiet"), timeout};
+        co_return co_await wait_for_jobs(ctx.client, std::move(ids), options);
+    }
     const auto started = std::chrono::steady_clock::now();
-    int status = 0;
     for (;;) {
-        std::size_t running = 0, queued = 0;
-        std::vector<json::object> finished;
-        if (all) {
-            // The daemon answers as soon as it is idle, or after a second (to update the progress line).
-            auto idle = co_await call(ctx.client, "GET", "/api/v1/idle?wait=1");
-            running = idle.at("running").to_number<std::size_t>();
-            queued = idle.at("queued").to_number<std::size_t>();
-        } else {
-            std::vector<std::uint64_t> pending;
-            for (auto id : ids) {
-                // Long-poll the first pending job; the others are checked without waiting.
-                const int timeout = pending.empty() ? 1 : 0;
-                auto job = co_await call(
-                    ctx.client, "GET", fmt::format("/api/v1/jobs/{}/wait?timeout={}", id, timeout));
-                const auto state = std::string(job.at("state").as_string());
-                if (state == "queued")
-                    ++queued, pending.push_back(id);
-                else if (state == "running")
-                    ++running, pending.push_back(id);
-                else
-                    status = std::max(status, job_exit_status(job.as_object()));
-            }
-            ids = pending;
-        }
+        // The daemon answers as soon as it is idle, or after a second (to update the progress line).
+        auto idle = co_await call(ctx.client, "GET", "/api/v1/idle?wait=1");
+        const auto running = idle.at("running").to_number<std::size_t>();
+        const auto queued = idle.at("queued").to_number<std::size_t>() + idle.at("waiting").to_number<std::size_t>();
         if (running + queued == 0)
             break;
-        if (progress) {
-            const auto secs =
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
-                    .count();
-            std::fprintf(stderr,
-                         "\rwaiting: %zu running, %zu queued (%llds)   ",
-                         running,
-                         queued,
-                         static_cast<long long>(secs));
-        }
-        if (ctx.vm.count("timeout") && std::chrono::steady_clock::now() - started >
-                                           std::chrono::seconds(ctx.vm["timeout"].as<unsigned>())) {
+        const auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+        if (progress)
+            std::fprintf(stderr, "\rwaiting: %zu running, %zu queued (%llds)   ", running, queued,
+                         static_cast<long long>(secs.count()));
+        if (timeout && secs > *timeout) {
             if (progress)
                 std::fputs("\n", stderr);
             throw command_error{"timed out while waiting", 124};
@@ -260,7 +253,7 @@ net::awaitable<int> wait_jobs(context& ctx) {
     }
     if (progress)
         std::fputs("\r\033[K", stderr);
-    co_return status;
+    co_return 0;
 }
 
 net::awaitable<int> send_stdin(context& ctx) {
@@ -280,7 +273,9 @@ struct command_spec {
 
 constexpr command_spec commands[] = {
     {"run", "run [options] [--] COMMAND [ARGS...]", "submit a job, follow its output, exit with its status"},
-    {"submit", "submit [options] [--] COMMAND [ARGS...]", "submit a job and print its id"},
+    {"submit",
+     "submit [options] [--] COMMAND [ARGS...]  |  submit --each [--from FILE] [--wait] [options] -- COMMAND {}",
+     "submit a job and print its id; with --each, one job per input line ({} is the line)"},
     {"ls", "ls [--state S] [--owner U] [--label K=V] [--last N] [--json]", "list jobs"},
     {"show", "show ID [--field NAME] [--json]", "show one job"},
     {"tail", "tail ID [-f] [--from OFFSET]", "print a job's output (-f: follow it until it ends)"},
@@ -328,7 +323,7 @@ po::options_description command_options(std::string_view name) {
             "signal,s", po::value<std::string>(), "send this signal to the tree instead of the stop plan")(
             "stop-plan", po::value<std::string>(), "stop with this plan, e.g. INT:2s,KILL");
     } else if (name == "wait") {
-        d.add_options()("all", "wait until nothing is queued or running")(
+        d.add_options()("all", "wait until nothing is queued, waiting or running")(
             "timeout", po::value<unsigned>(), "give up after SECONDS (exit 124)")("quiet,q",
                                                                                   "no progress line");
     } else if (name == "stdin") {

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
+#include "corral/core/shell_words.hpp"
 #include "corral/core/state_dir.hpp"
 
 namespace corral::cli {
@@ -101,9 +102,64 @@ po::options_description job_options() {
         ("key", po::value<std::string>()->value_name("KEY"), "idempotency key: a repeated key returns the first job")
         ("priority,p", po::value<int>()->value_name("N"), "queue priority 0-9, lower first (if your role may set it)")
         ("task", po::value<std::string>()->value_name("NAME"),
-         "run the predefined task NAME; the words after the options are its arguments, KEY=VALUE");
+         "run the predefined task NAME; the words after the options are its arguments, KEY=VALUE")
+        ("after", po::value<std::string>()->value_name("IDS"),
+         "start only once jobs IDS (12,13) have succeeded; if one fails, this one fails without running")
+        ("after-any", po::value<std::string>()->value_name("IDS"), "start once jobs IDS have ended, however they ended")
+        ("retry", po::value<unsigned>()->value_name("N"), "run up to N times in all while it fails or times out")
+        ("retry-backoff", po::value<std::string>()->value_name("DURATION"),
+         "wait DURATION before the 2nd attempt, twice that before the 3rd, ... (default 1s, at most 5m)")
+        ("retry-on", po::value<std::string>()->value_name("STATES"),
+         "which ends are retried: failed,timed_out,lost (default failed,timed_out)")
+        ("on-finish", po::value<std::string>()->value_name("LINE"),
+         "when the job ends, run LINE (split like a shell, but no shell) with CORRAL_JOB_ID, "
+         "CORRAL_JOB_STATE and CORRAL_JOB_EXIT in its environment")
+        ("on-finish-url", po::value<std::string>()->value_name("URL"), "when the job ends, POST its JSON to URL")
+        ("each", "one job per line of input (--from FILE, or stdin): {} in the command is replaced by the line")
+        ("from", po::value<std::string>()->value_name("FILE"), "--each: read the lines from FILE (- for stdin)")
+        ("wait", "--each: wait for all the jobs, with one progress line, and print a summary");
     // clang-format on
     return d;
+}
+
+result_info<void> add_workflow(const po::variables_map& vm, json::object& body) {
+    if (vm.count("after"))
+        body["after"] = vm["after"].as<std::string>();
+    if (vm.count("after-any"))
+        body["after_any"] = vm["after-any"].as<std::string>();
+    if (vm.count("retry")) {
+        json::object retry{{"attempts", vm["retry"].as<unsigned>()}};
+        if (vm.count("retry-backoff"))
+            retry["backoff"] = vm["retry-backoff"].as<std::string>();
+        if (vm.count("retry-on")) {
+            json::array on;
+            std::string_view text = vm["retry-on"].as<std::string>();
+            while (!text.empty()) {
+                const auto comma = text.find(',');
+                on.emplace_back(text.substr(0, comma));
+                text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+            }
+            retry["on"] = std::move(on);
+        }
+        body["retry"] = std::move(retry);
+    } else if (vm.count("retry-backoff") || vm.count("retry-on")) {
+        return bad("--retry-backoff and --retry-on go with --retry N");
+    }
+    json::object hook;
+    if (vm.count("on-finish")) {
+        auto words = split_shell_words(vm["on-finish"].as<std::string>());
+        if (!words || words->empty())
+            return bad(fmt::format("--on-finish: {}", words ? "give a command" : words.error().what()));
+        json::array argv;
+        for (auto& w : *words)
+            argv.emplace_back(w);
+        hook["command"] = std::move(argv);
+    }
+    if (vm.count("on-finish-url"))
+        hook["url"] = vm["on-finish-url"].as<std::string>();
+    if (!hook.empty())
+        body["on_finish"] = std::move(hook);
+    return {};
 }
 
 namespace {
@@ -158,6 +214,8 @@ result_info<json::object> task_request(const po::variables_map& vm, const std::v
         body["priority"] = vm["priority"].as<int>();
     if (vm.count("key"))
         body["idempotency_key"] = vm["key"].as<std::string>();
+    if (auto w = add_workflow(vm, body); !w)
+        return w.error();
     return body;
 }
 
@@ -235,6 +293,8 @@ result_info<json::object> job_request(const po::variables_map& vm, const std::ve
         body["idempotency_key"] = vm["key"].as<std::string>();
     if (vm.count("priority"))
         body["priority"] = vm["priority"].as<int>();
+    if (auto w = add_workflow(vm, body); !w)
+        return w.error();
     return body;
 }
 

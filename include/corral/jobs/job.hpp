@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -28,6 +29,43 @@ inline constexpr std::string_view parent_label = "corral.parent";
 using job_id = std::uint64_t;
 using clock = std::chrono::system_clock;
 
+/// When and how often a job runs again after an attempt ends badly (`retry = {...}`).
+struct retry_policy {
+    /// Attempts in all, the first one included (so 1 means no retry).
+    unsigned attempts = 1;
+    /// The wait before the second attempt; it doubles for each later one, up to `max_backoff`.
+    std::chrono::milliseconds backoff{1000};
+    std::chrono::milliseconds max_backoff{5 * 60 * 1000};
+    /// Each wait is moved by up to this fraction of itself, at random (0 to 1), so that jobs that
+    /// failed together do not all retry together.
+    double jitter = 0.2;
+    /// Which ends are retried: failed, timed_out, lost. A kill never is: it stops the retries.
+    bool on_failed = true;
+    bool on_timed_out = true;
+    bool on_lost = false;
+
+    bool retries(job_state s) const;
+    /// The wait before attempt `next` (2 or more), without jitter.
+    std::chrono::milliseconds wait_before(unsigned next) const;
+    friend bool operator==(const retry_policy&, const retry_policy&) = default;
+};
+
+/// Someone to tell when a job ends (`on_finish`): a command run with the job's id, state and exit
+/// code in its environment (pueue's callback), or a POST of the job's JSON to a URL, or both.
+struct finish_hook {
+    std::vector<std::string> command;
+    std::string url;
+    /// Each try of the command or the POST is given this long.
+    std::chrono::milliseconds timeout{10'000};
+    /// Tries of the POST in all (a failed command is not run again: it may have done half its work).
+    unsigned attempts = 3;
+    /// Sent as the `X-Corral-Secret` header, so the receiver knows the POST is from us.
+    std::string secret;
+
+    bool empty() const { return command.empty() && url.empty(); }
+    friend bool operator==(const finish_hook&, const finish_hook&) = default;
+};
+
 /// What to run and under which limits.
 struct job_spec {
     proc::spawn_options process;
@@ -41,6 +79,26 @@ struct job_spec {
     int priority = 4;
     /// Jobs in a group share the group's concurrency limit (`[jobs.groups]`); empty: no group.
     std::string group;
+    std::optional<retry_policy> retry;
+    /// Jobs this one waits for (`after`, `after_ok`): each must succeed, or this job fails without
+    /// running. Sorted, without repeats.
+    std::vector<job_id> after_ok;
+    /// Jobs this one waits for whatever their outcome (`after_any`). Sorted, without repeats.
+    std::vector<job_id> after_any;
+    finish_hook on_finish;
+};
+
+/// One attempt of a job that was retried: how it ended, and where its output is in the job's log
+/// (the attempts share one log, one after another).
+struct attempt_record {
+    unsigned number = 1;
+    job_state state = job_state::failed;
+    std::string reason;
+    std::optional<proc::exit_status> exit;
+    std::optional<clock::time_point> started;
+    std::optional<clock::time_point> finished;
+    std::uint64_t output_from = 0;
+    std::uint64_t output_to = 0;
 };
 
 /// Why a job was asked to stop.
@@ -72,6 +130,13 @@ struct job {
     boost::json::value result;
     /// Multi-step tasks: steps done / steps, after each step.
     std::optional<double> progress;
+    /// Which attempt this is (from 1), and the attempts that ended before it (retry_policy).
+    unsigned attempt = 1;
+    std::vector<attempt_record> attempts;
+    /// Where this attempt's output begins in the log.
+    std::uint64_t output_from = 0;
+    /// While retrying: when the next attempt is queued.
+    std::optional<clock::time_point> next_attempt;
     /// The submitter's idempotency key (empty: none); kept so a repeat finds the job after a restart.
     std::string idempotency_key;
     /// Readers that must find this job after a suspension (watchers, long-polls) pin it: retention

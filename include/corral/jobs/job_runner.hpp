@@ -49,12 +49,18 @@ class job_runner {
     using before_finish = std::function<net::awaitable<void>(job&)>;
     void on_before_finish(before_finish hook) { before_finish_ = std::move(hook); }
 
+    /// Called as each attempt ends, once its state is settled (after before_finish): true keeps the
+    /// job from finishing, because the hook has arranged another attempt (the service's retries).
+    /// The job's log stays open for it; its process is released.
+    using attempt_end = std::function<bool(job&)>;
+    void on_attempt_end(attempt_end hook) { attempt_end_ = std::move(hook); }
+
     /// Runs one queued job to its end. Never throws for job failures: they are job states.
     net::awaitable<void> run(job& j);
 
     /**
      * Asks a job to stop with `plan` (or its own stop plan). Any further request escalates to SIGKILL
-     * at once. A queued job is marked killed without starting.
+     * at once. A queued, waiting or retrying job is marked killed without starting.
      * Actionable errors: errc::invalid_state when the job has already finished.
      */
     result<void> stop(job& j, stop_reason why, std::optional<proc::stop_plan> plan = std::nullopt);
@@ -62,6 +68,9 @@ class job_runner {
     /// Ends a queued job as failed without starting it (`reason` says why: its start could not be
     /// recorded). Does nothing to a job that is no longer queued.
     void fail_unstarted(job& j, std::string reason);
+    /// Ends a job that is not running (queued, waiting or retrying) as `state` for `reason` (a
+    /// dependency failed). Does nothing to a job that is running or has ended.
+    void end_pending(job& j, job_state state, std::string reason);
 
     /**
      * Writes to a running job's stdin (input_mode::pipe), after the writes that came before it.
@@ -96,6 +105,7 @@ class job_runner {
     options options_;
     pipe_reader reader_;
     before_finish before_finish_;
+    attempt_end attempt_end_;
 };
 
 }  // namespace corral::jobs

@@ -12,8 +12,10 @@
 
 namespace corral::jobs {
 
-/// What happened to a job, for observers (adapters map these to their wire formats).
-enum class job_event { queued, started, progress, finished };
+/// What happened to a job, for observers (adapters map these to their wire formats). `queued` also
+/// comes again when a waiting job's dependencies have ended and when a retried job queues for its
+/// next attempt; `retrying` when an attempt ended and another will follow.
+enum class job_event { queued, started, progress, finished, retrying };
 
 /// Keeps finished jobs by count (acons kept the last 100; so do we by default), by age, and by the
 /// output they keep in total. The oldest go first.

@@ -59,6 +59,8 @@ class scheduler {
     result_info<queue_position> push(job_id id, int priority, std::string_view group);
     /// Puts a job back where it was, past the queue cap: a restart re-queues what it had accepted.
     void restore(job_id id, queue_position position, std::string_view group);
+    /// The sequence number the next push() takes: a job queued again goes behind those queued now.
+    std::uint64_t next_seq() { return next_seq_++; }
     /// Removes a queued job; false when it was not queued (already started or unknown).
     bool cancel(job_id id, queue_position position, std::string_view group);
     /// The next job that may start now, counted as running; empty when no slot or no eligible job.

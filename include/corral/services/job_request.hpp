@@ -28,4 +28,8 @@ result_info<submit_request> parse_job_request(const boost::json::value& body,
                                               const jobs::job_spec& defaults,
                                               const request_limits& limits = {});
 
+/// The workflow fields of a job or task request (`retry`, `after`, `after_ok`, `after_any`,
+/// `on_finish`), into `request.spec`; each problem is added to `problems` ("; " between them).
+void read_workflow(const boost::json::object& body, submit_request& request, std::string& problems);
+
 }  // namespace corral::services

@@ -18,6 +18,7 @@
 #include "corral/jobs/job_journal.hpp"
 #include "corral/jobs/job_runner.hpp"
 #include "corral/jobs/job_table.hpp"
+#include "corral/net/http_post.hpp"
 #include "corral/proc/launcher.hpp"
 #include "corral/sched/scheduler.hpp"
 #include "corral/services/event_hub.hpp"
@@ -49,6 +50,9 @@ struct service_options {
     proc::launcher_options launcher;
     /// Job events and the subscriptions that follow them.
     subscription_options subscriptions;
+    /// The finish hook of every job that sets none of its own, nor has one from its task (`[jobs]
+    /// on_finish`); not for services' runs nor the steps of a multi-step job.
+    jobs::finish_hook on_finish;
 };
 
 /// The label every run of a service carries, naming the service (services::supervisor).
@@ -72,6 +76,9 @@ struct submit_request {
     /// A multi-step job: no process of its own; each step runs as a job of its own, one after another.
     std::vector<submit_request> steps;
     tasks::failure_policy on_failure = tasks::failure_policy::stop;
+    /// The request set its own on_finish hook (not its task's, nor the configured default): a hook
+    /// runs a command, or makes a request, as corrald, so it takes the right to run commands.
+    bool hook_given = false;
 };
 
 struct job_query {
@@ -259,7 +266,8 @@ class job_service {
     /// Stops taking jobs; lets running ones finish until `deadline`, then applies their stop plans
     /// and waits for them. Queued jobs are cancelled.
     net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
-    /// Returns when no job is running or queued (running only, without `count_queued`), or at `deadline`.
+    /// Returns when no job is running, queued, waiting or retrying (running only, without
+    /// `count_queued`), or at `deadline`.
     /// A multi-step job counts as running from its first step to its end, between steps too.
     net::awaitable<void> wait_idle(std::chrono::steady_clock::time_point deadline, bool count_queued = true);
     /// Kills every job at once (the second signal).
@@ -272,6 +280,8 @@ class job_service {
 
     std::size_t running() const { return scheduler_.running(); }
     std::size_t queued() const { return scheduler_.queued(); }
+    /// Jobs accepted but held back: waiting for the jobs they run after, or for their next attempt.
+    std::size_t held() const { return pending_dependencies_.size() + retry_timers_.size(); }
     /// Multi-step jobs running: they hold no slot themselves, so running() leaves them out.
     std::size_t running_sequences() const { return current_step_.size(); }
     unsigned concurrency() const { return scheduler_.slots(); }
@@ -280,6 +290,11 @@ class job_service {
     std::vector<jobs::job*> all() { return table_.list(); }
     proc::launcher& launcher() { return *launcher_; }
     net::any_io_executor executor() const { return executor_; }
+    /// How finish hooks POST to their URLs (the pod gives it Beast's client); without it, URL hooks
+    /// fail with a message saying so.
+    void set_post_sender(http::post_sender sender) { post_sender_ = std::move(sender); }
+    /// Finish hooks still running (their commands and POSTs).
+    std::size_t hooks_running() const { return hooks_.size(); }
     /// High while some job pours out output faster than the core takes it: fan-out waits for it.
     jobs::output_pressure& pressure() { return *output_pressure_; }
 
@@ -310,7 +325,8 @@ class job_service {
     void unqueue(const jobs::job& j);
     /// A finished task job gets its result from its stdout (a parse failure fails the job).
     net::awaitable<void> make_result(jobs::job& j);
-    jobs::job& add_job(submit_request& request, std::unique_ptr<output::output_log> log);
+    /// Adds the job to the table (`waits`: in state waiting, for its dependencies).
+    jobs::job& add_job(submit_request& request, std::unique_ptr<output::output_log> log, bool waits);
     /// Runs a multi-step job's steps in order (multi_step.cpp).
     net::awaitable<void> run_steps(jobs::job& parent,
                                    std::vector<submit_request> steps,
@@ -329,6 +345,59 @@ class job_service {
     /// After a restart killed leftovers: removes the dead corrald's cgroup directories once they
     /// are empty (journal.cpp).
     net::awaitable<void> remove_stale_cgroups();
+
+    // --- workflows (workflow.cpp): dependencies and retries ---
+    /// Where a new job's dependencies stand: how many have not ended, or why it cannot run.
+    struct dependency_check {
+        std::size_t pending = 0;
+        std::string failure;
+    };
+    /// Errors: errc::invalid_spec for an id that names no job.
+    result_info<dependency_check> check_dependencies(const jobs::job_spec& spec) const;
+    /// A dependency that ended: why `dependent` cannot run now (empty: it may).
+    static std::string dependency_failure(const jobs::job& dependent, const jobs::job& dependency);
+    /// Makes a waiting job wait for the dependencies of its that have not ended.
+    void wait_for_dependencies(jobs::job& j);
+    /// A job ended: its dependents learn of it (each released, or failed), and theirs in turn.
+    void release_dependents(jobs::job_id ended);
+    /// A waiting job whose dependencies have all ended well: it queues.
+    void release(jobs::job& j);
+    /// The runner's attempt_end hook: true when the attempt that ended earns another (the job is
+    /// then retrying).
+    bool retry_if_due(jobs::job& j);
+    /// Waits until a retrying job's next attempt is due, then queues it (unless it was killed).
+    net::awaitable<void> retry_later(jobs::job_id id, std::shared_ptr<net::steady_timer> timer);
+    void schedule_retry(jobs::job& j);
+    /// Puts a job (retrying, or waiting) in the queue for its next run, past the queue cap: it was
+    /// accepted long ago.
+    void requeue(jobs::job& j);
+    void cancel_retry(jobs::job_id id);
+    /// After a restart: a waiting job waits again, a retrying one gets its timer back, and a lost one
+    /// whose policy retries `lost` is retried (journal.cpp).
+    void resume_workflow(jobs::job& j);
+    void cancel_retries();
+    // --- finish hooks (finish_hooks.cpp) ---
+    /// What a hook is told of the job that ended, copied at its end (the job may be evicted soon).
+    struct finished_job {
+        jobs::job_id id;
+        std::string state;
+        int exit_code;
+        std::string reason;
+        std::string owner;
+        std::string task;
+        unsigned attempt;
+        std::string json;
+    };
+    /// The job's own hook, else the configured default (not for services' runs nor steps); null: none.
+    const jobs::finish_hook* hook_for(const jobs::job& j) const;
+    void start_finish_hook(const jobs::job& j);
+    net::awaitable<void> run_finish_hook(jobs::finish_hook hook, finished_job job);
+    /// Each returns "ok: what happened", or what went wrong.
+    net::awaitable<std::string> run_hook_command(const jobs::finish_hook& hook, const finished_job& job);
+    net::awaitable<std::string> post_hook(const jobs::finish_hook& hook, const finished_job& job);
+
+    /// The log a job's output goes to (its own file, when there is a journal).
+    result_info<std::unique_ptr<output::output_log>> make_log(jobs::job_id id, const jobs::job_spec& spec);
 
     net::any_io_executor executor_;
     service_options options_;
@@ -350,12 +419,25 @@ class job_service {
     std::unordered_map<jobs::job_id, std::shared_ptr<const tasks::task_def>> task_of_;
     /// Multi-step jobs running: the step running now (0 between steps).
     std::unordered_map<jobs::job_id, jobs::job_id> current_step_;
+    /// Dependencies not ended yet → the jobs waiting for them; and how many each waiting job awaits.
+    std::unordered_map<jobs::job_id, std::vector<jobs::job_id>> dependents_;
+    std::unordered_map<jobs::job_id, std::size_t> pending_dependencies_;
+    /// Jobs whose end their dependents have yet to hear of (release_dependents works through them
+    /// in a loop, not by recursion: a chain of 10,000 jobs that fails at its head is 10,000 deep).
+    std::vector<jobs::job_id> ended_;
+    bool releasing_ = false;
+    /// The backoff timer of each retrying job.
+    std::unordered_map<jobs::job_id, std::shared_ptr<net::steady_timer>> retry_timers_;
+    std::uint64_t jitter_state_ = 0x9e3779b97f4a7c15ULL;
     event_hub events_;
     keyed_event<jobs::job_id> started_;   ///< job N started or ended: wakes wait_started(N)
     keyed_event<jobs::job_id> finished_;  ///< job N ended: wakes wait_finished(N)
     async_event idle_changed_;            ///< some job ended: wakes wait_idle()
     service_stats stats_;
     jobs::job_journal* journal_ = nullptr;
+    /// Finish hooks running: a drain lets them end until its deadline, then cancels them.
+    task_group hooks_;
+    http::post_sender post_sender_;
 };
 
 }  // namespace corral::services

@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "corral/jobs/job.hpp"
 #include "corral/proc/stop_plan.hpp"
 #include "corral/tasks/pattern.hpp"
 
@@ -97,6 +98,9 @@ struct task_def {
     /// Non-empty: a multi-step task (and `command` is empty).
     std::vector<step_def> steps;
     failure_policy on_failure = failure_policy::stop;
+    /// Its jobs' retry policy and finish hook unless a request gives its own (`retry`, `on_finish`).
+    std::optional<jobs::retry_policy> retry;
+    jobs::finish_hook on_finish;
 
     bool multi_step() const { return !steps.empty(); }
     const arg_def* find_arg(std::string_view name) const;
