@@ -338,6 +338,10 @@ int run(pod::daemon_config& c, bool console_on_stdin, const config_source& sourc
     services::supervisor supervisor(**service, std::move(c.services));
     router.set_supervisor(supervisor);
     router.set_service_parser(pod::parse_service);
+    services::schedule_runner schedules(**service,
+                                        [&router](const boost::json::object& job) { return router.read_job(job); },
+                                        std::move(c.schedules));
+    router.set_schedules(schedules);
     std::unique_ptr<proto::static_files> web;
     if (!c.api.web_root.empty()) {
         auto files = proto::static_files::create(c.api.web_root, (*service)->blocking_executor());
@@ -363,9 +367,9 @@ int run(pod::daemon_config& c, bool console_on_stdin, const config_source& sourc
                            },
                            [&p](const std::string& label, int sig) { return p.signal(label, sig); }});
     if (store) {
-        p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog));
+        p.add("store", std::make_unique<pod::store_component>(*store, **service, c.catalog, &schedules));
     }
-    p.add("jobs", std::make_unique<pod::jobs_component>(**service));
+    p.add("jobs", std::make_unique<pod::jobs_component>(**service, &schedules));
     p.add("services", std::make_unique<pod::services_component>(supervisor));  // services may be added later
     std::vector<const pod::http_component*> listeners;
     for (const auto& h : c.http) {

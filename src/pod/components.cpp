@@ -21,6 +21,9 @@ net::awaitable<void> store_component::start() {
     report_ = service_.restore(std::move(loaded.jobs), loaded.next_id, [this](std::string_view name) {
         return catalog_.find_shared(name);
     });
+    if (schedules_) {
+        schedules_->restore(std::move(loaded.schedules));
+    }
     co_return;
 }
 
@@ -42,6 +45,9 @@ std::string store_component::describe() const {
 }
 
 net::awaitable<void> jobs_component::start() {
+    if (schedules_) {
+        schedules_->start();
+    }
     co_return;
 }
 
@@ -52,13 +58,18 @@ void jobs_component::stop_accepting() {
 }
 
 net::awaitable<void> jobs_component::stop(std::chrono::steady_clock::time_point deadline) {
+    if (schedules_) {
+        co_await schedules_->stop();
+    }
     co_await service_.drain(deadline);
 }
 
 std::string jobs_component::describe() const {
-    return fmt::format("up to {} jobs at once, process trees by {}",
+    const auto schedules = schedules_ ? schedules_->all().size() : 0;
+    return fmt::format("up to {} jobs at once, process trees by {}{}",
                        service_.concurrency(),
-                       proc::to_string(service_.launcher().mechanism()));
+                       proc::to_string(service_.launcher().mechanism()),
+                       schedules > 0 ? fmt::format("; {} schedule(s)", schedules) : "");
 }
 
 net::awaitable<void> services_component::start() {

@@ -12,6 +12,7 @@
 #include "corral/proc/stop_plan.hpp"
 #include "corral/proto/request_guard.hpp"
 #include "net/endpoint.hpp"
+#include "pod/schedule_config.hpp"
 #include "pod/asexor_config.hpp"
 #include "pod/listener_config.hpp"
 #include "pod/config_section.hpp"
@@ -300,11 +301,11 @@ result_info<daemon_config> load_config(const std::string& path,
     for (const auto& [key, node] : root) {
         if (key != "pod" && key != "jobs" && key != "api" && key != "store" && key != "http" &&
             key != "auth" && key != "task" && key != "asexor" && key != "wamp" && key != "service" &&
-            key != "console" && key != "component") {
+            key != "console" && key != "component" && key != "schedule") {
             p.add(node.source(),
                   key.str(),
                   "unknown section (sections: pod, jobs, api, store, auth, asexor, wamp, [[http]], [[task]], "
-                  "[[service]], [[console]], [[component]])");
+                  "[[service]], [[schedule]], [[console]], [[component]])");
         }
     }
     apply_env(root, env, false, p);
@@ -347,6 +348,7 @@ result_info<daemon_config> load_config(const std::string& path,
     read_consoles(root, c, labels, p);
     auto task_defs = read_tasks(root, p);
     c.services = read_services(root, labels, p);
+    c.schedules = read_schedules(root, p);
     const auto config_dir = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
     read_plugin_components(root, c, labels, config_dir, p);
     auto auth_options = read_auth(root, config_dir, p);

@@ -142,6 +142,9 @@ net::awaitable<http::reply> api_router::route_api(http::request& req,
     if (s[2] == "services") {
         co_return co_await route_services(req, who, me, t);
     }
+    if (s[2] == "schedules") {
+        co_return route_schedules(req, me, t);
+    }
     if (s[2] == "components") {
         co_return co_await route_components(req, me, t);
     }

@@ -77,6 +77,14 @@ result_info<void> job_service::may_administer(const auth::identity& who) const {
     return check_admin(who);
 }
 
+result_info<void> job_service::may_see_all(const auth::identity& who, std::string_view what) const {
+    if (sees_all(who)) {
+        return {};
+    }
+    return error_info{errc::forbidden,
+                      fmt::format("role '{}' ({}) may not see {} (it takes see_all)", who.role->name, who.user, what)};
+}
+
 result_info<void> job_service::set_draining_as(const auth::identity& who, bool draining) {
     if (auto allowed = check_admin(who); !allowed) {
         return allowed;

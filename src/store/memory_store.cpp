@@ -21,7 +21,15 @@ jobs::loaded_state memory_store::take_loaded() {
         }
         loaded.jobs.push_back(std::move(*j));
     }
+    for (const auto& [name, record] : schedules_) {
+        loaded.schedules.push_back(record);
+    }
     return loaded;
+}
+
+void memory_store::save_schedule(jobs::schedule_record record) {
+    auto name = record.name;
+    schedules_.insert_or_assign(std::move(name), std::move(record));
 }
 
 std::uint64_t memory_store::save(const jobs::job& j) {

@@ -141,6 +141,14 @@ result_info<std::unique_ptr<sqlite_store>> sqlite_store::open(net::any_io_execut
             s->loaded_.next_id = std::max(s->loaded_.next_id, (*j)->id + 1);
             s->loaded_.jobs.push_back(std::move(*j));
         }
+        statement schedules(s->writer_->db.handle(), "SELECT name, definition, added, last_run_ns FROM schedules");
+        while (schedules.step()) {
+            jobs::schedule_record r{schedules.text(0), schedules.text(1), schedules.integer(2) != 0, std::nullopt};
+            if (!schedules.is_null(3)) {
+                r.last_run = from_ns(schedules.integer(3));
+            }
+            s->loaded_.schedules.push_back(std::move(r));
+        }
     } catch (const sqlite_error& e) {
         return error_info{errc::store_failed, fmt::format("store '{}': {}", s->options_.path, e.what())};
     }
@@ -193,6 +201,32 @@ void sqlite_store::forget(const jobs::job& j) {
 
 void sqlite_store::audit(jobs::audit_entry entry) {
     enqueue({0, std::move(entry)});
+}
+
+void sqlite_store::save_schedule(jobs::schedule_record r) {
+    // A schedule's record rides the writer's queue, after the jobs it submitted.
+    enqueue({0, std::function<void(database&)>([r = std::move(r)](database& db) {
+                 try {
+                     statement s(db.handle(),
+                                 "INSERT OR REPLACE INTO schedules (name, definition, added, last_run_ns) VALUES (?1, ?2, ?3, ?4)");
+                     s.bind(1, r.name).bind(2, r.definition).bind(3, std::int64_t{r.added ? 1 : 0});
+                     s.bind(4, r.last_run ? std::optional(to_ns(*r.last_run)) : std::nullopt);
+                     s.run();
+                 } catch (const std::exception& e) {
+                     spdlog::error("store: schedule {} was not recorded: {}", r.name, e.what());
+                 }
+             })});
+}
+
+void sqlite_store::forget_schedule(std::string name) {
+    enqueue({0, std::function<void(database&)>([name = std::move(name)](database& db) {
+                 try {
+                     statement s(db.handle(), "DELETE FROM schedules WHERE name = ?1");
+                     s.bind(1, name).run();
+                 } catch (const std::exception& e) {
+                     spdlog::error("store: schedule {} was not removed: {}", name, e.what());
+                 }
+             })});
 }
 
 std::string sqlite_store::output_file(jobs::job_id id) const {

@@ -529,5 +529,35 @@ TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
     EXPECT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(retried) + "/kill").status, 202);
 }
 
+TEST_F(Restart, ASchedulesLastRunIsKeptSoItCatchesUpOnWhatItMissed) {
+    const std::string jobs = "concurrency = 2\n[[schedule]]\nname = \"beat\"\nevery = \"1s\"\ncatch_up = \"last\"\n"
+                             "command = [\"" + fake_child + "\", \"print\", \"beat\"]";
+    {
+        auto d = start(jobs);
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web = d->web();
+        for (int i = 0; i < 300; ++i) {
+            if (!http(web, "GET", "/api/v1/jobs?label=schedule=beat").json().at("jobs").as_array().empty()) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        d->signal(SIGTERM);
+        EXPECT_EQ(d->wait_exit(), 0);
+        keep_log(*d);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // it misses two or three beats
+    auto d = start(jobs);
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    auto trail = http(d->web(), "GET", "/api/v1/audit?limit=1000").json();
+    int caught_up = 0;
+    for (const auto& e : trail.at("entries").as_array()) {
+        const std::string detail(e.at("detail").as_string());
+        caught_up += e.at("action") == "schedule" && detail.find("catching up (1 of 1)") != std::string::npos;
+    }
+    EXPECT_EQ(caught_up, 1) << "catch_up = last: one job for the beats it missed: " << json::serialize(trail);
+}
+
 }  // namespace
 }  // namespace corral::test

@@ -310,5 +310,60 @@ TEST_F(WorkflowDefaults, ATaskRetriesByItsOwnPolicyAndEveryJobGetsTheDefaultHook
     EXPECT_EQ(first, std::to_string(id)) << "the default hook ran once, after the last attempt";
 }
 
+class ScheduleDaemon : public Workflow {
+  protected:
+    ScheduleDaemon()
+        : Workflow("[jobs]\nconcurrency = 2\n[[schedule]]\nname = \"tick\"\nevery = \"1s\"\ncommand = [\"" + fake_child +
+                   "\", \"print\", \"tick\"]\n[[schedule]]\nname = \"nightly\"\ncron = \"30 2 * * *\"\ntime_zone = \"Europe/Berlin\"\n"
+                   "shell = \"echo nightly\"\n") {}
+    std::vector<json::object> ticks() {
+        std::vector<json::object> out;
+        const auto page = http(web(), "GET", "/api/v1/jobs?label=schedule=tick&limit=1000").json();
+        for (const auto& j : page.at("jobs").as_array()) {
+            out.push_back(j.as_object());
+        }
+        return out;
+    }
+};
+
+TEST_F(ScheduleDaemon, AOneSecondScheduleSubmitsItsJobsAndTheApiAndCliShowWhenTheyComeNext) {
+    for (int i = 0; i < 300 && ticks().size() < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto jobs = ticks();
+    ASSERT_GE(jobs.size(), 2u);
+    EXPECT_EQ(jobs[0].at("owner"), "corral");
+    EXPECT_EQ(jobs[0].at("labels").at("schedule"), "tick");
+    // One second apart on their grid, as recorded (not timed here).
+    EXPECT_LT(std::string(jobs[0].at("created").as_string()), std::string(jobs[1].at("created").as_string()));
+    auto list = http(web(), "GET", "/api/v1/schedules").json();
+    const auto& all = list.at("schedules").as_array();
+    ASSERT_EQ(all.size(), 2u);
+    const auto& nightly = all[0].as_object();
+    EXPECT_EQ(nightly.at("name"), "nightly");
+    EXPECT_EQ(nightly.at("when"), "cron 30 2 * * * (Europe/Berlin)");
+    ASSERT_EQ(nightly.at("next_runs").as_array().size(), 3u);
+    const std::string first(nightly.at("next_runs").as_array()[0].as_string());
+    EXPECT_TRUE(first.ends_with("T01:30:00.000Z") || first.ends_with("T00:30:00.000Z")) << first << ": 02:30 in Berlin";
+    // Added and removed at run time, over the API and from the CLI.
+    auto added = http(web(), "POST", "/api/v1/schedules", R"({"name": "later", "cron": "@yearly", "time_zone": "UTC", "command": ["true"]})");
+    EXPECT_EQ(added.status, 201u) << added.body;
+    EXPECT_EQ(http(web(), "POST", "/api/v1/schedules", R"({"name": "later", "every": "1h", "command": ["true"]})").status, 409u);
+    auto bad = http(web(), "POST", "/api/v1/schedules", R"({"name": "odd", "cron": "61 * * * *", "command": ["true"]})");
+    EXPECT_EQ(bad.status, 400u);
+    EXPECT_NE(bad.body.find("minute: '61'"), std::string::npos) << bad.body;
+    auto shown = corral({"schedules"});
+    EXPECT_EQ(shown.status, 0) << shown.err;
+    EXPECT_NE(shown.out.find("later  cron @yearly (UTC)"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("next: " + std::to_string(2027 + (first.starts_with("2027") ? 1 : 0))), std::string::npos) << shown.out;
+    auto cli_add = corral({"schedules", "add", "often", "--every", "1h", "--overlap", "queue", "--", fake_child, "print", "x"});
+    EXPECT_EQ(cli_add.status, 0) << cli_add.err;
+    EXPECT_EQ(corral({"schedules", "rm", "often", "later"}).status, 0);
+    auto config_one = corral({"schedules", "rm", "tick"});
+    EXPECT_EQ(config_one.status, 1);
+    EXPECT_NE(config_one.err.find("is in the config file"), std::string::npos) << config_one.err;
+    EXPECT_EQ(http(web(), "DELETE", "/api/v1/schedules/nothing").status, 404u);
+}
+
 }  // namespace
 }  // namespace corral::test

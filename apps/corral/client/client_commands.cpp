@@ -24,6 +24,7 @@
 #include "client/job_batches.hpp"
 #include "client/job_view.hpp"
 #include "client/job_streams.hpp"
+#include "client/schedule_commands.hpp"
 #include "client/service_commands.hpp"
 
 namespace corral::cli {
@@ -289,6 +290,10 @@ constexpr command_spec commands[] = {
      "list the predefined tasks and their arguments (submit one with --task NAME)"},
     {"queue", "queue [--drain | --resume] [--json]", "show the queue; --drain stops starting jobs (admin)"},
     {"audit", "audit [--job ID] [--last N] [--json]", "show who submitted, killed or drained what (admin)"},
+    {"schedules",
+     "schedules [ls] [--json] | add NAME (--cron EXPR | --every DURATION) [options] -- COMMAND [ARG]... | rm NAME...",
+     "the jobs corrald submits on a clock, with the next times each fires; add one at run time, or remove "
+     "one (an admin's; [[schedule]] in the config for the permanent ones)"},
     {"svc",
      "svc ls | show NAME | start NAME... | stop NAME... | restart NAME... | stdin NAME [--close] [TEXT...] | "
      "tail NAME [-f] [--json] | add NAME [--set KEY=VALUE]... -- COMMAND [ARG]... | rm NAME...",
@@ -333,6 +338,18 @@ po::options_description command_options(std::string_view name) {
             "close", "stdin: close the service's stdin afterwards (EOF)")(
             "set", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
             "add: a [[service]] key (restart, after, ready_line, env, ...); VALUE is JSON when it parses");
+    } else if (name == "schedules") {
+        // clang-format off
+        d.add_options()
+            ("cron", po::value<std::string>()->value_name("EXPR"), "add: when, as cron(5) has it: \"*/5 * * * *\", \"0 9 * * mon-fri\", @daily")
+            ("every", po::value<std::string>()->value_name("DURATION"), "add: or every DURATION (30s, 1h), from now")
+            ("time-zone", po::value<std::string>()->value_name("ZONE"), "add: read --cron in ZONE (Europe/Berlin; default: the host's)")
+            ("overlap", po::value<std::string>()->value_name("POLICY"), "add: when the previous job still runs: skip (default), queue, kill-previous")
+            ("catch-up", po::value<std::string>()->value_name("POLICY"), "add: runs missed while corrald was down: none (default), last, all")
+            ("catch-up-limit", po::value<unsigned>()->value_name("N"), "add: with --catch-up all, at most N jobs (10)")
+            ("owner", po::value<std::string>()->value_name("USER"), "add: whose jobs they are (default corral)");
+        // clang-format on
+        d.add(job_options());
     } else if (name == "tasks") {
         d.add_options()("names", "print only the task names, one per line (for scripts and completion)");
     } else if (name == "queue") {
@@ -417,6 +434,28 @@ int client_command(const std::string& name, const std::vector<std::string>& args
                                 vm->count("follow") > 0,
                                 vm->count("close") > 0};
             co_return co_await run_service_command(client, cmd);
+        }
+        if (name == "schedules") {
+            schedule_command cmd{ctx.rest.empty() ? "ls" : ctx.rest.front(), {}, {}, vm->count("json") > 0};
+            if (cmd.verb == "add" && ctx.rest.size() >= 2) {
+                cmd.args = {ctx.rest[1]};
+                auto job = job_request(*vm, {ctx.rest.begin() + 2, ctx.rest.end()});
+                if (!job)
+                    throw command_error{job.error().what(), usage_error};
+                cmd.schedule["job"] = std::move(*job);
+                for (const char* key : {"cron", "every", "time-zone", "overlap", "catch-up", "owner"}) {
+                    if (vm->count(key)) {
+                        std::string field = key;
+                        std::replace(field.begin(), field.end(), '-', '_');
+                        cmd.schedule[field] = (*vm)[key].as<std::string>();
+                    }
+                }
+                if (vm->count("catch-up-limit"))
+                    cmd.schedule["catch_up_limit"] = (*vm)["catch-up-limit"].as<unsigned>();
+            } else if (ctx.rest.size() > 1) {
+                cmd.args.assign(ctx.rest.begin() + 1, ctx.rest.end());
+            }
+            co_return co_await run_schedule_command(client, std::move(cmd));
         }
         if (name == "audit")
             co_return co_await show_audit(client,

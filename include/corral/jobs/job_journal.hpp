@@ -26,6 +26,15 @@ struct audit_page {
     std::int64_t next = 0;  ///< pass as `before` for older entries; 0 when there are no more
 };
 
+/// A schedule as the store keeps it: when it last fired (for catch-up after a restart) and, for one
+/// added at run time, its definition (JSON, services/schedules.hpp).
+struct schedule_record {
+    std::string name;
+    std::string definition;  ///< empty for a schedule from the config file
+    bool added = false;
+    std::optional<clock::time_point> last_run;
+};
+
 /// What a journal held when it was opened.
 struct loaded_state {
     /// Every job, oldest first, as it was last recorded (a job recorded as running is still running
@@ -33,6 +42,7 @@ struct loaded_state {
     /// its output file when there is one, otherwise empty (and closed unless the job is queued).
     std::vector<std::unique_ptr<job>> jobs;
     job_id next_id = 1;
+    std::vector<schedule_record> schedules;
 };
 
 /**
@@ -77,6 +87,9 @@ class job_journal {
                                                                 std::int64_t before) = 0;
     /// The file a job's output is kept in, so it outlives the daemon; empty: memory only.
     virtual std::string output_file(job_id id) const = 0;
+    /// Records a schedule's last run (and its definition, for one added at run time). Queued, like save().
+    virtual void save_schedule(schedule_record record) = 0;
+    virtual void forget_schedule(std::string name) = 0;
 };
 
 }  // namespace corral::jobs

@@ -8,6 +8,7 @@
 #include "corral/net/http_listener.hpp"
 #include "corral/pod/pod.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/schedules.hpp"
 #include "corral/services/supervisor.hpp"
 #include "corral/jobs/job_journal.hpp"
 #include "corral/tasks/task_catalog.hpp"
@@ -20,8 +21,9 @@ class store_component final : public component {
   public:
     store_component(jobs::job_journal& store,
                     services::job_service& service,
-                    const tasks::task_catalog& catalog)
-        : store_(store), service_(service), catalog_(catalog) {}
+                    const tasks::task_catalog& catalog,
+                    services::schedule_runner* schedules = nullptr)
+        : store_(store), service_(service), catalog_(catalog), schedules_(schedules) {}
     net::awaitable<void> start() override;
     void stop_accepting() override {}
     net::awaitable<void> stop(std::chrono::steady_clock::time_point deadline) override;
@@ -32,13 +34,16 @@ class store_component final : public component {
     jobs::job_journal& store_;
     services::job_service& service_;
     const tasks::task_catalog& catalog_;
+    services::schedule_runner* schedules_;
     services::job_service::restore_report report_;
 };
 
-/// The job service as a component: it stops last, draining running jobs until the deadline.
+/// The job service as a component: it stops last, draining running jobs until the deadline. Its
+/// schedules fire while it runs: they start with it and stop first.
 class jobs_component final : public component {
   public:
-    explicit jobs_component(services::job_service& service) : service_(service) {}
+    explicit jobs_component(services::job_service& service, services::schedule_runner* schedules = nullptr)
+        : service_(service), schedules_(schedules) {}
     net::awaitable<void> start() override;
     /// With a store, queued jobs start no more: they wait for the next start instead of being
     /// started now and stopped at the deadline.
@@ -49,6 +54,7 @@ class jobs_component final : public component {
 
   private:
     services::job_service& service_;
+    services::schedule_runner* schedules_;
 };
 
 /// The services ([[service]]) as a component: started after the job service (each service then

@@ -16,6 +16,7 @@
 #include "corral/proto/asexor_websocket.hpp"
 #include "corral/proto/wamp_router.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/schedules.hpp"
 #include "corral/services/service_def.hpp"
 #include "corral/store/sqlite_store.hpp"
 #include "corral/tasks/task_catalog.hpp"
@@ -122,6 +123,8 @@ struct daemon_config {
     auth::authority authority;
     /// `[[service]]`: the long-running processes corrald keeps alive, in the order written.
     std::vector<services::service_def> services;
+    /// `[[schedule]]`: jobs the clock submits.
+    std::vector<services::schedule_def> schedules;
     /// `[[console]]`: the operator console's listeners (by default one on `<state_dir>/console.sock`).
     std::vector<console_config> consoles;
     /// `[[component]]`: components from plugins, started after every built-in one.

@@ -15,6 +15,7 @@
 #include "corral/proto/watch_session.hpp"
 #include "corral/services/job_request.hpp"
 #include "corral/services/job_service.hpp"
+#include "corral/services/schedules.hpp"
 #include "corral/services/supervisor.hpp"
 #include "corral/tasks/task_catalog.hpp"
 
@@ -70,6 +71,10 @@ class api_router final : public http_route {
     std::string metrics_text() const;
     /// Serves /api/v1/services from `s` (without it, that path lists no services).
     void set_supervisor(services::supervisor& s) { supervisor_ = &s; }
+    /// Serves /api/v1/schedules from `s` (without it, that path lists no schedules).
+    void set_schedules(services::schedule_runner& s) { schedules_ = &s; }
+    /// A schedule's job read as POST /api/v1/jobs reads a job (for schedule_runner's job_maker).
+    result_info<services::submit_request> read_job(const boost::json::object& job) { return parse_submission(job); }
     /// How `POST /api/v1/services` reads a service (the daemon's [[service]] reader, so that both
     /// check the same things); without it services cannot be added over the API.
     using service_parser = std::function<result_info<services::service_def>(const boost::json::object&)>;
@@ -108,6 +113,8 @@ class api_router final : public http_route {
     /// /api/v1/services[/NAME[/start|stop|restart|stdin|output]] (api_services.cpp).
     /// POST /api/v1/services: a service added at run time (admin).
     http::reply add_service(const http::request& req, const identity& me);
+    /// /api/v1/schedules[/NAME] (api_schedules.cpp): list (see_all), add and remove (admin).
+    http::reply route_schedules(const http::request& req, const identity& me, const target& t);
     net::awaitable<http::reply> route_services(http::request& req,
                                                const http::peer& who,
                                                const identity& me,
@@ -143,6 +150,7 @@ class api_router final : public http_route {
     std::unique_ptr<acons_rpc> acons_;
     const http_front* front_ = nullptr;
     services::supervisor* supervisor_ = nullptr;
+    services::schedule_runner* schedules_ = nullptr;
     service_parser parse_service_;
     component_access components_;
 };

@@ -234,6 +234,11 @@ class job_service {
     /// With a journal, a shutdown leaves queued jobs queued, to resume at the next start.
     void set_journal(jobs::job_journal* journal);
     bool durable() const { return journal_ != nullptr; }
+    /// The journal (null: none), for what else the daemon keeps in its store (schedules).
+    jobs::job_journal* journal() const { return journal_; }
+    /// Whether `who` sees everything (other users' jobs, services, schedules). Errors: errc::forbidden
+    /// saying what `what` takes.
+    result_info<void> may_see_all(const auth::identity& who, std::string_view what) const;
     /// Returns once everything recorded so far has been tried. Errors: errc::store_failed when the
     /// last of it could not be committed (never without a journal).
     net::awaitable<result_info<void>> flush();

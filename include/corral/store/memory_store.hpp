@@ -37,10 +37,13 @@ class memory_store final : public jobs::job_journal {
                                                               std::size_t limit,
                                                               std::int64_t before) override;
     std::string output_file(jobs::job_id) const override { return {}; }
+    void save_schedule(jobs::schedule_record record) override;
+    void forget_schedule(std::string name) override { schedules_.erase(name); }
 
   private:
     net::any_io_executor executor_;
     std::map<std::int64_t, job_row> rows_;
+    std::map<std::string, jobs::schedule_record> schedules_;
     std::vector<jobs::audit_entry> audit_;  ///< oldest first; entry i has sequence number i + 1
     std::uint64_t seq_ = 0;
     jobs::job_id next_id_ = 1;

@@ -70,6 +70,8 @@ class sqlite_store final : public jobs::job_journal {
     net::awaitable<result_info<void>> flush(std::uint64_t seq) override;
     net::awaitable<result_info<void>> flush() override;
     std::string output_file(jobs::job_id id) const override;
+    void save_schedule(jobs::schedule_record record) override;
+    void forget_schedule(std::string name) override;
 
     /// Runs on the writer thread after the writes queued before it.
     net::awaitable<result_info<jobs::audit_page>> audit_trail(jobs::job_id job,
