@@ -99,8 +99,8 @@ boost::json::object to_json(const job& j) {
     if (!j.spec.after_any.empty()) {
         o["after_any"] = ids_to_json(j.spec.after_any);
     }
-    if (!j.spec.on_finish.empty()) {
-        o["on_finish"] = hook_to_json(j.spec.on_finish, false);
+    if (j.spec.on_finish) {
+        o["on_finish"] = hook_to_json(*j.spec.on_finish, false);
     }
     return o;
 }

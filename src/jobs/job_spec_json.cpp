@@ -155,8 +155,8 @@ json::object spec_to_json(const job_spec& spec) {
     if (!spec.after_any.empty()) {
         o["after_any"] = ids_to_json(spec.after_any);
     }
-    if (!spec.on_finish.empty()) {
-        o["on_finish"] = hook_to_json(spec.on_finish, true);
+    if (spec.on_finish) {
+        o["on_finish"] = hook_to_json(*spec.on_finish, true);
     }
     return o;
 }
@@ -205,7 +205,7 @@ result_info<job_spec> spec_from_json(const json::value& v) {
             if (!h) {
                 throw bad_field(h.error().what());
             }
-            spec.on_finish = std::move(*h);
+            spec.on_finish = std::make_shared<const finish_hook>(std::move(*h));
         }
         return spec;
     } catch (const std::exception& e) {  // bad_field, or Boost.JSON's as_*() on a wrong type

@@ -188,7 +188,13 @@ tasks::task_def read_task(const toml::table* table, const std::string& path, pro
              t.on_failure,
              {{"stop", tasks::failure_policy::stop}, {"continue", tasks::failure_policy::continue_}});
     s.read("retry", [&](const toml::node& n) { return read_retry(n, t.retry); });
-    s.read("on_finish", [&](const toml::node& n) { return read_hook(n, t.on_finish); });
+    s.read("on_finish", [&](const toml::node& n) {
+        jobs::finish_hook hook;
+        auto problem = read_hook(n, hook);
+        if (problem.empty())
+            t.on_finish = std::make_shared<const jobs::finish_hook>(std::move(hook));
+        return problem;
+    });
     s.finish();
     const auto where = table ? table->source() : toml::source_region{};
     if (t.name.empty())

@@ -38,8 +38,8 @@ std::string one_line(std::string text) {
 }  // namespace
 
 const jobs::finish_hook* job_service::hook_for(const jobs::job& j) const {
-    if (!j.spec.on_finish.empty()) {
-        return &j.spec.on_finish;
+    if (j.spec.on_finish) {
+        return j.spec.on_finish.get();
     }
     const bool own_job = j.spec.labels.contains(service_label) ||
                          j.spec.labels.contains(std::string(jobs::parent_label));
@@ -63,21 +63,20 @@ void job_service::start_finish_hook(const jobs::job& j) {
 }
 
 net::awaitable<void> job_service::run_finish_hook(jobs::finish_hook hook, finished_job job) {
-    if (!hook.command.empty()) {
-        auto outcome = co_await run_hook_command(hook, job);
+    auto report = [&](const std::string& outcome, std::string_view what) {
         const bool ok = outcome.starts_with("ok: ");
         audit("corrald", ok ? "on_finish" : "on_finish_failed", job.id, ok ? outcome.substr(4) : outcome);
         if (!ok) {
-            spdlog::warn("job {}: its on_finish command {}", job.id, outcome);
+            spdlog::warn("job {}: its on_finish {} {}", job.id, what, outcome);
         }
+    };
+    if (!hook.command.empty()) {
+        const auto outcome = co_await run_hook_command(hook, job);
+        report(outcome, "command");
     }
     if (!hook.url.empty()) {
-        auto outcome = co_await post_hook(hook, job);
-        const bool ok = outcome.starts_with("ok: ");
-        audit("corrald", ok ? "on_finish" : "on_finish_failed", job.id, ok ? outcome.substr(4) : outcome);
-        if (!ok) {
-            spdlog::warn("job {}: its on_finish POST {}", job.id, outcome);
-        }
+        const auto outcome = co_await post_hook(hook, job);
+        report(outcome, "POST");
     }
 }
 

@@ -397,7 +397,7 @@ void read_workflow(const json::object& body, submit_request& request, std::strin
     }
     if (const auto* hook = body.if_contains("on_finish"); hook && !hook->is_null()) {
         if (auto h = jobs::hook_from_json(*hook)) {
-            request.spec.on_finish = std::move(*h);
+            request.spec.on_finish = std::make_shared<const jobs::finish_hook>(std::move(*h));
             request.hook_given = true;
         } else {
             problems += (problems.empty() ? "" : "; ") + h.error().message;

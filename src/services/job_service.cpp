@@ -136,6 +136,11 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
                           fmt::format("the queue is full: {} jobs are waiting (the limit is jobs.max_queued)",
                                       scheduler_.queued())};
     }
+    const bool has_dependencies = !request.spec.after_ok.empty() || !request.spec.after_any.empty();
+    if (has_dependencies && (!request.steps.empty() || request.unscheduled)) {
+        return error_info{errc::invalid_spec,
+                          "after: a multi-step task (or a service's run) cannot wait for other jobs"};
+    }
     auto dependencies = check_dependencies(request.spec);
     if (!dependencies) {
         return dependencies.error();

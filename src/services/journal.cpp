@@ -199,7 +199,7 @@ void job_service::resume_workflow(jobs::job& j) {
         for (auto id : j.spec.after_ok) {
             const auto* d = table_.find(id);
             std::string why = !d ? fmt::format("not run: job {}, which it runs after, is no longer known", id)
-                              : jobs::is_finished(d->state) ? dependency_failure(j, *d)
+                              : jobs::is_finished(d->state) ? dependency_failure(j.spec, *d)
                                                             : std::string();
             if (!why.empty()) {
                 runner_.end_pending(j, jobs::job_state::failed, std::move(why));

@@ -289,19 +289,28 @@ void schedule_runner::fire(entry& e, clock::time_point now, std::string_view why
             (void)service_.kill(*previous, std::nullopt, std::nullopt, fmt::format("schedule {}", d.name));
         }
     }
+    // The job is read again at each firing: a task it names may have changed with a reload.
     auto request = make_(d.job);
-    result_info<jobs::job*> submitted = request ? result_info<jobs::job*>(error_info{errc::invalid_state, ""}) : request.error();
-    if (request) {
+    std::string failure;
+    jobs::job* submitted = nullptr;
+    if (!request) {
+        failure = request.error().what();
+    } else {
         request->owner = d.owner;
         request->spec.labels["schedule"] = d.name;
-        submitted = service_.submit(std::move(*request));
+        auto queued = service_.submit(std::move(*request));
+        if (queued) {
+            submitted = *queued;
+        } else {
+            failure = queued.error().what();
+        }
     }
     if (!submitted) {
-        e.last_outcome = fmt::format("failed: {}", submitted.error().what());
-        spdlog::warn("schedule {}: its job was not submitted: {}", d.name, submitted.error().what());
-        service_.audit("corrald", "schedule_failed", 0, fmt::format("schedule {}: {}", d.name, submitted.error().what()));
+        e.last_outcome = fmt::format("failed: {}", failure);
+        spdlog::warn("schedule {}: its job was not submitted: {}", d.name, failure);
+        service_.audit("corrald", "schedule_failed", 0, fmt::format("schedule {}: {}", d.name, failure));
     } else {
-        e.last_job = (*submitted)->id;
+        e.last_job = submitted->id;
         e.last_outcome = fmt::format("job {}", e.last_job);
         service_.audit("corrald",
                        "schedule",

@@ -132,7 +132,7 @@ result_info<submit_request> make_task_request(const tasks::task_catalog& catalog
     }
     r.spec.group = task.group;
     r.spec.retry = task.retry;
-    if (!task.on_finish.empty()) {
+    if (task.on_finish) {
         r.spec.on_finish = task.on_finish;
     }
     r.spec.labels["task"] = task.name;

@@ -46,17 +46,15 @@ result_info<job_service::dependency_check> job_service::check_dependencies(const
     for (auto id : spec.after_ok) {
         const auto& d = *table_.find(id);
         if (jobs::is_finished(d.state) && d.state != jobs::job_state::succeeded) {
-            jobs::job probe;
-            probe.spec.after_ok = {id};
-            out.failure = dependency_failure(probe, d);
+            out.failure = dependency_failure(spec, d);
             break;
         }
     }
     return out;
 }
 
-std::string job_service::dependency_failure(const jobs::job& dependent, const jobs::job& dependency) {
-    const auto& ok = dependent.spec.after_ok;
+std::string job_service::dependency_failure(const jobs::job_spec& dependent, const jobs::job& dependency) {
+    const auto& ok = dependent.after_ok;
     if (dependency.state == jobs::job_state::succeeded || !std::binary_search(ok.begin(), ok.end(), dependency.id)) {
         return {};
     }
@@ -106,7 +104,7 @@ void job_service::release_dependents(jobs::job_id ended) {
             if (!j || j->state != jobs::job_state::waiting) {
                 continue;  // killed meanwhile, or failed by another dependency
             }
-            if (auto why = dependency ? dependency_failure(*j, *dependency) : std::string(); !why.empty()) {
+            if (auto why = dependency ? dependency_failure(j->spec, *dependency) : std::string(); !why.empty()) {
                 runner_.end_pending(*j, jobs::job_state::failed, std::move(why));  // its end comes back here
                 continue;
             }

@@ -477,9 +477,12 @@ TEST_F(Restart, AWaitingJobAndARetryingJobPickUpWhereTheyWereAfterARestart) {
     keep_log(*d);
     address web = d->web();
     EXPECT_EQ(state_of(web, dependent), "waiting");
+    // Still between its attempts (or, on a slow host, its backoff has passed during the restart and
+    // attempt 2 is queued or running): not ended.
     auto retrying = get_job(web, flaky);
-    EXPECT_EQ(retrying.at("state"), "retrying") << json::serialize(retrying);
-    EXPECT_EQ(retrying.at("attempts").as_array().size(), 1u);
+    const std::string resumed(retrying.at("state").as_string());
+    EXPECT_TRUE(resumed == "retrying" || resumed == "queued" || resumed == "running") << json::serialize(retrying);
+    EXPECT_GE(retrying.at("attempts").as_array().size(), 1u);
     ASSERT_TRUE(wait_idle(web));
     auto chain = get_job(web, dependent);
     EXPECT_EQ(chain.at("state"), "succeeded") << json::serialize(chain);

@@ -140,3 +140,27 @@ test('a thousand jobs: paged in, filtered, and updated live', async () => {
   await page.waitForSelector(`#job-table .rows > :first-child[data-id="${added.id}"]`);
   await page.context().close();
 });
+
+test('a job\'s view shows the jobs it runs after and its attempts', async () => {
+  const head = await daemon.api('/api/v1/jobs', { method: 'POST', body: { command: ['sleep', '4'] } });
+  const next = await daemon.api('/api/v1/jobs', { method: 'POST',
+    body: { command: ['sh', '-c', 'echo try; exit 3'], after: [head.id], retry: { attempts: 2, backoff: '100ms' } } });
+  assert.equal(next.state, 'waiting');
+  const page = await openPage(browser, daemon);
+  await page.click(`#job-table [data-id="${next.id}"]`);
+  const view = `#view-${next.id}`;
+  await page.waitForSelector(`${view} .badge.state-waiting`);
+  await page.waitForSelector(`${view} .chain-list li`);
+  assert.match(await page.textContent(`${view} .chain`), new RegExp(`Runs after #${head.id}`));
+  await screenshots(page, 'chain-waiting');
+  // Its dependency ends, it runs twice and fails: the chain shows the head succeeded, and the
+  // attempts list the first one.
+  await page.waitForSelector(`${view} .badge.state-failed`, { timeout: 20000 });
+  await page.waitForSelector(`${view} .chain .badge.state-succeeded`);
+  await until('the attempts', async () => /attempt 1 failed exited with code 3/.test(await page.textContent(`${view} .attempts`)));
+  assert.match(await page.textContent(`${view} .attempts`), /attempt 2 of 2/);
+  await page.click(`${view} .chain button.link`);
+  await page.waitForSelector(`#view-${head.id}:not([hidden])`);
+  await screenshots(page, 'chain-done');
+  await page.context().close();
+});

@@ -123,6 +123,17 @@ std::string format_job_table(const json::array& jobs, std::size_t width) {
 std::string format_job_details(const json::object& job) {
     std::string out;
     for (const auto& [key, value] : job) {
+        if (key == "attempts" && value.is_array()) {  // one line each: "1  failed  exited with code 3"
+            for (const auto& a : value.get_array()) {
+                const auto& o = a.as_object();
+                out += fmt::format("{:<12} {}  {}  {}\n",
+                                   &a == &value.get_array().front() ? "attempts:" : "",
+                                   json::serialize(o.at("attempt")),
+                                   std::string_view(o.at("state").as_string()),
+                                   std::string_view(o.at("reason").as_string()));
+            }
+            continue;
+        }
         out += fmt::format("{:<12} {}\n",
                            std::string(key) + ":",
                            key == "command"    ? command_line(job)

@@ -85,7 +85,9 @@ struct job_spec {
     std::vector<job_id> after_ok;
     /// Jobs this one waits for whatever their outcome (`after_any`). Sorted, without repeats.
     std::vector<job_id> after_any;
-    finish_hook on_finish;
+    /// Null: none. Shared (jobs of one task share their task's) and most jobs have none, so a queued
+    /// job pays a pointer for it.
+    std::shared_ptr<const finish_hook> on_finish;
 };
 
 /// One attempt of a job that was retried: how it ended, and where its output is in the job's log

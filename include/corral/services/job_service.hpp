@@ -359,8 +359,8 @@ class job_service {
     };
     /// Errors: errc::invalid_spec for an id that names no job.
     result_info<dependency_check> check_dependencies(const jobs::job_spec& spec) const;
-    /// A dependency that ended: why `dependent` cannot run now (empty: it may).
-    static std::string dependency_failure(const jobs::job& dependent, const jobs::job& dependency);
+    /// A dependency that ended: why the job of spec `dependent` cannot run now (empty: it may).
+    static std::string dependency_failure(const jobs::job_spec& dependent, const jobs::job& dependency);
     /// Makes a waiting job wait for the dependencies of its that have not ended.
     void wait_for_dependencies(jobs::job& j);
     /// A job ended: its dependents learn of it (each released, or failed), and theirs in turn.

@@ -100,7 +100,7 @@ struct task_def {
     failure_policy on_failure = failure_policy::stop;
     /// Its jobs' retry policy and finish hook unless a request gives its own (`retry`, `on_finish`).
     std::optional<jobs::retry_policy> retry;
-    jobs::finish_hook on_finish;
+    std::shared_ptr<const jobs::finish_hook> on_finish;
 
     bool multi_step() const { return !steps.empty(); }
     const arg_def* find_arg(std::string_view name) const;

@@ -267,7 +267,7 @@ TEST_F(Workflows, ACallerMayWaitOnlyForJobsTheyMaySeeAndSetAHookOnlyWithTheRight
     submit_request hooked;
     hooked.task = std::make_shared<const tasks::task_def>(tasks::task_def{.name = "t", .command = {"true"}});
     hooked.spec.process.argv = {"true"};
-    hooked.spec.on_finish.url = "http://127.0.0.1:9/";
+    hooked.spec.on_finish = std::make_shared<const jobs::finish_hook>(jobs::finish_hook{.url = "http://127.0.0.1:9/"});
     hooked.hook_given = true;
     auto no_right = test::run_coro(ioc, service->submit_as({"carl", tasks_only}, [&] {
         std::vector<submit_request> v;

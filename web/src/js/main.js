@@ -159,6 +159,7 @@ class App {
       view.element.hidden = true;
       $('#view-panels').append(view.element);
       view.loadSteps();
+      view.loadChain();
     }
     if (activate) this.activate(id);
     this.save();

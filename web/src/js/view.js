@@ -190,7 +190,7 @@ export class JobView {
   render() {
     if (!this.element) return;
     const j = this.job;
-    const live = j.state === 'queued' || j.state === 'running';
+    const live = ['queued', 'running', 'waiting', 'retrying'].includes(j.state);
     this.header.replaceChildren(
       el('h3', {}, `#${j.id} `, el('code', { text: commandText(j) })),
       el('div', { class: 'facts' }, stateBadge(j.state),
@@ -241,10 +241,52 @@ export class JobView {
       parts.push(el('ol', { class: 'steps', 'aria-label': 'Steps' }, this.steps.map((s) =>
         el('li', {}, el('button', { type: 'button', class: 'link', onclick: () => this.ctx.onOpen(s.id) }, `#${s.id} ${commandText(s)}`), ' ', stateBadge(s.state)))));
     }
+    const chain = this.renderChain();
+    if (chain) parts.push(chain);
+    const attempts = this.renderAttempts();
+    if (attempts) parts.push(attempts);
     const task = j.task ? this.ctx.tasks.get(j.task) : null;
     const result = renderResult(j.result, task?.result);
     if (result) parts.push(result);
     this.extras.replaceChildren(...parts);
+  }
+
+  /** The jobs this one runs after, each with its state (loadChain() fetches them). */
+  renderChain() {
+    const j = this.job;
+    const ids = [...(j.after || []).map((id) => [id, 'succeeded']), ...(j.after_any || []).map((id) => [id, 'ended'])];
+    if (!ids.length) return null;
+    const known = this.chain || new Map();
+    return el('div', { class: 'chain' }, el('span', { class: 'muted', text: 'Runs after ' }),
+      el('ul', { class: 'chain-list', 'aria-label': `Jobs job ${j.id} runs after` }, ids.slice(0, 50).map(([id, needs]) => {
+        const dep = known.get(id);
+        return el('li', {}, el('button', { type: 'button', class: 'link', onclick: () => this.ctx.onOpen(id) }, `#${id}`),
+          ' ', dep ? stateBadge(dep.state) : null, el('span', { class: 'muted', text: ` (must have ${needs})` }));
+      })),
+      ids.length > 50 ? el('span', { class: 'muted', text: ` and ${ids.length - 50} more` }) : null);
+  }
+
+  async loadChain() {
+    const ids = [...(this.job.after || []), ...(this.job.after_any || [])].slice(0, 50);
+    if (!ids.length) return;
+    const found = new Map();
+    await Promise.all(ids.map(async (id) => {
+      try { found.set(id, await api(`/api/v1/jobs/${id}`)); } catch { /* gone, or not ours to see */ }
+    }));
+    this.chain = found;
+    this.renderExtras();
+  }
+
+  /** A retried job's attempts: each one's end, and when the next one starts. */
+  renderAttempts() {
+    const j = this.job;
+    if (!j.retry && !(j.attempts || []).length) return null;
+    const rows = (j.attempts || []).map((a) => el('li', {}, `attempt ${a.attempt} `, stateBadge(a.state), ` ${a.reason}`));
+    const of = j.retry ? ` of ${j.retry.attempts}` : '';
+    const now = j.state === 'retrying' && j.next_attempt
+      ? `next attempt (${j.attempt + 1}${of}) at ${localTime(j.next_attempt)}` : `attempt ${j.attempt}${of}`;
+    return el('div', { class: 'attempts' }, el('span', { class: 'muted', text: now }),
+      rows.length ? el('ol', { class: 'attempt-list', 'aria-label': `Earlier attempts of job ${j.id}` }, rows) : null);
   }
 
   async loadSteps() {
@@ -274,6 +316,7 @@ export class JobView {
 
   update(job) {
     const progressed = job.progress !== this.job.progress;
+    const stateChanged = job.state !== this.job.state;
     this.job = job;
     // Drawn with the next frame, once however many events came: output messages arriving meanwhile
     // are not held up behind the header's layout.
@@ -282,6 +325,7 @@ export class JobView {
       requestAnimationFrame(() => { this.renderPending = false; this.render(); });
     }
     if (progressed) this.loadSteps();
+    if (stateChanged) this.loadChain();  // leaving `waiting` means the jobs it runs after have moved on
   }
 
   write(msg) {
