@@ -3,7 +3,7 @@
 // reply's status back. A client of its own (not the CLI's): it must never wait without a bound,
 // and reads at most a small reply.
 
-#include "corral/net/http_post.hpp"
+#include "corral/services/http_post.hpp"
 
 namespace corral::http {
 

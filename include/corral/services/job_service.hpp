@@ -18,7 +18,7 @@
 #include "corral/jobs/job_journal.hpp"
 #include "corral/jobs/job_runner.hpp"
 #include "corral/jobs/job_table.hpp"
-#include "corral/net/http_post.hpp"
+#include "corral/services/http_post.hpp"
 #include "corral/proc/launcher.hpp"
 #include "corral/sched/scheduler.hpp"
 #include "corral/services/event_hub.hpp"

@@ -1,7 +1,8 @@
 #pragma once
-// An HTTP(S) POST the daemon makes (finish hooks), as the core asks for it. The core names the
-// request; the transport that sends it (net/webhook_post.cpp, Beast) is given to it by the pod, so
-// the engine library carries no HTTP client of its own.
+// An HTTP(S) POST the daemon makes (finish hooks), as the job service asks for it. The service
+// names the request; the transport that sends it (src/net/webhook_post.cpp, Beast) is given to it
+// by corrald's main, so libcorral carries no HTTP client of its own (and this header is installed
+// with the service's).
 
 #include <chrono>
 #include <functional>
