@@ -172,7 +172,8 @@ void release_dependents(benchmark::State& state, bool ok_required, bool with_sto
             services::submit_request r;
             r.owner = "bench";
             r.spec.process.argv = {"/bin/true"};
-            (ok_required ? r.spec.after_ok : r.spec.after_any) = {first->id};
+            auto& flow = r.spec.workflow.edit();
+            (ok_required ? flow.after_ok : flow.after_any) = {first->id};
             (void)jobs.submit(std::move(r));
         }
         // The setup's records are committed first: the writer thread must not be busy with them

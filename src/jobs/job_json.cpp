@@ -83,24 +83,26 @@ boost::json::object to_json(const job& j) {
         o["progress"] = j.progress ? boost::json::value(*j.progress) : boost::json::value(nullptr);
     }
     o["group"] = j.spec.group;
-    o["attempt"] = j.attempt;
-    if (j.spec.retry) {
-        o["retry"] = retry_to_json(*j.spec.retry);
+    const auto& retries = j.retries.get();
+    const auto& flow = j.spec.workflow.get();
+    o["attempt"] = retries.attempt;
+    if (flow.retry) {
+        o["retry"] = retry_to_json(*flow.retry);
     }
-    if (!j.attempts.empty()) {
-        o["attempts"] = attempts_to_json(j.attempts, true);
+    if (!retries.attempts.empty()) {
+        o["attempts"] = attempts_to_json(retries.attempts, true);
     }
-    if (j.next_attempt) {
-        o["next_attempt"] = format_time(*j.next_attempt);
+    if (retries.next_attempt) {
+        o["next_attempt"] = format_time(*retries.next_attempt);
     }
-    if (!j.spec.after_ok.empty()) {
-        o["after"] = ids_to_json(j.spec.after_ok);
+    if (!flow.after_ok.empty()) {
+        o["after"] = ids_to_json(flow.after_ok);
     }
-    if (!j.spec.after_any.empty()) {
-        o["after_any"] = ids_to_json(j.spec.after_any);
+    if (!flow.after_any.empty()) {
+        o["after_any"] = ids_to_json(flow.after_any);
     }
-    if (j.spec.on_finish) {
-        o["on_finish"] = hook_to_json(*j.spec.on_finish, false);
+    if (flow.on_finish) {
+        o["on_finish"] = hook_to_json(*flow.on_finish, false);
     }
     return o;
 }

@@ -223,9 +223,11 @@ result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_
         const auto was = j.state;
         j.state = job_state::killed;
         j.stop_requested = why;
-        j.next_attempt.reset();
+        if (j.retries) {
+            j.retries.edit().next_attempt.reset();
+        }
         j.reason = was == job_state::retrying ? fmt::format("stopped while it waited to retry (after attempt {})",
-                                                            j.attempt)
+                                                            j.retries.get().attempt)
                    : was == job_state::waiting ? "cancelled while it waited for the jobs it runs after"
                                                : "cancelled before it started";
         finish(j);
@@ -260,7 +262,9 @@ void job_runner::end_pending(job& j, job_state state, std::string reason) {
     }
     j.state = state;
     j.reason = std::move(reason);
-    j.next_attempt.reset();
+    if (j.retries) {
+        j.retries.edit().next_attempt.reset();
+    }
     finish(j);
 }
 

@@ -146,17 +146,18 @@ json::object spec_to_json(const job_spec& spec) {
                    {"priority", spec.priority},
                    {"group", spec.group}};
     // Workflow fields only when set: older records have none, and most jobs use none.
-    if (spec.retry) {
-        o["retry"] = retry_to_json(*spec.retry);
+    const auto& flow = spec.workflow.get();
+    if (flow.retry) {
+        o["retry"] = retry_to_json(*flow.retry);
     }
-    if (!spec.after_ok.empty()) {
-        o["after_ok"] = ids_to_json(spec.after_ok);
+    if (!flow.after_ok.empty()) {
+        o["after_ok"] = ids_to_json(flow.after_ok);
     }
-    if (!spec.after_any.empty()) {
-        o["after_any"] = ids_to_json(spec.after_any);
+    if (!flow.after_any.empty()) {
+        o["after_any"] = ids_to_json(flow.after_any);
     }
-    if (spec.on_finish) {
-        o["on_finish"] = hook_to_json(*spec.on_finish, true);
+    if (flow.on_finish) {
+        o["on_finish"] = hook_to_json(*flow.on_finish, true);
     }
     return o;
 }
@@ -189,15 +190,16 @@ result_info<job_spec> spec_from_json(const json::value& v) {
             if (!r) {
                 throw bad_field(r.error().what());
             }
-            spec.retry = *r;
+            spec.workflow.edit().retry = *r;
         }
-        for (auto [key, ids] : {std::pair{"after_ok", &spec.after_ok}, std::pair{"after_any", &spec.after_any}}) {
+        for (const auto* key : {"after_ok", "after_any"}) {
             if (const auto* list = o.if_contains(key)) {
                 auto read = ids_from_json(*list);
                 if (!read) {
                     throw bad_field(fmt::format("'{}': {}", key, read.error().what()));
                 }
-                *ids = std::move(*read);
+                auto& flow = spec.workflow.edit();
+                (key == std::string_view("after_ok") ? flow.after_ok : flow.after_any) = std::move(*read);
             }
         }
         if (const auto* hook = o.if_contains("on_finish")) {
@@ -205,7 +207,7 @@ result_info<job_spec> spec_from_json(const json::value& v) {
             if (!h) {
                 throw bad_field(h.error().what());
             }
-            spec.on_finish = std::make_shared<const finish_hook>(std::move(*h));
+            spec.workflow.edit().on_finish = std::make_shared<const finish_hook>(std::move(*h));
         }
         return spec;
     } catch (const std::exception& e) {  // bad_field, or Boost.JSON's as_*() on a wrong type

@@ -172,18 +172,19 @@ net::awaitable<http::reply> api_router::read_output(const http::peer& who, const
     // `attempt=K`: one attempt's output (a retried job's attempts follow one another in its log).
     std::uint64_t attempt_end = UINT64_MAX;
     if (t.param("attempt")) {
-        auto k = number_param(t, "attempt", 0, 1, j->attempt, error);
+        const auto& retries = j->retries.get();
+        auto k = number_param(t, "attempt", 0, 1, retries.attempt, error);
         if (!k) {
             co_return error_reply(http::status::bad_request,
                                   "bad_query",
-                                  fmt::format("attempt: job {} has had attempts 1 to {}", id, j->attempt));
+                                  fmt::format("attempt: job {} has had attempts 1 to {}", id, retries.attempt));
         }
-        if (*k < j->attempt) {
-            const auto& a = j->attempts[*k - 1];
+        if (*k < retries.attempt) {
+            const auto& a = retries.attempts[*k - 1];
             attempt_end = a.output_to;
             *from = std::clamp(*from, a.output_from, a.output_to);
         } else {
-            *from = std::max(*from, j->output_from);
+            *from = std::max(*from, retries.output_from);
         }
     }
     services::job_service::pin keep(service_, *j);  // while what is on file is read

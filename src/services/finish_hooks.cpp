@@ -38,8 +38,8 @@ std::string one_line(std::string text) {
 }  // namespace
 
 const jobs::finish_hook* job_service::hook_for(const jobs::job& j) const {
-    if (j.spec.on_finish) {
-        return j.spec.on_finish.get();
+    if (const auto& own = j.spec.workflow.get().on_finish) {
+        return own.get();
     }
     const bool own_job = j.spec.labels.contains(service_label) ||
                          j.spec.labels.contains(std::string(jobs::parent_label));
@@ -57,7 +57,7 @@ void job_service::start_finish_hook(const jobs::job& j) {
                        j.reason,
                        j.owner,
                        j.task,
-                       j.attempt,
+                       j.retries.get().attempt,
                        boost::json::serialize(jobs::to_json(j))};
     hooks_.spawn(run_finish_hook(*hook, std::move(facts)), fmt::format("job {} on_finish", j.id));
 }

@@ -373,31 +373,32 @@ void read_workflow(const json::object& body, submit_request& request, std::strin
     };
     if (const auto* retry = body.if_contains("retry"); retry && !retry->is_null()) {
         if (auto r = jobs::retry_from_json(*retry)) {
-            request.spec.retry = *r;
+            request.spec.workflow.edit().retry = *r;
         } else {
             problems += (problems.empty() ? "" : "; ") + r.error().message;
         }
     }
-    for (auto [key, ids] : {std::pair{"after", &request.spec.after_ok},
-                            std::pair{"after_ok", &request.spec.after_ok},
-                            std::pair{"after_any", &request.spec.after_any}}) {
+    for (const auto* key : {"after", "after_ok", "after_any"}) {
         if (const auto* list = body.if_contains(key); list && !list->is_null()) {
             auto read = jobs::ids_from_json(*list);
             if (!read) {
                 problem(key, read.error().message);
                 continue;
             }
+            auto& flow = request.spec.workflow.edit();
+            auto* ids = key == std::string_view("after_any") ? &flow.after_any : &flow.after_ok;
             ids->insert(ids->end(), read->begin(), read->end());
             std::sort(ids->begin(), ids->end());
             ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
         }
     }
-    if (request.spec.after_ok.size() + request.spec.after_any.size() > jobs::max_dependencies) {
+    if (const auto& flow = request.spec.workflow.get();
+        flow.after_ok.size() + flow.after_any.size() > jobs::max_dependencies) {
         problem("after", fmt::format("more than {} jobs to wait for", jobs::max_dependencies));
     }
     if (const auto* hook = body.if_contains("on_finish"); hook && !hook->is_null()) {
         if (auto h = jobs::hook_from_json(*hook)) {
-            request.spec.on_finish = std::make_shared<const jobs::finish_hook>(std::move(*h));
+            request.spec.workflow.edit().on_finish = std::make_shared<const jobs::finish_hook>(std::move(*h));
             request.hook_given = true;
         } else {
             problems += (problems.empty() ? "" : "; ") + h.error().message;

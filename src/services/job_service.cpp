@@ -91,14 +91,13 @@ job_service::job_service(net::any_io_executor executor,
 }
 
 void job_service::let_go(const jobs::job& j) {
-    // What the service keeps per job goes with it: idempotency keys, its last record's number.
+    // What the service keeps per job goes with it: idempotency keys, its task.
     if (!j.idempotency_key.empty()) {
         auto it = idempotency_.find({j.owner, j.idempotency_key});
         if (it != idempotency_.end() && it->second == j.id) {
             idempotency_.erase(it);
         }
     }
-    records_.erase(j.id);
     task_of_.erase(j.id);
     if (journal_) {
         journal_->forget(j);
@@ -136,7 +135,8 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
                           fmt::format("the queue is full: {} jobs are waiting (the limit is jobs.max_queued)",
                                       scheduler_.queued())};
     }
-    const bool has_dependencies = !request.spec.after_ok.empty() || !request.spec.after_any.empty();
+    const auto& flow = request.spec.workflow.get();
+    const bool has_dependencies = !flow.after_ok.empty() || !flow.after_any.empty();
     if (has_dependencies && (!request.steps.empty() || request.unscheduled)) {
         return error_info{errc::invalid_spec,
                           "after: a multi-step task (or a service's run) cannot wait for other jobs"};
@@ -153,7 +153,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     auto& j = add_job(request, std::move(*log), waits);
     audit(j.owner, "submit", j.id, j.task.empty() ? describe_command(j.spec) : "task " + j.task);
     if (!dependencies->failure.empty() || waits) {
-        records_[j.id] = record(j);
+        record_submission(j);
         if (waits) {
             wait_for_dependencies(j);
         } else {
@@ -162,14 +162,14 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
         return &j;
     }
     if (!request.steps.empty()) {
-        records_[j.id] = record(j);
+        record_submission(j);
         // A multi-step job holds no slot itself: its steps queue, one at a time, like any job.
         tasks_.spawn(run_steps(j, std::move(request.steps), request.on_failure),
                      fmt::format("job {} steps", j.id));
         return &j;
     }
     if (request.unscheduled) {
-        records_[j.id] = record(j);
+        record_submission(j);
         starting_[j.id] = steady_clock::now();
         tasks_.spawn(run(j, false), fmt::format("job {}", j.id));
         return &j;
@@ -178,7 +178,7 @@ result_info<jobs::job*> job_service::submit(submit_request request) {
     if (position) {  // it has room: checked above, and nothing ran in between
         j.queue_seq = position->seq;
     }
-    records_[j.id] = record(j);
+    record_submission(j);
     start_soon();
     return &j;
 }
@@ -199,7 +199,8 @@ net::awaitable<result_info<job_service::submission>> job_service::submit_as(cons
         }
         r.owner = who.user;
         // A job may wait only for jobs its submitter may see: another user's ids stay unknown.
-        for (const auto* ids : {&r.spec.after_ok, &r.spec.after_any}) {
+        const auto& flow = r.spec.workflow.get();
+        for (const auto* ids : {&flow.after_ok, &flow.after_any}) {
             for (auto id : *ids) {
                 if (!find_as(who, id) && table_.find(id)) {
                     co_return error_info{errc::invalid_spec,
@@ -330,7 +331,7 @@ net::awaitable<void> job_service::make_result(jobs::job& j) {
     std::string out;
     // Usually from memory (the log is saved after this); what spilled is read on the blocking thread.
     std::size_t budget = options_.max_result_bytes;
-    for (std::uint64_t from = std::max(j.log->first_offset(), j.output_from); budget > 0;) {  // this attempt's
+    for (std::uint64_t from = std::max(j.log->first_offset(), j.retries.get().output_from); budget > 0;) {  // this attempt's
         auto slice = co_await j.log->read_async(from, budget);
         for (const auto& r : slice.records) {
             budget -= std::min(budget, r.bytes.size());

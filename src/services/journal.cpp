@@ -35,8 +35,16 @@ void job_service::set_journal(jobs::job_journal* journal) {
     journal_ = journal;
 }
 
-std::uint64_t job_service::record(const jobs::job& j) {
-    return journal_ ? journal_->save(j) : 0;
+void job_service::record_submission(jobs::job& j) {
+    if (journal_) {
+        j.submit_record = journal_->save(j);
+    }
+}
+
+void job_service::record(const jobs::job& j) {
+    if (journal_) {
+        (void)journal_->save_state(j);
+    }
 }
 
 bool job_service::survives_restart(const jobs::job& j) const {
@@ -57,11 +65,11 @@ net::awaitable<result_info<void>> job_service::committed(std::vector<jobs::job_i
         if (!journal_) {
             break;
         }
-        auto it = records_.find(id);
-        if (it == records_.end()) {
-            continue;  // an idempotent repeat of a job recorded long ago, or one already let go
+        const auto* j = table_.find(id);
+        if (!j || j->submit_record == 0) {
+            continue;  // one already let go, or an idempotent repeat of a job restored from the store
         }
-        auto durable = co_await journal_->flush(it->second);
+        auto durable = co_await journal_->flush(j->submit_record);
         if (!durable) {
             co_return error_info{durable.error().code, fmt::format("job {}: {}", id, durable.error().what())};
         }
@@ -152,7 +160,7 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
         if (changed) {
             record(*adopted);
             audit("corrald", "lost", adopted->id, adopted->reason);
-            if (adopted->spec.retry && adopted->spec.retry->on_lost) {
+            if (const auto& retry = adopted->spec.workflow.get().retry; retry && retry->on_lost) {
                 resumed_workflows.push_back(adopted);
             }
         } else if (adopted->state == jobs::job_state::waiting || adopted->state == jobs::job_state::retrying) {
@@ -179,24 +187,28 @@ job_service::restore_report job_service::restore(std::vector<std::unique_ptr<job
 
 void job_service::resume_workflow(jobs::job& j) {
     if (j.state == jobs::job_state::retrying) {
-        if (!j.next_attempt) {
-            j.next_attempt = jobs::clock::now();
+        auto& retries = j.retries.edit();
+        if (!retries.next_attempt) {
+            retries.next_attempt = jobs::clock::now();
         }
         schedule_retry(j);
     } else if (j.state == jobs::job_state::lost) {
         // Retried when lost: the next attempt gets a fresh log (the old one went with the old daemon).
         if (auto fresh = make_log(j.id, j.spec)) {
             j.log = std::move(*fresh);
-            j.output_from = 0;
-            for (auto& a : j.attempts) {
-                a.output_from = a.output_to = 0;
+            if (j.retries) {
+                auto& retries = j.retries.edit();
+                retries.output_from = 0;
+                for (auto& a : retries.attempts) {
+                    a.output_from = a.output_to = 0;
+                }
             }
             j.finished.reset();
             (void)retry_if_due(j);
         }
     } else if (j.state == jobs::job_state::waiting) {
         // Its dependencies may have ended meanwhile, or been lost in the same restart.
-        for (auto id : j.spec.after_ok) {
+        for (auto id : j.spec.workflow.get().after_ok) {
             const auto* d = table_.find(id);
             std::string why = !d ? fmt::format("not run: job {}, which it runs after, is no longer known", id)
                               : jobs::is_finished(d->state) ? dependency_failure(j.spec, *d)

@@ -131,9 +131,10 @@ result_info<submit_request> make_task_request(const tasks::task_catalog& catalog
         r.spec.stop = *task.stop;
     }
     r.spec.group = task.group;
-    r.spec.retry = task.retry;
-    if (task.on_finish) {
-        r.spec.on_finish = task.on_finish;
+    if (task.retry || task.on_finish) {
+        auto& flow = r.spec.workflow.edit();
+        flow.retry = task.retry;
+        flow.on_finish = task.on_finish;
     }
     r.spec.labels["task"] = task.name;
     return r;

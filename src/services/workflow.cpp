@@ -36,14 +36,15 @@ result_info<job_service::dependency_check> job_service::check_dependencies(const
         }
         return {};
     };
-    if (auto ok = look(spec.after_ok); !ok) {
+    const auto& flow = spec.workflow.get();
+    if (auto ok = look(flow.after_ok); !ok) {
         return ok.error();
     }
-    if (auto ok = look(spec.after_any); !ok) {
+    if (auto ok = look(flow.after_any); !ok) {
         return ok.error();
     }
     // A dependency that has already ended badly fails the job at once, as it would have later.
-    for (auto id : spec.after_ok) {
+    for (auto id : flow.after_ok) {
         const auto& d = *table_.find(id);
         if (jobs::is_finished(d.state) && d.state != jobs::job_state::succeeded) {
             out.failure = dependency_failure(spec, d);
@@ -54,7 +55,7 @@ result_info<job_service::dependency_check> job_service::check_dependencies(const
 }
 
 std::string job_service::dependency_failure(const jobs::job_spec& dependent, const jobs::job& dependency) {
-    const auto& ok = dependent.after_ok;
+    const auto& ok = dependent.workflow.get().after_ok;
     if (dependency.state == jobs::job_state::succeeded || !std::binary_search(ok.begin(), ok.end(), dependency.id)) {
         return {};
     }
@@ -67,7 +68,8 @@ std::string job_service::dependency_failure(const jobs::job_spec& dependent, con
 
 void job_service::wait_for_dependencies(jobs::job& j) {
     std::size_t pending = 0;
-    for (const auto* ids : {&j.spec.after_ok, &j.spec.after_any}) {
+    const auto& flow = j.spec.workflow.get();
+    for (const auto* ids : {&flow.after_ok, &flow.after_any}) {
         for (auto id : *ids) {
             if (const auto* d = table_.find(id); d && !jobs::is_finished(d->state)) {
                 dependents_[id].push_back(j.id);
@@ -128,8 +130,10 @@ void job_service::release(jobs::job& j) {
 void job_service::requeue(jobs::job& j) {
     if (j.state == jobs::job_state::retrying) {
         // The next attempt: what the last one left is in its attempt record.
-        ++j.attempt;
-        j.output_from = j.log->end_offset();
+        auto& retries = j.retries.edit();
+        ++retries.attempt;
+        retries.output_from = j.log->end_offset();
+        retries.next_attempt.reset();
         j.exit.reset();
         j.pid = 0;
         j.started.reset();
@@ -138,9 +142,8 @@ void job_service::requeue(jobs::job& j) {
         j.stop_requested.reset();
         j.requested_plan.reset();
         j.output_abandoned = false;
-        j.next_attempt.reset();
         j.result = nullptr;
-        j.reason = fmt::format("attempt {} queued", j.attempt);
+        j.reason = fmt::format("attempt {} queued", retries.attempt);
     } else {
         j.reason.clear();
     }
@@ -154,8 +157,8 @@ void job_service::requeue(jobs::job& j) {
 }
 
 bool job_service::retry_if_due(jobs::job& j) {
-    const auto& policy = j.spec.retry;
-    if (!policy || j.attempt >= policy->attempts || !policy->retries(j.state) || !accepting_) {
+    const auto& policy = j.spec.workflow.get().retry;
+    if (!policy || j.retries.get().attempt >= policy->attempts || !policy->retries(j.state) || !accepting_) {
         return false;
     }
     if (j.stop_requested && *j.stop_requested != jobs::stop_reason::timeout) {
@@ -164,18 +167,19 @@ bool job_service::retry_if_due(jobs::job& j) {
     if (j.state == jobs::job_state::failed && !j.started && !j.start_error) {
         return false;  // it never had an attempt: a job it runs after failed
     }
+    auto& retries = j.retries.edit();
     jobs::attempt_record a;
-    a.number = j.attempt;
+    a.number = retries.attempt;
     a.state = j.state;
     a.reason = j.reason;
     a.exit = j.exit;
     a.started = j.started;
     a.finished = j.finished ? j.finished : std::optional(jobs::clock::now());
-    a.output_from = j.output_from;
+    a.output_from = retries.output_from;
     a.output_to = j.log->end_offset();
-    j.attempts.push_back(std::move(a));
+    retries.attempts.push_back(std::move(a));
     // Jitter moves each wait by up to ±jitter of itself (xorshift: cheap, and good enough to spread).
-    auto wait = policy->wait_before(j.attempt + 1);
+    auto wait = policy->wait_before(retries.attempt + 1);
     if (policy->jitter > 0) {
         jitter_state_ ^= jitter_state_ << 13;
         jitter_state_ ^= jitter_state_ >> 7;
@@ -185,14 +189,14 @@ bool job_service::retry_if_due(jobs::job& j) {
         wait = std::chrono::milliseconds(std::llround(static_cast<double>(wait.count()) * factor));
     }
     j.state = jobs::job_state::retrying;
-    j.next_attempt = jobs::clock::now() + wait;
+    retries.next_attempt = jobs::clock::now() + wait;
     j.reason = fmt::format("attempt {} of {} {} ({}); the next starts at {}",
-                           j.attempt,
+                           retries.attempt,
                            policy->attempts,
-                           jobs::to_string(j.attempts.back().state),
-                           j.attempts.back().reason,
-                           jobs::format_time(*j.next_attempt));
-    audit("corrald", "retry", j.id, fmt::format("attempt {} in {}", j.attempt + 1, format_duration(wait)));
+                           jobs::to_string(retries.attempts.back().state),
+                           retries.attempts.back().reason,
+                           jobs::format_time(*retries.next_attempt));
+    audit("corrald", "retry", j.id, fmt::format("attempt {} in {}", retries.attempt + 1, format_duration(wait)));
     table_.notify(j, jobs::job_event::retrying);
     schedule_retry(j);
     return true;
@@ -200,7 +204,8 @@ bool job_service::retry_if_due(jobs::job& j) {
 
 void job_service::schedule_retry(jobs::job& j) {
     auto timer = std::make_shared<net::steady_timer>(executor_);
-    const auto wait = std::max(*j.next_attempt - jobs::clock::now(), jobs::clock::duration::zero());
+    const auto& next = j.retries.get().next_attempt;
+    const auto wait = std::max(next.value_or(jobs::clock::now()) - jobs::clock::now(), jobs::clock::duration::zero());
     timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
     retry_timers_[j.id] = timer;
     tasks_.spawn(retry_later(j.id, std::move(timer)), fmt::format("job {} retry", j.id));

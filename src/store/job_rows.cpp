@@ -68,30 +68,34 @@ std::unique_ptr<output::output_log> make_log(const job_row& row,
 
 }  // namespace
 
-job_row to_row(const jobs::job& j, const std::string& output_file) {
+job_row to_row(const jobs::job& j, const std::string& output_file, bool whole) {
     job_row r;
     r.id = static_cast<std::int64_t>(j.id);
-    r.owner = j.owner;
+    r.whole = whole;
+    if (whole) {
+        r.owner = j.owner;
+        r.created_ns = to_ns(j.created);
+        r.priority = j.spec.priority;
+        r.group = j.spec.group;
+        r.spec = json::serialize(jobs::spec_to_json(j.spec));
+        r.task = j.task;
+        r.args = json::serialize(j.args);
+        r.idempotency_key = j.idempotency_key;
+    }
     r.state = std::string(jobs::to_string(j.state));
-    r.created_ns = to_ns(j.created);
     r.started_ns = to_ns(j.started);
     r.finished_ns = to_ns(j.finished);
     r.queue_seq = static_cast<std::int64_t>(j.queue_seq);
-    r.priority = j.spec.priority;
-    r.group = j.spec.group;
-    r.spec = json::serialize(jobs::spec_to_json(j.spec));
-    r.task = j.task;
-    r.args = json::serialize(j.args);
-    r.result = json::serialize(j.result);
+    r.result = j.result.is_null() ? "null" : json::serialize(j.result);
     r.progress = j.progress;
-    r.exit = json::serialize(jobs::exit_to_json(j.exit));
+    r.exit = j.exit ? json::serialize(jobs::exit_to_json(j.exit)) : "null";
     r.reason = j.reason;
     r.pid = j.pid;
-    r.idempotency_key = j.idempotency_key;
-    r.attempt = j.attempt;
-    r.attempts = j.attempts.empty() ? "[]" : json::serialize(jobs::attempts_to_json(j.attempts, false));
-    r.next_attempt_ns = to_ns(j.next_attempt);
-    r.output_from = static_cast<std::int64_t>(j.output_from);
+    const auto& retries = j.retries.get();
+    r.attempt = retries.attempt;
+    r.attempts = retries.attempts.empty() ? "[]" : json::serialize(jobs::attempts_to_json(retries.attempts, false));
+    r.next_attempt_ns = to_ns(retries.next_attempt);
+    r.output_from = static_cast<std::int64_t>(retries.output_from);
     // Where the log writes its file: it does once output outgrows memory, and always at close.
     r.output_file = output_file;
     if (j.log) {
@@ -103,6 +107,39 @@ job_row to_row(const jobs::job& j, const std::string& output_file) {
         }
     }
     return r;
+}
+
+void copy_state(job_row& whole, const job_row& state) {
+    whole.state = state.state;
+    whole.started_ns = state.started_ns;
+    whole.finished_ns = state.finished_ns;
+    whole.queue_seq = state.queue_seq;
+    whole.result = state.result;
+    whole.progress = state.progress;
+    whole.exit = state.exit;
+    whole.reason = state.reason;
+    whole.pid = state.pid;
+    whole.output_file = state.output_file;
+    whole.output_first = state.output_first;
+    whole.output_file_pos = state.output_file_pos;
+    whole.output_end = state.output_end;
+    whole.attempt = state.attempt;
+    whole.attempts = state.attempts;
+    whole.next_attempt_ns = state.next_attempt_ns;
+    whole.output_from = state.output_from;
+}
+
+const char* const update_job_state_sql =
+    "UPDATE jobs SET state = ?2, started_ns = ?3, finished_ns = ?4, queue_seq = ?5, result = ?6, "
+    "progress = ?7, exit = ?8, reason = ?9, pid = ?10, output_file = ?11, output_first = ?12, "
+    "output_file_pos = ?13, output_end = ?14, attempt = ?15, attempts = ?16, next_attempt_ns = ?17, "
+    "output_from = ?18 WHERE id = ?1";
+
+void bind_state(statement& s, const job_row& r) {
+    s.bind(1, r.id).bind(2, r.state).bind(3, r.started_ns).bind(4, r.finished_ns).bind(5, r.queue_seq);
+    s.bind(6, r.result).bind(7, r.progress).bind(8, r.exit).bind(9, r.reason).bind(10, r.pid);
+    s.bind(11, r.output_file).bind(12, r.output_first).bind(13, r.output_file_pos).bind(14, r.output_end);
+    s.bind(15, r.attempt).bind(16, r.attempts).bind(17, r.next_attempt_ns).bind(18, r.output_from);
 }
 
 const char* const upsert_job_sql =
@@ -188,18 +225,21 @@ result_info<std::unique_ptr<jobs::job>> make_job(const job_row& row, net::any_io
     j->result = parse_or_null(row.result);
     j->progress = row.progress;
     j->idempotency_key = row.idempotency_key;
-    j->attempt = static_cast<unsigned>(std::max<std::int64_t>(1, row.attempt));
-    j->attempts = jobs::attempts_from_json(parse_or_null(row.attempts));
-    j->next_attempt = from_ns(row.next_attempt_ns);
-    j->output_from = static_cast<std::uint64_t>(row.output_from);
-    j->log = make_log(row, *j, executor);
-    if (jobs::is_pending(j->state) && !j->attempts.empty()) {
-        // Its log starts afresh: the earlier attempts' output stayed with the daemon that ran them.
-        j->output_from = 0;
-        for (auto& a : j->attempts) {
-            a.output_from = a.output_to = 0;
+    if (row.attempt > 1 || row.next_attempt_ns) {  // most jobs were never retried: they keep no record of it
+        auto& retries = j->retries.edit();
+        retries.attempt = static_cast<unsigned>(row.attempt);
+        retries.attempts = jobs::attempts_from_json(parse_or_null(row.attempts));
+        retries.next_attempt = from_ns(row.next_attempt_ns);
+        retries.output_from = static_cast<std::uint64_t>(row.output_from);
+        if (jobs::is_pending(j->state)) {
+            // Its log starts afresh: the earlier attempts' output stayed with the daemon that ran them.
+            retries.output_from = 0;
+            for (auto& a : retries.attempts) {
+                a.output_from = a.output_to = 0;
+            }
         }
     }
+    j->log = make_log(row, *j, executor);
     return j;
 }
 

@@ -40,14 +40,24 @@ struct job_row {
     std::string attempts = "[]";  // JSON (jobs/workflow_json.hpp)
     std::optional<std::int64_t> next_attempt_ns;
     std::int64_t output_from = 0;
+    /// false: only what changes after submission is set (see state_fields_of()); the rest is as the
+    /// job's whole row has it.
+    bool whole = true;
 };
 
-/// `output_file` is where the job's log writes its file, if it writes one.
-job_row to_row(const jobs::job& j, const std::string& output_file);
+/// `output_file` is where the job's log writes its file, if it writes one. `whole`: false leaves
+/// out what never changes after submission (spec, owner, task, arguments, ...), which is most of the
+/// cost of making a row.
+job_row to_row(const jobs::job& j, const std::string& output_file, bool whole = true);
+/// Copies what a state-only row sets into a whole row of the same job.
+void copy_state(job_row& whole, const job_row& state);
 
 /// The statement that writes a row (insert or replace), and binding a row to it.
 extern const char* const upsert_job_sql;
 void bind_row(statement& upsert, const job_row& row);
+/// The statement that writes a state-only row over the job's whole one, and binding it.
+extern const char* const update_job_state_sql;
+void bind_state(statement& update, const job_row& row);
 
 /// The query that reads every row, oldest first, and reading one of its rows.
 extern const char* const select_jobs_sql;

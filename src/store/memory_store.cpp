@@ -39,12 +39,19 @@ std::uint64_t memory_store::save(const jobs::job& j) {
     return ++seq_;
 }
 
-std::uint64_t memory_store::starting(const jobs::job& j) {
-    auto row = to_row(j, {});
-    row.state = std::string(jobs::to_string(jobs::job_state::running));
-    next_id_ = std::max(next_id_, j.id + 1);
-    rows_.insert_or_assign(row.id, std::move(row));
+std::uint64_t memory_store::save_state(const jobs::job& j) {
+    auto it = rows_.find(static_cast<std::int64_t>(j.id));
+    if (it == rows_.end()) {
+        return save(j);
+    }
+    copy_state(it->second, to_row(j, {}, false));
     return ++seq_;
+}
+
+std::uint64_t memory_store::starting(const jobs::job& j) {
+    const auto seq = save_state(j);
+    rows_[static_cast<std::int64_t>(j.id)].state = std::string(jobs::to_string(jobs::job_state::running));
+    return seq;
 }
 
 void memory_store::forget(const jobs::job& j) {

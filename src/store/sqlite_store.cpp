@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
 #include <variant>
 
@@ -86,6 +87,7 @@ struct sqlite_store::writer {
         db.exec(full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         migrate(db);
         upsert = std::make_unique<statement>(db.handle(), upsert_job_sql);
+        update_state = std::make_unique<statement>(db.handle(), update_job_state_sql);
         remove = std::make_unique<statement>(db.handle(), "DELETE FROM jobs WHERE id = ?1");
         add_audit = std::make_unique<statement>(
             db.handle(),
@@ -95,6 +97,14 @@ struct sqlite_store::writer {
     }
 
     void apply(const job_row& row) {
+        if (!row.whole) {
+            bind_state(*update_state, row);
+            update_state->run();
+            if (sqlite3_changes(db.handle()) == 0) {
+                missing.push_back(row.id);  // its whole row is not there: the next record brings it
+            }
+            return;
+        }
         bind_row(*upsert, row);
         upsert->run();
         if (row.id >= next_id_saved) {  // most writes update a job the counter already covers
@@ -116,7 +126,9 @@ struct sqlite_store::writer {
     void apply(const std::function<void(database&)>& query) { queries.push_back(&query); }
 
     database db;
-    std::unique_ptr<statement> upsert, remove, add_audit, next_id;
+    std::unique_ptr<statement> upsert, update_state, remove, add_audit, next_id;
+    /// Jobs a state-only row found no whole row for, or whose whole row failed to commit.
+    std::vector<std::int64_t> missing;
     std::vector<std::string> unlink_after_commit;
     std::vector<const std::function<void(database&)>*> queries;
     std::uint64_t audits = 0;
@@ -188,13 +200,34 @@ std::uint64_t sqlite_store::save(const jobs::job& j) {
     return enqueue({0, to_row(j, output_file(j.id))});
 }
 
-std::uint64_t sqlite_store::starting(const jobs::job& j) {
-    auto row = to_row(j, output_file(j.id));
-    row.state = std::string(jobs::to_string(jobs::job_state::running));
+std::uint64_t sqlite_store::save_changes(const jobs::job& j, bool starting) {
+    bool whole = false;
+    if (missing_count_.load(std::memory_order_relaxed) != 0) {
+        std::lock_guard lock(mutex_);
+        whole = missing_.erase(static_cast<std::int64_t>(j.id)) != 0;
+        missing_count_.store(missing_.size(), std::memory_order_relaxed);
+    }
+    auto row = to_row(j, output_file(j.id), whole);
+    if (starting) {
+        row.state = std::string(jobs::to_string(jobs::job_state::running));
+    }
     return enqueue({0, std::move(row)});
 }
 
+std::uint64_t sqlite_store::save_state(const jobs::job& j) {
+    return save_changes(j, false);
+}
+
+std::uint64_t sqlite_store::starting(const jobs::job& j) {
+    return save_changes(j, true);
+}
+
 void sqlite_store::forget(const jobs::job& j) {
+    if (missing_count_.load(std::memory_order_relaxed) != 0) {
+        std::lock_guard lock(mutex_);
+        missing_.erase(static_cast<std::int64_t>(j.id));
+        missing_count_.store(missing_.size(), std::memory_order_relaxed);
+    }
     const bool has_file = j.log && j.log->saved();
     enqueue({0, forget_job{static_cast<std::int64_t>(j.id), has_file ? output_file(j.id) : std::string()}});
 }
@@ -285,12 +318,26 @@ net::awaitable<result_info<jobs::audit_page>> sqlite_store::audit_trail(jobs::jo
 }
 
 // A short job's queued, running and finished rows often meet in one batch: only the last is written.
-std::vector<bool> sqlite_store::superseded_rows(const std::vector<op>& batch) {
+// When the first is its whole row and the last only its state, the last becomes whole (a copy of the
+// first with the last state): one INSERT, no UPDATE, and the first stays as it was for a retry.
+std::vector<bool> sqlite_store::superseded_rows(std::vector<op>& batch) {
     std::vector<bool> skip(batch.size(), false);
-    std::unordered_set<std::int64_t> later;
+    std::unordered_map<std::int64_t, std::size_t> last;  // job → index of its last row in the batch
     for (std::size_t i = batch.size(); i-- > 0;) {
-        if (const auto* row = std::get_if<job_row>(&batch[i].what)) {
-            skip[i] = !later.insert(row->id).second;
+        auto* row = std::get_if<job_row>(&batch[i].what);
+        if (!row) {
+            continue;
+        }
+        auto [it, first_seen] = last.try_emplace(row->id, i);
+        if (first_seen) {
+            continue;
+        }
+        skip[i] = true;
+        auto& latest = std::get<job_row>(batch[it->second].what);
+        if (row->whole && !latest.whole) {
+            job_row merged = *row;
+            copy_state(merged, latest);
+            latest = std::move(merged);
         }
     }
     return skip;
@@ -331,6 +378,26 @@ std::string sqlite_store::commit_range(const std::vector<op>& batch,
     }
     w.unlink_after_commit.clear();
     return failure;
+}
+
+void sqlite_store::lost_whole_row(const op& o) {
+    if (const auto* row = std::get_if<job_row>(&o.what); row && row->whole) {
+        writer_->missing.push_back(row->id);
+    }
+}
+
+void sqlite_store::note_missing() {
+    auto& w = *writer_;
+    if (w.missing.empty()) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto id : w.missing) {
+        spdlog::warn("store: job {} has no whole record (a commit that held it failed): its next one is whole", id);
+        missing_.insert(id);
+    }
+    missing_count_.store(missing_.size(), std::memory_order_relaxed);
+    w.missing.clear();
 }
 
 void sqlite_store::run_queries() {
@@ -385,6 +452,10 @@ void sqlite_store::writer_loop() {
             const std::size_t to = std::min(batch.size(), from + options_.max_batch);
             auto failure = commit_range(batch, superseded, from, to);
             if (failure.empty() || to - from == 1) {
+                if (!failure.empty()) {
+                    lost_whole_row(batch[from]);
+                }
+                note_missing();
                 run_queries();
                 report(batch[from].seq, batch[to - 1].seq, to - from, std::move(failure));
                 continue;
@@ -398,6 +469,10 @@ void sqlite_store::writer_loop() {
             const std::vector<bool> none(batch.size(), false);
             for (std::size_t i = from; i < to; ++i) {
                 auto alone = commit_range(batch, none, i, i + 1);
+                if (!alone.empty()) {
+                    lost_whole_row(batch[i]);
+                }
+                note_missing();
                 run_queries();
                 report(batch[i].seq, batch[i].seq, 1, std::move(alone), true);
             }

@@ -396,11 +396,14 @@ namespace {
 void inject_commit_failure(const std::string& db, const std::string& when) {
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    const auto sql = "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN " + when +
-                     " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
+    // A job's first record inserts its row; the later ones (its start, its end) update it.
+    for (const auto* write : {"INSERT", "UPDATE"}) {
+        const auto sql = std::string("CREATE TRIGGER injected_") + write + " BEFORE " + write + " ON jobs WHEN " +
+                         when + " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+        char* error = nullptr;
+        EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+        sqlite3_free(error);
+    }
     sqlite3_close(h);
 }
 

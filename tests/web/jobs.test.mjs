@@ -68,7 +68,8 @@ test('4. tasks: a field error, a parsed result, a multi-step task\'s progress', 
     return v > 0 && v < 100;
   });
   await screenshots(page, '4-task-progress');
-  await page.waitForSelector('.view:not([hidden]) .badge.state-succeeded', { timeout: 20000 });
+  // The parent's own badge: its steps' badges (in the list below it) turn green one by one before.
+  await page.waitForSelector('.view:not([hidden]) .view-header .badge.state-succeeded', { timeout: 20000 });
   await until('all steps listed', async () => (await page.$$('.view:not([hidden]) .steps li')).length === 3);
   assert.equal(await page.getAttribute('.view:not([hidden]) progress', 'value'), '100');
   await page.context().close();

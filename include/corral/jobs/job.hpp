@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include "corral/core/async_event.hpp"
+#include "corral/core/boxed.hpp"
 #include "corral/jobs/job_state.hpp"
 #include "corral/output/output_log.hpp"
 #include "corral/proc/child.hpp"
@@ -66,6 +67,18 @@ struct finish_hook {
     friend bool operator==(const finish_hook&, const finish_hook&) = default;
 };
 
+/// What a job does besides running once: retry, wait for other jobs, tell someone when it ends.
+struct job_workflow {
+    std::optional<retry_policy> retry;
+    /// Jobs this one waits for (`after`, `after_ok`): each must succeed, or this job fails without
+    /// running. Sorted, without repeats.
+    std::vector<job_id> after_ok;
+    /// Jobs this one waits for whatever their outcome (`after_any`). Sorted, without repeats.
+    std::vector<job_id> after_any;
+    /// Null: none. Shared: the jobs of one task share their task's.
+    std::shared_ptr<const finish_hook> on_finish;
+};
+
 /// What to run and under which limits.
 struct job_spec {
     proc::spawn_options process;
@@ -79,15 +92,8 @@ struct job_spec {
     int priority = 4;
     /// Jobs in a group share the group's concurrency limit (`[jobs.groups]`); empty: no group.
     std::string group;
-    std::optional<retry_policy> retry;
-    /// Jobs this one waits for (`after`, `after_ok`): each must succeed, or this job fails without
-    /// running. Sorted, without repeats.
-    std::vector<job_id> after_ok;
-    /// Jobs this one waits for whatever their outcome (`after_any`). Sorted, without repeats.
-    std::vector<job_id> after_any;
-    /// Null: none. Shared (jobs of one task share their task's) and most jobs have none, so a queued
-    /// job pays a pointer for it.
-    std::shared_ptr<const finish_hook> on_finish;
+    /// Retries, dependencies, a finish hook: most jobs have none, so a queued job pays one pointer.
+    boxed<job_workflow> workflow;
 };
 
 /// One attempt of a job that was retried: how it ended, and where its output is in the job's log
@@ -103,6 +109,17 @@ struct attempt_record {
     std::uint64_t output_to = 0;
 };
 
+/// A retried job's attempts: which one this is, and how the ones before it ended.
+struct retry_state {
+    /// Which attempt this is (from 1), and the attempts that ended before it (retry_policy).
+    unsigned attempt = 1;
+    std::vector<attempt_record> attempts;
+    /// Where this attempt's output begins in the log.
+    std::uint64_t output_from = 0;
+    /// While retrying: when the next attempt is queued.
+    std::optional<clock::time_point> next_attempt;
+};
+
 /// Why a job was asked to stop.
 enum class stop_reason { request, timeout, output_cap, shutdown };
 
@@ -115,6 +132,9 @@ struct job {
     clock::time_point created{};
     /// Its place among jobs of the same priority while queued (the scheduler's FIFO order).
     std::uint64_t queue_seq = 0;
+    /// The journal's sequence number for its submission record (0: none): a submission is
+    /// acknowledged once that record is durable, whatever becomes of later ones.
+    std::uint64_t submit_record = 0;
     std::optional<clock::time_point> started;
     std::optional<clock::time_point> finished;
     std::optional<proc::exit_status> exit;
@@ -132,13 +152,8 @@ struct job {
     boost::json::value result;
     /// Multi-step tasks: steps done / steps, after each step.
     std::optional<double> progress;
-    /// Which attempt this is (from 1), and the attempts that ended before it (retry_policy).
-    unsigned attempt = 1;
-    std::vector<attempt_record> attempts;
-    /// Where this attempt's output begins in the log.
-    std::uint64_t output_from = 0;
-    /// While retrying: when the next attempt is queued.
-    std::optional<clock::time_point> next_attempt;
+    /// Its attempts, once it was retried (most jobs never are: they pay one pointer).
+    boxed<retry_state> retries;
     /// The submitter's idempotency key (empty: none); kept so a repeat finds the job after a restart.
     std::string idempotency_key;
     /// Readers that must find this job after a suspension (watchers, long-polls) pin it: retention

@@ -63,12 +63,16 @@ class job_journal {
     virtual loaded_state take_loaded() = 0;
     /// For people: the backend and where it keeps its data ("SQLite /var/lib/corral/corral.db").
     virtual std::string describe() const = 0;
-    /// Records the job as it is now (it is called again on each event with the whole record).
+    /// Records the whole job as it is now: its first record, made when it is submitted.
     /// Returns the record's sequence number, for flush(seq).
     virtual std::uint64_t save(const job& j) = 0;
-    /// Records that the job is about to start: its record says running (without a pid) until the
-    /// next save(). Flushed before the spawn, it makes a job that a crash interrupts `lost` after the
-    /// restart, never run twice. Returns the record's sequence number.
+    /// Records what changes after submission: its state, times, exit, reason, result, attempts and
+    /// output positions. What never changes (spec, owner, task, arguments) stays as save() wrote it,
+    /// so the core does not serialize it again on every event. Returns the record's sequence number.
+    virtual std::uint64_t save_state(const job& j) = 0;
+    /// Records that the job is about to start (like save_state()): its record says running (without
+    /// a pid) until the next one. Flushed before the spawn, it makes a job that a crash interrupts
+    /// `lost` after the restart, never run twice. Returns the record's sequence number.
     virtual std::uint64_t starting(const job& j) = 0;
     /// The daemon let the job go (retention): drop its record and its output file.
     virtual void forget(const job& j) = 0;

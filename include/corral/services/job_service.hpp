@@ -337,14 +337,13 @@ class job_service {
                                    std::vector<submit_request> steps,
                                    tasks::failure_policy policy);
     result<void> stop_steps(jobs::job& parent);
-    /// Queues the job's record for the journal (journal.cpp); returns its sequence number (0 without
-    /// a journal).
-    std::uint64_t record(const jobs::job& j);
+    /// Queues the job's whole record for the journal, its first (journal.cpp): its sequence number
+    /// goes to j.submit_record for committed().
+    void record_submission(jobs::job& j);
+    /// Queues what changed in the job since its submission record (its state, times, exit, ...).
+    void record(const jobs::job& j);
     /// Retention let `j` go: forget what is kept about it here and in the journal.
     void let_go(const jobs::job& j);
-    /// Each job's record made when it was submitted (its sequence number), for committed(): a
-    /// submission is acknowledged once that record is durable, whatever becomes of later ones.
-    std::unordered_map<jobs::job_id, std::uint64_t> records_;
     /// Whether a shutdown leaves this job queued for the next start (journal.cpp).
     bool survives_restart(const jobs::job& j) const;
     /// After a restart killed leftovers: removes the dead corrald's cgroup directories once they

@@ -28,6 +28,7 @@ class memory_store final : public jobs::job_journal {
     jobs::loaded_state take_loaded() override;
     std::string describe() const override { return "memory (nothing survives a restart)"; }
     std::uint64_t save(const jobs::job& j) override;
+    std::uint64_t save_state(const jobs::job& j) override;
     std::uint64_t starting(const jobs::job& j) override;
     void forget(const jobs::job& j) override;
     void audit(jobs::audit_entry entry) override;

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "corral/jobs/job_journal.hpp"
@@ -64,6 +66,7 @@ class sqlite_store final : public jobs::job_journal {
     std::string describe() const override { return "SQLite " + options_.path; }
 
     std::uint64_t save(const jobs::job& j) override;
+    std::uint64_t save_state(const jobs::job& j) override;
     std::uint64_t starting(const jobs::job& j) override;
     void forget(const jobs::job& j) override;
     void audit(jobs::audit_entry entry) override;
@@ -94,6 +97,10 @@ class sqlite_store final : public jobs::job_journal {
                              const std::vector<bool>& superseded,
                              std::size_t from,
                              std::size_t to);
+    /// A whole job row that failed to commit on its own: the job's next record must be whole.
+    void lost_whole_row(const op& o);
+    /// Hands the jobs found without a whole row to the core's side (missing_).
+    void note_missing();
     /// Answers the reads queued with the writes just committed (or not).
     void run_queries();
     /// Tells the core that records first..last are done, failed when `failure` is not empty.
@@ -102,8 +109,11 @@ class sqlite_store final : public jobs::job_journal {
                 std::size_t writes,
                 std::string failure,
                 bool retried = false);
-    /// Which ops of a batch a later row of the same job replaces (they need not be written).
-    static std::vector<bool> superseded_rows(const std::vector<op>& batch);
+    /// Which ops of a batch a later row of the same job replaces (they need not be written). A
+    /// state-only row that replaces a whole one becomes whole (the state copied into the whole one).
+    static std::vector<bool> superseded_rows(std::vector<op>& batch);
+    /// A state-only record, or a whole one for a job whose whole record a failed commit lost.
+    std::uint64_t save_changes(const jobs::job& j, bool starting);
 
     net::any_io_executor executor_;
     store_options options_;
@@ -117,6 +127,10 @@ class sqlite_store final : public jobs::job_journal {
     std::condition_variable wake_;
     std::vector<op> queue_;  // guarded by mutex_
     bool stopping_ = false;  // guarded by mutex_
+    /// Jobs whose whole record is not in the database (the commit that held it failed): their next
+    /// record is whole again. Guarded by mutex_; `missing_count_` lets the core skip the lock.
+    std::unordered_set<std::int64_t> missing_;
+    std::atomic<std::size_t> missing_count_{0};
     std::thread thread_;
 };
 

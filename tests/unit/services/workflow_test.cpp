@@ -31,7 +31,7 @@ struct Workflows : ::testing::Test {
     jobs::job& submit(submit_request r) { return *service->submit(std::move(r)).value(); }
     jobs::job& after(std::vector<jobs::job_id> ok, std::vector<std::string> argv = {"true"}) {
         auto r = command(std::move(argv));
-        r.spec.after_ok = std::move(ok);
+        r.spec.workflow.edit().after_ok = std::move(ok);
         return submit(std::move(r));
     }
     void wait_end(jobs::job_id id) {
@@ -65,8 +65,8 @@ TEST_F(Workflows, FanInWaitsForEveryDependency) {
     auto& quick = submit(command({"true"}));
     auto& slow = submit(command({"sleep", "0.3"}));
     auto r = command({"true"});
-    r.spec.after_ok = {quick.id};
-    r.spec.after_any = {slow.id};
+    r.spec.workflow.edit().after_ok = {quick.id};
+    r.spec.workflow.edit().after_any = {slow.id};
     auto& joined = submit(std::move(r));
     wait_end(quick.id);
     EXPECT_EQ(joined.state, job_state::waiting) << "one of its two dependencies is still running";
@@ -80,7 +80,7 @@ TEST_F(Workflows, AFailedDependencyFailsItsDependentsDownTheChainButNotAnAfterAn
     auto& dependent = after({bad.id});
     auto& second = after({dependent.id});
     auto any = command({"true"});
-    any.spec.after_any = {bad.id};
+    any.spec.workflow.edit().after_any = {bad.id};
     auto& regardless = submit(std::move(any));
     wait_end(second.id);
     wait_end(regardless.id);
@@ -114,7 +114,7 @@ TEST_F(Workflows, AKilledDependencyFailsItsDependentAndAKilledWaitingJobNeverRun
 
 TEST_F(Workflows, UnknownAndNotYetSubmittedIdsAreRefusedSoNoCycleCanForm) {
     auto r = command({"true"});
-    r.spec.after_ok = {service->all().size() + 50};
+    r.spec.workflow.edit().after_ok = {service->all().size() + 50};
     auto future = service->submit(std::move(r));
     ASSERT_FALSE(future);
     EXPECT_EQ(future.error().code, errc::invalid_spec);
@@ -154,22 +154,22 @@ TEST_F(Workflows, AFailingJobIsRetriedUpToItsAttemptsWithGrowingBackoffAndEndsAs
     auto sub = service->subscribe_as({"ann", std::make_shared<const auth::role_policy>(auth::role_policy{.admin = true})}).value();
     sub->follow_all(true);
     auto r = command({"sh", "-c", "echo try; exit 2"});
-    r.spec.retry = retry(3, 100ms);
+    r.spec.workflow.edit().retry = retry(3, 100ms);
     auto& j = submit(std::move(r));
     wait_end(j.id);
     EXPECT_EQ(j.state, job_state::failed);
-    EXPECT_EQ(j.attempt, 3u);
-    ASSERT_EQ(j.attempts.size(), 2u);
-    EXPECT_EQ(j.attempts[0].number, 1u);
-    EXPECT_EQ(j.attempts[0].state, job_state::failed);
-    EXPECT_EQ(j.attempts[0].exit->shell_code(), 2);
+    EXPECT_EQ(j.retries.get().attempt, 3u);
+    ASSERT_EQ(j.retries.get().attempts.size(), 2u);
+    EXPECT_EQ(j.retries.get().attempts[0].number, 1u);
+    EXPECT_EQ(j.retries.get().attempts[0].state, job_state::failed);
+    EXPECT_EQ(j.retries.get().attempts[0].exit->shell_code(), 2);
     // Backoff 100ms before attempt 2, doubled to 200ms before attempt 3 (no jitter), from the records.
-    EXPECT_GE(*j.attempts[1].started - *j.attempts[0].finished, 100ms);
-    EXPECT_GE(*j.started - *j.attempts[1].finished, 200ms);
+    EXPECT_GE(*j.retries.get().attempts[1].started - *j.retries.get().attempts[0].finished, 100ms);
+    EXPECT_GE(*j.started - *j.retries.get().attempts[1].finished, 200ms);
     // Each attempt's output is its own range of the log.
-    EXPECT_EQ(output_of(j, j.attempts[0].output_from, j.attempts[0].output_to), "try\n");
-    EXPECT_EQ(j.attempts[1].output_from, j.attempts[0].output_to);
-    EXPECT_EQ(output_of(j, j.output_from, j.log->end_offset()), "try\n");
+    EXPECT_EQ(output_of(j, j.retries.get().attempts[0].output_from, j.retries.get().attempts[0].output_to), "try\n");
+    EXPECT_EQ(j.retries.get().attempts[1].output_from, j.retries.get().attempts[0].output_to);
+    EXPECT_EQ(output_of(j, j.retries.get().output_from, j.log->end_offset()), "try\n");
     int retrying = 0, finished = 0, started = 0;
     for (const auto& e : sub->take().events) {
         retrying += e->kind == jobs::job_event::retrying;
@@ -185,56 +185,56 @@ TEST_F(Workflows, ARetriedJobThatSucceedsStopsRetrying) {
     const auto marker = ::testing::TempDir() + "/retry-marker-" + std::to_string(::getpid());
     std::remove(marker.c_str());
     auto r = command({"sh", "-c", "test -e \"$1\" || { touch \"$1\"; exit 1; }", "sh", marker});
-    r.spec.retry = retry(5, 10ms);
+    r.spec.workflow.edit().retry = retry(5, 10ms);
     auto& j = submit(std::move(r));
     wait_end(j.id);
     EXPECT_EQ(j.state, job_state::succeeded);
-    EXPECT_EQ(j.attempt, 2u);
-    EXPECT_EQ(j.attempts.size(), 1u);
+    EXPECT_EQ(j.retries.get().attempt, 2u);
+    EXPECT_EQ(j.retries.get().attempts.size(), 1u);
     std::remove(marker.c_str());
 }
 
 TEST_F(Workflows, AKillDuringTheBackoffStopsTheRetries) {
     auto r = command({"false"});
-    r.spec.retry = retry(5, 60s);
+    r.spec.workflow.edit().retry = retry(5, 60s);
     auto& j = submit(std::move(r));
     while (j.state != job_state::retrying && !jobs::is_finished(j.state)) {
         ioc.run_one_for(100ms);
     }
     ASSERT_EQ(j.state, job_state::retrying);
-    ASSERT_TRUE(j.next_attempt);
-    EXPECT_GE(*j.next_attempt - *j.attempts[0].finished, 40s) << "60s less at most 20% jitter... of 0";
+    ASSERT_TRUE(j.retries.get().next_attempt);
+    EXPECT_GE(*j.retries.get().next_attempt - *j.retries.get().attempts[0].finished, 40s) << "60s less at most 20% jitter... of 0";
     ASSERT_TRUE(service->kill(j, std::nullopt, std::nullopt));
     EXPECT_EQ(j.state, job_state::killed);
     EXPECT_NE(j.reason.find("waited to retry"), std::string::npos) << j.reason;
-    EXPECT_EQ(j.attempt, 1u);
+    EXPECT_EQ(j.retries.get().attempt, 1u);
     // Its timer went with it: the drain in the fixture's end does not wait 60 s.
 }
 
 TEST_F(Workflows, OnlyTheEndsNamedInOnAreRetried) {
     auto timed = command({"sleep", "10"});
     timed.spec.timeout = 100ms;
-    timed.spec.retry = retry(2, 10ms, {"failed"});
+    timed.spec.workflow.edit().retry = retry(2, 10ms, {"failed"});
     auto& not_retried = submit(std::move(timed));
     auto timed2 = command({"sleep", "10"});
     timed2.spec.timeout = 100ms;
-    timed2.spec.retry = retry(2, 10ms, {"timed_out"});
+    timed2.spec.workflow.edit().retry = retry(2, 10ms, {"timed_out"});
     auto& retried = submit(std::move(timed2));
     wait_end(not_retried.id);
     wait_end(retried.id);
     EXPECT_EQ(not_retried.state, job_state::timed_out);
-    EXPECT_EQ(not_retried.attempt, 1u);
+    EXPECT_EQ(not_retried.retries.get().attempt, 1u);
     EXPECT_EQ(retried.state, job_state::timed_out);
-    EXPECT_EQ(retried.attempt, 2u);
+    EXPECT_EQ(retried.retries.get().attempt, 2u);
 }
 
 TEST_F(Workflows, ADependentWaitsForTheLastAttemptOfARetriedJob) {
     auto r = command({"false"});
-    r.spec.retry = retry(2, 10ms);
+    r.spec.workflow.edit().retry = retry(2, 10ms);
     auto& flaky = submit(std::move(r));
     auto& dependent = after({flaky.id});
     wait_end(dependent.id);
-    EXPECT_EQ(flaky.attempt, 2u);
+    EXPECT_EQ(flaky.retries.get().attempt, 2u);
     EXPECT_EQ(dependent.state, job_state::failed);
     EXPECT_GE(*dependent.finished, *flaky.finished);
 }
@@ -246,7 +246,7 @@ TEST_F(Workflows, ACallerMayWaitOnlyForJobsTheyMaySeeAndSetAHookOnlyWithTheRight
     service->set_draining(true);
     auto& anns = submit(command({"true"}));
     auto bobs = command({"true"});
-    bobs.spec.after_ok = {anns.id};
+    bobs.spec.workflow.edit().after_ok = {anns.id};
     auto refused = test::run_coro(ioc, service->submit_as({"bob", user}, [&] {
         std::vector<submit_request> v;
         v.push_back(std::move(bobs));
@@ -256,7 +256,7 @@ TEST_F(Workflows, ACallerMayWaitOnlyForJobsTheyMaySeeAndSetAHookOnlyWithTheRight
     EXPECT_EQ(refused.error().what(), "after: there is no job " + std::to_string(anns.id) + " (or its record is no longer kept)")
         << "the same answer as for a job that does not exist";
     auto own = command({"true"});
-    own.spec.after_ok = {anns.id};
+    own.spec.workflow.edit().after_ok = {anns.id};
     auto accepted = test::run_coro(ioc, service->submit_as({"ann", user}, [&] {
         std::vector<submit_request> v;
         v.push_back(std::move(own));
@@ -267,7 +267,7 @@ TEST_F(Workflows, ACallerMayWaitOnlyForJobsTheyMaySeeAndSetAHookOnlyWithTheRight
     submit_request hooked;
     hooked.task = std::make_shared<const tasks::task_def>(tasks::task_def{.name = "t", .command = {"true"}});
     hooked.spec.process.argv = {"true"};
-    hooked.spec.on_finish = std::make_shared<const jobs::finish_hook>(jobs::finish_hook{.url = "http://127.0.0.1:9/"});
+    hooked.spec.workflow.edit().on_finish = std::make_shared<const jobs::finish_hook>(jobs::finish_hook{.url = "http://127.0.0.1:9/"});
     hooked.hook_given = true;
     auto no_right = test::run_coro(ioc, service->submit_as({"carl", tasks_only}, [&] {
         std::vector<submit_request> v;

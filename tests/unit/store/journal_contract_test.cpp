@@ -104,8 +104,49 @@ TEST_P(JournalContract, EveryRecordReadsBackAsItWasLastSavedOldestFirst) {
     EXPECT_TRUE(b.log->closed());  // a finished job's log is complete
 }
 
+TEST_P(JournalContract, AStateRecordChangesWhatChangesAndKeepsTheSubmittedRest) {
+    // Job 1's state record is committed after its whole one; job 2's meet in one batch (the writer
+    // merges them). Either way the spec, owner, task and arguments read back as submitted.
+    auto first = make_job(ioc_, 1, jobs::job_state::queued);
+    journal_->save(first);
+    ASSERT_TRUE(run_coro(ioc_, journal_->flush()));
+    auto second = make_job(ioc_, 2, jobs::job_state::queued);
+    journal_->save(second);
+    for (auto* j : {&first, &second}) {
+        j->state = jobs::job_state::failed;
+        j->started = j->finished = jobs::clock::now();
+        j->exit = proc::exit_status(proc::exited{3});
+        j->reason = "exited with code 3";
+        j->result = boost::json::parse(R"({"n": 2})");
+        j->pid = 77;
+        j->retries.edit().attempt = 2;
+        j->retries.edit().next_attempt = j->finished;
+        journal_->save_state(*j);
+    }
+    auto loaded = reopen();
+    ASSERT_EQ(loaded.jobs.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto& back = *loaded.jobs[i];
+        const auto& sent = i == 0 ? first : second;
+        SCOPED_TRACE(back.id);
+        EXPECT_EQ(back.id, i + 1);
+        EXPECT_EQ(back.state, jobs::job_state::failed);
+        EXPECT_EQ(back.reason, "exited with code 3");
+        EXPECT_EQ(back.exit, sent.exit);
+        EXPECT_EQ(back.result, sent.result);
+        EXPECT_EQ(back.pid, 77);
+        EXPECT_EQ(back.retries.get().attempt, 2u);
+        EXPECT_EQ(back.owner, "alice");
+        EXPECT_EQ(jobs::spec_to_json(back.spec), jobs::spec_to_json(sent.spec));
+        EXPECT_EQ(back.task, "say");
+        EXPECT_EQ(back.args, sent.args);
+        EXPECT_EQ(back.idempotency_key, sent.idempotency_key);
+    }
+}
+
 TEST_P(JournalContract, AJobAboutToStartReadsBackAsRunningSoARestartCountsItLost) {
     auto j = make_job(ioc_, 1, jobs::job_state::queued);
+    journal_->save(j);  // its submission
     auto seq = journal_->starting(j);
     auto committed = run_coro(ioc_, journal_->flush(seq));
     ASSERT_TRUE(committed) << committed.error().what();

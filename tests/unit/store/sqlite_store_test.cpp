@@ -223,10 +223,10 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
         s->starting(j);
         j.state = jobs::job_state::running;
         j.pid = 99;
-        s->save(j);
+        s->save_state(j);
         j.state = jobs::job_state::succeeded;
         j.exit = proc::exit_status(proc::exited{0});
-        s->save(j);
+        s->save_state(j);
         s->save(queued_job(ioc, 3));
         flush(ioc, *s);
     }
@@ -241,6 +241,44 @@ TEST(SqliteStore, RowsOfOneJobSavedInARowLeaveTheLastAndTheIdCounterCoversEveryJ
     EXPECT_EQ(five.spec.process.argv, (std::vector<std::string>{"sleep", "5"}));
     EXPECT_EQ(five.spec.priority, 2);
     EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 2);
+}
+
+TEST(SqliteStore, AJobWhoseWholeRecordFailedGetsAWholeOneWithItsNextRecord) {
+    // A state record only updates the job's row: when the commit of its whole row failed there is no
+    // row to update, so the store makes the job's next record whole again, and the job is not lost.
+    test::temp_dir dir;
+    net::io_context ioc;
+    open_store(ioc, dir).reset();
+    {
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(dir.file("corral.db").c_str(), &h, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(h,
+                               "CREATE TRIGGER injected BEFORE INSERT ON jobs WHEN NEW.state = 'queued' "
+                               "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+                               nullptr,
+                               nullptr,
+                               nullptr),
+                  SQLITE_OK);
+        sqlite3_close(h);
+    }
+    {
+        auto s = open_store(ioc, dir);
+        auto j = queued_job(ioc, 2);
+        j.owner = "bob";
+        EXPECT_FALSE(run_coro(ioc, s->flush(s->save(j))));
+        EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 0);
+        j.state = jobs::job_state::running;
+        EXPECT_TRUE(run_coro(ioc, s->flush(s->save_state(j))));  // whole again: there is no row to update
+        EXPECT_EQ(count_rows(dir.file("corral.db"), "jobs"), 1);
+        j.state = jobs::job_state::succeeded;
+        EXPECT_TRUE(run_coro(ioc, s->flush(s->save_state(j))));  // an update of that row
+    }
+    auto s = open_store(ioc, dir);
+    auto loaded = s->take_loaded();
+    ASSERT_EQ(loaded.jobs.size(), 1u);
+    EXPECT_EQ(loaded.jobs[0]->state, jobs::job_state::succeeded);
+    EXPECT_EQ(loaded.jobs[0]->owner, "bob");
+    EXPECT_EQ(loaded.jobs[0]->spec.process.argv, (std::vector<std::string>{"true"}));
 }
 
 TEST(SqliteStore, ForgetDeletesTheRowAndTheOutputFile) {
