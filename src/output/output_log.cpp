@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 #include "corral/core/blocking_work.hpp"
 
 namespace corral::output {
@@ -41,10 +43,12 @@ std::string_view stream_name(stream s) {
 struct output_log::chunk {
     std::uint64_t start = 0;  // log offset of the first payload byte
     std::uint64_t bytes = 0;  // payload bytes
-    std::unique_ptr<char[]> data;
+    // Shared: a write to the spill file on the file executor keeps it alive until it is done.
+    std::shared_ptr<char[]> data;
     std::size_t capacity = 0;
     std::size_t used = 0;        // packed bytes (headers + payload)
     std::int64_t file_pos = -1;  // where the packed bytes are in the spill file
+    bool writing = false;        // on its way there (write_behind): memory keeps it meanwhile
 };
 
 result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor,
@@ -242,10 +246,15 @@ bool output_log::spill_oldest() {
     if (saving_) {
         return false;
     }
-    auto it =
-        std::find_if(chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr; });
+    // In memory and not on file yet (a chunk being written has its place on file already).
+    auto it = std::find_if(
+        chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr && c.file_pos < 0; });
     if (it == chunks_.end() - 1) {
         return false;
+    }
+    if (files_) {
+        write_behind(*it);
+        return true;
     }
     ssize_t n = ::pwrite(file_, it->data.get(), it->used, static_cast<off_t>(file_end_));
     if (n != static_cast<ssize_t>(it->used)) {
@@ -263,6 +272,60 @@ bool output_log::spill_oldest() {
     return true;
 }
 
+void output_log::write_behind(chunk& c) {
+    // The chunk keeps its memory (readers read it there) until the write is done; its place on file
+    // is taken now, so later chunks and the save at close go after it, whatever order they finish in.
+    c.file_pos = static_cast<std::int64_t>(file_end_);
+    c.writing = true;
+    file_end_ += c.used;
+    ++writes_in_flight_;
+    const int fd = ::fcntl(file_, F_DUPFD_CLOEXEC, 0);  // the log may close its own meanwhile
+    if (!alive_) {
+        alive_ = std::make_shared<char>();
+    }
+    auto write = [fd, data = c.data, used = c.used, pos = c.file_pos]() {
+        const bool ok = fd >= 0 && ::pwrite(fd, data.get(), used, pos) == static_cast<ssize_t>(used);
+        const int error = ok ? 0 : fd < 0 ? EBADF : errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return error;
+    };
+    net::post(files_,
+              [this, alive = std::weak_ptr<char>(alive_), start = c.start, write = std::move(write)]() mutable {
+                  const int error = write();
+                  net::post(executor_, [this, alive, start, error] {
+                      if (!alive.expired()) {
+                          written_behind(start, error);
+                      }
+                  });
+              });
+}
+
+void output_log::written_behind(std::uint64_t start, int error) {
+    --writes_in_flight_;
+    auto it = std::lower_bound(
+        chunks_.begin(), chunks_.end(), start, [](const chunk& c, std::uint64_t v) { return c.start < v; });
+    if (it != chunks_.end() && it->start == start && it->writing) {  // not dropped (cap policy) meanwhile
+        it->writing = false;
+        if (error != 0) {
+            // As when a write on this thread fails: no more spilling; memory keeps this chunk, and
+            // what comes next is dropped once no hold needs it.
+            spdlog::error("output spill file write failed ({}): dropping the oldest output", std::strerror(error));
+            it->file_pos = -1;
+            if (file_ >= 0) {
+                ::close(file_);
+                file_ = -1;
+            }
+            spill_failed_ = true;
+        } else if (it->data) {
+            memory_bytes_ -= it->capacity;
+            it->data.reset();
+        }
+    }
+    wake(space_signal_);  // a writer held back, or close_async() waiting for the writes
+}
+
 void output_log::drop_oldest() {
     auto& c = chunks_.front();
     if (c.data) {
@@ -276,8 +339,15 @@ void output_log::drop_oldest() {
 }
 
 net::awaitable<void> output_log::wait_writable() {
-    while (file_ < 0 && memory_bytes_ > options_.memory_limit && chunks_.size() > 1 &&
-           chunks_.front().start + chunks_.front().bytes > min_hold()) {
+    for (;;) {
+        const bool held = file_ < 0 && memory_bytes_ > options_.memory_limit && chunks_.size() > 1 &&
+                          chunks_.front().start + chunks_.front().bytes > min_hold();
+        // The spill file takes the output slower than the job makes it: the job waits, as it would
+        // for a full pipe, rather than memory growing without end.
+        const bool disk_behind = writes_in_flight_ > 0 && memory_bytes_ > 2 * options_.memory_limit;
+        if (!held && !disk_behind) {
+            co_return;
+        }
         co_await signal(space_signal_).async_wait(use_nothrow);
     }
 }
@@ -298,6 +368,11 @@ void output_log::close() {
 }
 
 net::awaitable<void> output_log::close_async() {
+    // The chunks being written first: once this returns, the file holds all of the output (the
+    // job's end is recorded next, and a restart reads the file).
+    while (writes_in_flight_ > 0) {
+        co_await signal(space_signal_).async_wait(use_nothrow);
+    }
     std::size_t unsaved = 0;
     for (const auto& c : chunks_) {
         unsaved += c.data && c.file_pos < 0 ? c.used : 0;
@@ -410,7 +485,7 @@ void output_log::save_to_file() {
         return;  // memory keeps what the file could not take
     }
     for (auto& c : chunks_) {
-        if (c.data) {
+        if (c.data && !c.writing) {  // one being written keeps its memory until it is done: reads use it
             memory_bytes_ -= c.capacity;
             c.data.reset();
         }
@@ -426,7 +501,7 @@ std::uint64_t output_log::first_file_pos() const {
                : static_cast<std::uint64_t>(chunks_.front().file_pos);
 }
 
-read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
+read_result output_log::read(std::uint64_t from, std::size_t max_bytes, read_shape shape) const {
     read_result r;
     const std::uint64_t first = first_offset();
     if (from < first) {
@@ -447,7 +522,7 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
         fd = ::open(options_.spill_file.c_str(), O_RDONLY | O_CLOEXEC);
     }
     for (std::size_t budget = max_bytes; it != chunks_.end() && budget > 0; ++it) {
-        if (!read_chunk(*it, fd, budget, r)) {
+        if (!read_chunk(*it, fd, budget, r, shape)) {
             if (!r.records.empty()) {
                 break;  // this read ends before the unreadable chunk; the next one reports it lost
             }
@@ -463,7 +538,7 @@ read_result output_log::read(std::uint64_t from, std::size_t max_bytes) const {
     return r;
 }
 
-bool output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const {
+bool output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out, read_shape shape) const {
     std::unique_ptr<char[]> loaded;
     const char* data = c.data.get();
     if (data == nullptr) {
@@ -473,12 +548,17 @@ bool output_log::read_chunk(const chunk& c, int fd, std::size_t& budget, read_re
         }
         data = loaded.get();
     }
-    parse_chunk(c.start, c.used, data, budget, out);
+    parse_chunk(c.start, c.used, data, budget, out, shape, static_cast<std::size_t>(end_ - out.next));
     return true;
 }
 
-void output_log::parse_chunk(
-    std::uint64_t start, std::size_t used, const char* data, std::size_t& budget, read_result& out) {
+void output_log::parse_chunk(std::uint64_t start,
+                             std::size_t used,
+                             const char* data,
+                             std::size_t& budget,
+                             read_result& out,
+                             read_shape shape,
+                             std::size_t expect) {
     std::uint64_t offset = start;
     for (std::size_t pos = 0; pos < used && budget > 0;) {
         packed_header h;
@@ -488,7 +568,21 @@ void output_log::parse_chunk(
             const std::uint64_t from = std::max(out.next, offset);
             const std::size_t take = std::min<std::uint64_t>(rec_end - from, budget);
             const char* p = data + pos + header_size + (from - offset);
-            out.records.push_back({from, static_cast<stream>(h.source), h.time_ns, std::string(p, take)});
+            const auto source = static_cast<stream>(h.source);
+            if (shape == read_shape::one_stream && !out.records.empty()) {
+                if (out.records.front().source != source) {
+                    budget = 0;  // the other stream begins: the page ends here (at out.next)
+                    return;
+                }
+                out.records.front().bytes.append(p, take);
+            } else {
+                out.records.push_back({from, source, h.time_ns, std::string()});
+                auto& bytes = out.records.back().bytes;
+                if (shape == read_shape::one_stream) {
+                    bytes.reserve(std::min(budget, expect));  // the page's bytes all go here
+                }
+                bytes.append(p, take);
+            }
             out.next = from + take;
             budget -= take;
         }
@@ -498,15 +592,19 @@ void output_log::parse_chunk(
 }
 
 net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size_t max_bytes) const {
+    co_return co_await read_async(from, max_bytes, read_shape::records);
+}
+
+net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size_t max_bytes, read_shape shape) const {
     const std::uint64_t start = std::max(from, first_offset());
     if (!files_ || start >= end_) {
-        co_return read(from, max_bytes);
+        co_return read(from, max_bytes, shape);
     }
     auto it = std::upper_bound(
         chunks_.begin(), chunks_.end(), start, [](std::uint64_t v, const chunk& c) { return v < c.start; });
     --it;
     if (it->data) {
-        co_return read(from, max_bytes);  // spilling goes oldest first: the rest is in memory too
+        co_return read(from, max_bytes, shape);  // spilling goes oldest first: the rest is in memory too
     }
     // The chunks on file that this read needs: read there, parsed here.
     struct wanted {
@@ -569,7 +667,7 @@ net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size
             r.next = w_end;
             continue;
         }
-        parse_chunk(w.start, w.used, loaded[i].get(), budget, r);
+        parse_chunk(w.start, w.used, loaded[i].get(), budget, r, shape, static_cast<std::size_t>(end_ - r.next));
     }
     co_return r;
 }

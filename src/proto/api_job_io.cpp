@@ -16,20 +16,6 @@ namespace {
 
 namespace json = boost::json;
 
-/// One stream per page: cut where the other stream begins, so the client can route the bytes.
-void keep_one_stream(output::read_result& slice) {
-    if (slice.records.empty()) {
-        return;
-    }
-    const auto source = slice.records.front().source;
-    auto other = std::find_if(
-        slice.records.begin(), slice.records.end(), [&](const auto& r) { return r.source != source; });
-    if (other != slice.records.end()) {
-        slice.next = other->offset;
-        slice.records.erase(other, slice.records.end());
-    }
-}
-
 /// Cuts a page at `end` (the end of an earlier attempt's output).
 void trim_to(output::read_result& slice, std::uint64_t end) {
     if (end == UINT64_MAX || slice.next <= end) {
@@ -50,13 +36,17 @@ void trim_to(output::read_result& slice, std::uint64_t end) {
 /// `format=raw`: the bytes themselves, and where they stand in headers.
 http::reply raw_reply(output::read_result slice, bool eof, bool split, const jobs::job& j) {
     std::string bytes;
-    std::size_t size = 0;
-    for (const auto& r : slice.records) {
-        size += r.bytes.size();
-    }
-    bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
-    for (const auto& r : slice.records) {
-        bytes += r.bytes;
+    if (slice.records.size() == 1) {
+        bytes = std::move(slice.records.front().bytes);  // a page of one stream: read as one piece
+    } else {
+        std::size_t size = 0;
+        for (const auto& r : slice.records) {
+            size += r.bytes.size();
+        }
+        bytes.reserve(size);  // one allocation: growing a many-MiB body copies it again and again
+        for (const auto& r : slice.records) {
+            bytes += r.bytes;
+        }
     }
     auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
     r.head.set("X-Corral-Next", std::to_string(slice.next));
@@ -188,12 +178,11 @@ net::awaitable<http::reply> api_router::read_output(const http::peer& who, const
         }
     }
     services::job_service::pin keep(service_, *j);  // while what is on file is read
-    auto slice = co_await j->log->read_async(*from, *max);
-    trim_to(slice, attempt_end);
     const bool split = t.param("split").value_or("") == "true";
-    if (format == "raw" && split) {
-        keep_one_stream(slice);
-    }
+    // A raw page of one stream is read as one piece (no string per record to join after).
+    const auto shape = format == "raw" && split ? output::read_shape::one_stream : output::read_shape::records;
+    auto slice = co_await j->log->read_async(*from, *max, shape);
+    trim_to(slice, attempt_end);
     const bool eof = (j->log->closed() || attempt_end != UINT64_MAX) &&
                      slice.next >= std::min(attempt_end, j->log->end_offset());
     if (format == "raw") {

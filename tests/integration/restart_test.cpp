@@ -298,6 +298,9 @@ TEST_F(Restart, AJobRunningWhenCorraldDiedIsLostAndItsLeftoversAreKilled) {
         auto out = http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/output?wait=10");
         ASSERT_NE(out.body.find("before the crash"), std::string::npos) << out.body;
         ASSERT_TRUE(alive(static_cast<pid_t>(pid)));
+        // The audit trail is read after every record queued before it is committed: the job's start
+        // (with its pid) is on disk, not just queued for the store's writer, when corrald dies.
+        ASSERT_EQ(http(web, "GET", "/api/v1/audit?limit=1").status, 200u);
         old_cgroup = corrald_cgroup_of(pid);
         d->signal(SIGKILL);
         d->wait_exit();

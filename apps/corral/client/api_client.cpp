@@ -1,7 +1,10 @@
 #include "client/api_client.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -10,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "corral/core/async_event.hpp"
 #include "net/any_stream.hpp"
 
 namespace corral::cli {
@@ -252,6 +256,45 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
         co_return out;
     }
     co_return error_info{errc::invalid_state, "corrald closed the connection twice"};
+}
+
+struct pending_request::state {
+    explicit state(net::any_io_executor executor) : answered(std::move(executor)) {}
+    std::optional<result_info<api_response>> reply;
+    async_event answered;
+};
+
+namespace {
+
+// Holds the state (not the pending_request): a caller that gives up early leaves it to this.
+net::awaitable<void> run_request(api_client& c,
+                                 std::string method,
+                                 std::string target,
+                                 std::string body,
+                                 std::shared_ptr<pending_request::state> s) {
+    auto r = co_await c.request(method, std::move(target), std::move(body));
+    s->reply = std::move(r);
+    s->answered.notify_all();
+}
+
+}  // namespace
+
+net::awaitable<pending_request> pending_request::send(api_client& c,
+                                                      std::string method,
+                                                      std::string target,
+                                                      std::string body) {
+    const auto executor = co_await net::this_coro::executor;
+    auto s = std::make_shared<state>(executor);
+    net::co_spawn(executor, run_request(c, std::move(method), std::move(target), std::move(body), s), net::detached);
+    co_await net::post(executor, net::use_awaitable);  // runs it up to its first wait: the request goes out
+    co_return pending_request(std::move(s));
+}
+
+net::awaitable<result_info<api_response>> pending_request::get() {
+    while (!state_->reply) {
+        co_await state_->answered.wait();
+    }
+    co_return std::move(*state_->reply);
 }
 
 net::awaitable<boost::json::value> call(api_client& c,

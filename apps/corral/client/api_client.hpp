@@ -46,6 +46,28 @@ struct command_error {
 };
 
 class api_client;
+
+/**
+ * A request sent now and answered later: the caller works meanwhile (builds the next batch, writes
+ * the last page of output) while corrald works on this one. One at a time per client: the client
+ * has one connection, and this request is on it until get() returns.
+ */
+class pending_request {
+  public:
+    /// Sends the request (it is on its way when this returns).
+    static net::awaitable<pending_request> send(api_client& c,
+                                                std::string method,
+                                                std::string target,
+                                                std::string body);
+    /// The reply (or the error), once it has come.
+    net::awaitable<result_info<api_response>> get();
+    struct state;  // opaque: the reply, shared with the coroutine that makes the request
+
+  private:
+    explicit pending_request(std::shared_ptr<state> s) : state_(std::move(s)) {}
+    std::shared_ptr<state> state_;
+};
+
 /// One request whose reply must be a success; its body as JSON. Throws command_error (status 1 for
 /// a 404, so `corral show 99` can be told from a daemon that is down).
 net::awaitable<boost::json::value> call(api_client& c,
@@ -68,6 +90,9 @@ class api_client {
                                                       std::string body = {});
     /// "the socket /path" or "http://host:port", for messages.
     std::string describe() const;
+    /// Where it connects: for a second client beside this one (its connection is busy with a
+    /// long-poll while the other asks something else).
+    const endpoint_options& where() const { return where_; }
 
   private:
     struct connection;

@@ -58,8 +58,11 @@ std::string prompt_tty(std::string_view question) {
 }
 
 /// On Ctrl-C: ask (on a terminal), kill, or detach; a second Ctrl-C after a kill kills at once.
-net::awaitable<int> handle_interrupts(api_client& c, std::uint64_t id, std::string policy) {
-    net::signal_set signals(co_await net::this_coro::executor, SIGINT, SIGTERM);
+/// The kill goes on a connection of its own: the output's connection is busy with its long-poll.
+net::awaitable<int> handle_interrupts(const api_client& following, std::uint64_t id, std::string policy) {
+    const auto executor = co_await net::this_coro::executor;
+    api_client c(executor, following.where());
+    net::signal_set signals(executor, SIGINT, SIGTERM);
     bool killed = false;
     for (;;) {
         auto [ec, sig] = co_await signals.async_wait(use_nothrow);

@@ -6,18 +6,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <set>
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include "client/client_options.hpp"
 #include "client/job_view.hpp"
-#include "corral/core/async_event.hpp"
 #include "corral/core/shell_words.hpp"
 
 namespace corral::cli {
@@ -98,20 +93,6 @@ void draw(bool on, std::string_view text) {
     }
 }
 
-/// One batch request, run beside the building of the next batch.
-struct batch_in_flight {
-    explicit batch_in_flight(net::any_io_executor executor) : answered(std::move(executor)) {}
-    std::optional<result_info<api_response>> reply;
-    async_event answered;
-};
-
-net::awaitable<void> post_batch(api_client& c, std::string payload, batch_in_flight& flight) {
-    std::string target = "/api/v1/jobs/batch";
-    auto r = co_await c.request("POST", std::move(target), std::move(payload));
-    flight.reply = std::move(r);
-    flight.answered.notify_all();
-}
-
 std::string batch_payload(const json::object& model, const std::vector<std::string>& lines, std::size_t start) {
     json::array jobs;
     for (std::size_t i = start; i < std::min(lines.size(), start + chunk); ++i) {
@@ -140,19 +121,14 @@ net::awaitable<int> submit_each(api_client& c, const po::variables_map& vm, cons
     const bool progress = ::isatty(STDERR_FILENO) && !vm.count("quiet");
     std::vector<std::uint64_t> ids;
     ids.reserve(lines.size());
-    const auto executor = co_await net::this_coro::executor;
     std::string payload = batch_payload(*model, lines, 0);
     for (std::size_t start = 0; start < lines.size(); start += chunk) {
         // The next batch is built while this one travels and corrald takes it (one request at a
         // time on the connection, so the batches stay in order).
-        batch_in_flight flight(executor);
-        net::co_spawn(executor, post_batch(c, std::move(payload), flight), net::detached);
-        co_await net::post(executor, net::use_awaitable);  // lets the request go out first
+        std::string method = "POST", target = "/api/v1/jobs/batch";  // named: g++ 12 and co_await arguments
+        auto flight = co_await pending_request::send(c, std::move(method), std::move(target), std::move(payload));
         payload = start + chunk < lines.size() ? batch_payload(*model, lines, start + chunk) : std::string();
-        while (!flight.reply) {
-            co_await flight.answered.wait();
-        }
-        auto& r = *flight.reply;
+        auto r = co_await flight.get();
         if (!r) {
             throw command_error{r.error().what()};
         }

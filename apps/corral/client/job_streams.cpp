@@ -10,26 +10,36 @@ namespace corral::cli {
 
 // (See the header.)
 /// Raw pages of one stream each (`format=raw&split=true`): no JSON to build or parse, and the bytes
-/// go to our stdout or stderr as the job wrote them.
+/// go to our stdout or stderr as the job wrote them. The next page is asked for before this one is
+/// written out, so corrald reads it while our reader takes this one.
 net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
     auto header = [](const api_response& r, const std::string& name) {
         auto it = r.headers.find(name);
         return it == r.headers.end() ? std::string() : it->second;
     };
+    auto ask = [&](std::uint64_t offset) {
+        return pending_request::send(c,
+                                     "GET",
+                                     fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
+                                                 id,
+                                                 offset,
+                                                 follow ? 30 : 0,
+                                                 4 << 20),
+                                     {});
+    };
+    auto page = co_await ask(from);
     for (;;) {
-        const int wait = follow ? 30 : 0;
-        auto r = co_await c.request(
-            "GET",
-            fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
-                        id,
-                        from,
-                        wait,
-                        4 << 20));
+        auto r = co_await page.get();
         if (!r) {
             throw command_error{r.error().what()};
         }
         if (!r->ok()) {
             throw command_error{r->error_message(), r->status == 404 ? 1 : corral_failed};
+        }
+        const auto next = std::stoull(header(*r, "x-corral-next"));
+        const bool end = header(*r, "x-corral-eof") == "true" || (!follow && next == from);
+        if (!end && !r->body.empty()) {
+            page = co_await ask(next);
         }
         if (!r->body.empty()) {
             auto* out = header(*r, "x-corral-stream") == "stderr" ? stderr : stdout;
@@ -39,9 +49,11 @@ net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_
         if (const auto lost = header(*r, "x-corral-lost"); !lost.empty() && lost != "0") {
             std::fprintf(stderr, "corral: %s bytes of output were dropped before this point\n", lost.c_str());
         }
-        const auto next = std::stoull(header(*r, "x-corral-next"));
-        if (header(*r, "x-corral-eof") == "true" || (!follow && next == from)) {
+        if (end) {
             co_return;
+        }
+        if (r->body.empty()) {  // a long-poll that timed out, or a page of nothing: ask again from here
+            page = co_await ask(next);
         }
         from = next;
     }

@@ -40,6 +40,11 @@ struct log_options {
 /// What commit() tells the writer.
 enum class commit_result { ok, cap_reached };
 
+/// How read() gives what it read: the records as they were written, or (for a raw page of one
+/// stream) the bytes of the first record's stream, up to where the other stream begins, as one
+/// record: one copy, not a string per record and then another to join them.
+enum class read_shape { records, one_stream };
+
 /// A slice of the log returned by read().
 struct read_result {
     std::vector<record> records;
@@ -106,12 +111,15 @@ class output_log {
     // --- reading ---
     /// Records from `from` up to about `max_bytes`, cut to start exactly at `from`. Reads what is on
     /// file inline: on the core's thread, use read_async().
-    read_result read(std::uint64_t from, std::size_t max_bytes = 1 << 20) const;
+    read_result read(std::uint64_t from,
+                     std::size_t max_bytes = 1 << 20,
+                     read_shape shape = read_shape::records) const;
     /// read(), with what is on file read on the file executor; what is in memory is read at once. It
     /// may return less than read() would (it stops where memory takes over from the file): read on
     /// from `next`. Output dropped while the file was read is reported lost. The log may be destroyed
     /// meanwhile (its job evicted): the result is then empty, so pin the job to read it whole.
     net::awaitable<read_result> read_async(std::uint64_t from, std::size_t max_bytes = 1 << 20) const;
+    net::awaitable<read_result> read_async(std::uint64_t from, std::size_t max_bytes, read_shape shape) const;
     /// Waits until there is output after `offset` or the log is closed. Cancellable.
     net::awaitable<void> wait_for(std::uint64_t offset);
 
@@ -148,11 +156,22 @@ class output_log {
     void drop_oldest();
     std::uint64_t min_hold() const;
     /// False when the chunk is on file and could not be read whole (a short or failed pread).
-    bool read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out) const;
+    bool read_chunk(const chunk& c, int fd, std::size_t& budget, read_result& out, read_shape shape) const;
     /// Parses a chunk's packed bytes (from memory or file) into `out`, within `budget`.
-    static void parse_chunk(
-        std::uint64_t start, std::size_t used, const char* data, std::size_t& budget, read_result& out);
+    static void parse_chunk(std::uint64_t start,
+                            std::size_t used,
+                            const char* data,
+                            std::size_t& budget,
+                            read_result& out,
+                            read_shape shape,
+                            std::size_t expect);
     void trim_last_chunk();
+    /// Spills a chunk on the file executor, its memory kept until the write is done: the core's
+    /// thread does not wait on the disk (a page cache that must first be backed by the host can
+    /// take 500 MB/s), and readers read the chunk from memory meanwhile.
+    void write_behind(chunk& c);
+    /// Back on the log's thread: the write of the chunk at `start` is done (errno `error`, or 0).
+    void written_behind(std::uint64_t start, int error);
     net::steady_timer& signal(std::unique_ptr<net::steady_timer>& timer);
     static void wake(const std::unique_ptr<net::steady_timer>& timer);
 
@@ -172,6 +191,7 @@ class output_log {
     bool saved_ = false;
     bool cap_reached_ = false;
     bool saving_ = false;  // close_async() is writing the chunks on the file executor: leave them be
+    std::size_t writes_in_flight_ = 0;  // write_behind() writes not yet done
     std::map<hold_id, std::uint64_t> holds_;
     hold_id next_hold_ = 1;
     // Wake-ups for followers (data) and a held-back writer (space), made on first wait: most logs

@@ -1,5 +1,6 @@
-// output_log's file work off the core's thread: close_async() saves on the file executor and
-// read_async() reads there, while the log's own thread goes on serving readers and writers.
+// output_log's file work off the core's thread: spilling writes behind on the file executor,
+// close_async() saves there and read_async() reads there, while the log's own thread goes on
+// serving readers and writers.
 #include <filesystem>
 #include <future>
 
@@ -19,9 +20,7 @@ using test::run_coro;
 // so a test can act on the log's thread while a file operation is known to be pending.
 class gated_pool {
   public:
-    gated_pool() {
-        net::post(pool_, [f = open_.get_future().share()] { f.wait(); });
-    }
+    gated_pool() { close(); }
     ~gated_pool() {
         release();
         pool_.join();
@@ -32,6 +31,12 @@ class gated_pool {
             released_ = true;
             open_.set_value();
         }
+    }
+    /// Closes the gate again, after what was queued so far.
+    void close() {
+        released_ = false;
+        open_ = std::promise<void>();
+        net::post(pool_, [f = open_.get_future().share()] { f.wait(); });
     }
 
   private:
@@ -84,6 +89,18 @@ void run_until(net::io_context& ioc, const auto& done) {
          !done && std::chrono::steady_clock::now() < until;) {
         ioc.run_for(std::chrono::milliseconds(10));
     }
+}
+
+// Lets the writes behind that the gate held run, until the log's memory is back within `limit`.
+void let_writes_finish(net::io_context& ioc, gated_pool& files, const output_log& log, std::size_t limit) {
+    files.release();
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         log.memory_bytes() > limit && std::chrono::steady_clock::now() < until;) {
+        ioc.restart();  // it ran out of work: what comes back is posted from the file thread
+        ioc.run_for(std::chrono::milliseconds(5));
+    }
+    ioc.restart();  // ready for the test's own poll()
+    ASSERT_LE(log.memory_bytes(), limit) << "the writes behind did not finish within 30 s";
 }
 
 std::string pattern(std::size_t n) {
@@ -200,6 +217,8 @@ TEST(OutputLogFiles, OutputDroppedWhileTheFileIsReadIsReportedLost) {
     for (int i = 0; i < 15; ++i) {
         log->append(stream::out, block);
     }
+    let_writes_finish(ioc, files, *log, 512 * 1024);  // the oldest chunks are on file now
+    files.close();
     ASSERT_EQ(log->first_offset(), 0u);
     std::optional<read_result> got;
     net::co_spawn(
@@ -230,6 +249,8 @@ TEST(OutputLogFiles, ALogDestroyedDuringAReadGivesAnEmptyResult) {
     for (int i = 0; i < 10; ++i) {
         log->append(stream::out, std::string(100'000, 'r'));
     }
+    let_writes_finish(ioc, files, *log, 256 * 1024);
+    files.close();
     std::optional<read_result> got;
     net::co_spawn(
         ioc, [&]() -> net::awaitable<void> { got = co_await log->read_async(0); }, rethrow);
@@ -241,6 +262,65 @@ TEST(OutputLogFiles, ALogDestroyedDuringAReadGivesAnEmptyResult) {
     ASSERT_TRUE(got);
     EXPECT_TRUE(got->records.empty());
     EXPECT_EQ(got->next, 0u);
+}
+
+TEST(OutputLogFiles, SpillingWritesBehindAndReadersReadTheChunkFromMemoryMeanwhile) {
+    // The core's thread does not wait on the disk: a chunk to spill is written on the file
+    // executor, and until that write is done the chunk stays in memory, where reads find it.
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    constexpr std::size_t limit = 256 * 1024;
+    auto log = make_log(ioc, {.memory_limit = limit, .spill_file = dir.file("job.out")}, files.executor());
+    const auto text = pattern(4 * limit);
+    log->append(stream::out, text.substr(0, 2 * limit));
+    EXPECT_GT(log->memory_bytes(), limit) << "the writes wait behind the gate, and memory keeps their chunks";
+    EXPECT_EQ(concat(log->read(0, 4 * limit)), text.substr(0, 2 * limit));
+    // More than twice the limit in memory: the writer waits for the disk, as for a full pipe.
+    log->append(stream::out, text.substr(2 * limit));
+    bool writable = false;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            co_await log->wait_writable();
+            writable = true;
+        },
+        rethrow);
+    ioc.poll();
+    EXPECT_FALSE(writable) << log->memory_bytes() << " bytes in memory";
+    let_writes_finish(ioc, files, *log, 2 * limit);
+    run_until(ioc, writable);
+    EXPECT_TRUE(writable);
+    EXPECT_EQ(run_coro(ioc, read_all_async(*log)), text);
+    // Closing waits for the writes still going, then saves the rest: the file holds it all.
+    bool closed = false;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            co_await log->close_async();
+            closed = true;
+        },
+        rethrow);
+    run_until(ioc, closed);
+    ASSERT_TRUE(closed);
+    EXPECT_TRUE(log->saved());
+    EXPECT_EQ(log->memory_bytes(), 0u);
+    auto again = output_log::reopen(ioc.get_executor(), dir.file("job.out"), 0, 0);
+    ASSERT_TRUE(again) << again.error().what();
+    EXPECT_EQ(concat((*again)->read(0, 8 * limit)), text);
+}
+
+TEST(OutputLogFiles, ALogDestroyedWhileItsChunksAreWrittenLeavesTheWritesHarmless) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    auto log = make_log(ioc, {.memory_limit = 64 * 1024, .spill_file = dir.file("job.out")}, files.executor());
+    log->append(stream::out, pattern(1 << 20));
+    log.reset();  // its job was evicted; the writes still hold their chunks
+    files.release();
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(100));  // their completions find no log, and do nothing
+    EXPECT_TRUE(std::filesystem::exists(dir.file("job.out")));
 }
 
 }  // namespace

@@ -84,6 +84,50 @@ TEST(OutputLog, ReadersHaveIndependentCursorsAndCanStartMidRecord) {
     EXPECT_EQ(log->read(99).next, 10u);
 }
 
+TEST(OutputLog, AOneStreamReadJoinsThatStreamsRecordsAndStopsWhereTheOtherBegins) {
+    // What a raw page of one stream (`format=raw&split=true`) is read as: one record.
+    net::io_context ioc;
+    auto log = make_log(ioc);
+    log->append(stream::out, "abc");
+    log->append(stream::out, "def");
+    log->append(stream::err, "oops");
+    log->append(stream::out, "ghi");
+    auto r = log->read(1, 1 << 20, read_shape::one_stream);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].bytes, "bcdef");
+    EXPECT_EQ(r.records[0].offset, 1u);
+    EXPECT_EQ(r.records[0].source, stream::out);
+    EXPECT_EQ(r.next, 6u) << "the page ends where stderr begins";
+    r = log->read(r.next, 1 << 20, read_shape::one_stream);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].bytes, "oops");
+    EXPECT_EQ(r.records[0].source, stream::err);
+    r = log->read(r.next, 2, read_shape::one_stream);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].bytes, "gh") << "within max_bytes";
+    EXPECT_EQ(r.next, 12u);
+    // The same over a spill file, through read_async().
+    test::temp_dir dir;
+    auto big = make_log(ioc, {.memory_limit = 64 * 1024, .spill_dir = dir.path().string()});
+    std::string expected;
+    for (int i = 0; i < 200; ++i) {
+        const std::string line(1000, static_cast<char>('a' + i % 26));
+        big->append(stream::out, line);
+        expected += line;
+    }
+    big->append(stream::err, "end");
+    auto whole = run_coro(ioc, big->read_async(0, 1 << 20, read_shape::one_stream));
+    std::string got;
+    while (!whole.records.empty() && whole.records[0].source == stream::out) {
+        ASSERT_EQ(whole.records.size(), 1u);
+        got += whole.records[0].bytes;
+        whole = run_coro(ioc, big->read_async(whole.next, 1 << 20, read_shape::one_stream));
+    }
+    EXPECT_EQ(got, expected);
+    ASSERT_EQ(whole.records.size(), 1u);
+    EXPECT_EQ(whole.records[0].bytes, "end");
+}
+
 TEST(OutputLog, MemoryStaysBoundedAndSpillKeepsEverything) {
     net::io_context ioc;
     test::temp_dir dir;
