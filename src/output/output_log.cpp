@@ -291,10 +291,12 @@ void output_log::write_behind(chunk& c) {
         }
         return error;
     };
+    // Everything the file thread touches is in the closure: the log may be gone when it runs.
     net::post(files_,
-              [this, alive = std::weak_ptr<char>(alive_), start = c.start, write = std::move(write)]() mutable {
+              [this, core = executor_, alive = std::weak_ptr<char>(alive_), start = c.start,
+               write = std::move(write)]() mutable {
                   const int error = write();
-                  net::post(executor_, [this, alive, start, error] {
+                  net::post(core, [this, alive, start, error] {
                       if (!alive.expired()) {
                           written_behind(start, error);
                       }
