@@ -236,10 +236,18 @@ struct config_source {
     std::vector<std::string> components;
 };
 
-/// SIGHUP: the tasks, the roles and tokens, and the services take the configuration's new contents;
-/// a changed section of anything else is named as waiting for a restart. An invalid configuration
-/// changes nothing.
-void reload(pod::daemon_config& c, const config_source& from, services::supervisor& supervisor) {
+/// "3 added: a b c" for a reload's message.
+std::string named(const char* what, const std::vector<std::string>& names) {
+    return fmt::format("{} {}{}", names.size(), what, names.empty() ? "" : fmt::format(": {}", fmt::join(names, " ")));
+}
+
+/// SIGHUP: the tasks, the roles and tokens, the services and the schedules take the configuration's
+/// new contents; a changed section of anything else is named as waiting for a restart. An invalid
+/// configuration changes nothing.
+void reload(pod::daemon_config& c,
+            const config_source& from,
+            services::supervisor& supervisor,
+            services::schedule_runner& schedules) {
     auto fresh = pod::load_config(from.file, from.env, from.components);
     if (!fresh) {
         spdlog::error("reload: the configuration is invalid, so the running one stays:\n{}", fresh.error().what());
@@ -254,17 +262,24 @@ void reload(pod::daemon_config& c, const config_source& from, services::supervis
     auto services = supervisor.reload(std::move(fresh->services));
     if (services) {
         const auto& r = *services;
-        done.push_back(fmt::format("services ({} added{}, {} removed{}, {} changed{}, {} unchanged)", r.added.size(),
-                                   r.added.empty() ? "" : fmt::format(": {}", fmt::join(r.added, " ")), r.removed.size(),
-                                   r.removed.empty() ? "" : fmt::format(": {}", fmt::join(r.removed, " ")),
-                                   r.changed.size(), r.changed.empty() ? "" : fmt::format(": {}", fmt::join(r.changed, " ")),
-                                   r.unchanged));
+        done.push_back(fmt::format("services ({}, {}, {}, {} unchanged)", named("added", r.added),
+                                   named("removed", r.removed), named("changed", r.changed), r.unchanged));
         c.sections["service"] = fresh->sections["service"];
     } else {
         waiting.push_back(fmt::format("[[service]] ({})", services.error().what()));
     }
     c.catalog = std::move(fresh->catalog);
     c.authority = std::move(fresh->authority);
+    // After the catalog: a schedule's job may name a task the same reload added.
+    auto timetable = schedules.reload(std::move(fresh->schedules));
+    if (timetable) {
+        const auto& r = *timetable;
+        done.push_back(fmt::format("schedules ({}, {}, {}, {} unchanged)", named("added", r.added),
+                                   named("removed", r.removed), named("changed", r.changed), r.unchanged));
+        c.sections["schedule"] = fresh->sections["schedule"];
+    } else {
+        waiting.push_back(fmt::format("[[schedule]] ({})", timetable.error().what()));
+    }
     done.push_back(fmt::format("tasks ({})", c.catalog.all().size()));
     done.push_back(fmt::format("auth (roles: {}; tokens{})", fmt::join(c.authority.options().roles | std::views::keys, ", "),
                                c.authority.options().tokens_file.empty() ? ": the admin token only"
@@ -283,7 +298,7 @@ void reload(pod::daemon_config& c, const config_source& from, services::supervis
         const auto was = c.sections.find(key);
         const auto now = fresh->sections.find(key);
         const bool same = was != c.sections.end() && now != fresh->sections.end() && was->second == now->second;
-        if (!same && key != "task" && key != "auth" && key != "service") {
+        if (!same && key != "task" && key != "auth" && key != "service" && key != "schedule") {
             waiting.push_back(key);
         }
     }
@@ -417,7 +432,7 @@ int run(pod::daemon_config& c, bool console_on_stdin, const config_source& sourc
         }
         p.add(pc.label, std::move(*made));
     }
-    p.on_reload([&] { reload(c, source, supervisor); });
+    p.on_reload([&] { reload(c, source, supervisor, schedules); });
     p.on_ready([&] {
         // The token goes in the URL's fragment, which browsers never send: it reaches no server log.
         // It is printed only to a terminal, so that a service manager's journal does not keep it.

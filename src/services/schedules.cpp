@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -220,10 +221,7 @@ void schedule_runner::start() {
                 fire(e, now, fmt::format("catching up ({} of {})", i + 1, missed));
             }
         }
-        e.next = next_after(e, e.last_run && e.def.every.count() > 0 ? std::max(*e.last_run, now - e.def.every) : now);
-        if (e.next && *e.next <= now) {
-            e.next = next_after(e, now);
-        }
+        e.next = next_from(e, now);
     }
     running_ = true;
     tasks_.spawn(loop(), "schedules");
@@ -233,6 +231,12 @@ net::awaitable<void> schedule_runner::stop() {
     running_ = false;
     changed_.notify_all();
     co_await tasks_.wait();
+}
+
+std::optional<schedule_runner::clock::time_point> schedule_runner::next_from(const entry& e, clock::time_point now) const {
+    // An interval keeps its grid, anchored at the last run; nothing before now.
+    auto next = next_after(e, e.last_run && e.def.every.count() > 0 ? std::max(*e.last_run, now - e.def.every) : now);
+    return next && *next <= now ? next_after(e, now) : next;
 }
 
 std::optional<schedule_runner::clock::time_point> schedule_runner::next_after(const entry& e, clock::time_point t) const {
@@ -363,6 +367,51 @@ result_info<void> schedule_runner::remove(std::string_view name) {
     entries_.erase(it);
     changed_.notify_all();
     return {};
+}
+
+result_info<schedule_runner::reload_report> schedule_runner::reload(std::vector<schedule_def> configured) {
+    for (const auto& d : configured) {  // checked first: a bad one changes nothing
+        if (auto request = make_(d.job); !request) {
+            return invalid(fmt::format("schedule '{}': job: {}", d.name, request.error().what()));
+        }
+    }
+    const auto now = now_();
+    reload_report report;
+    std::set<std::string, std::less<>> wanted;
+    for (auto& d : configured) {
+        wanted.insert(d.name);
+        auto it = entries_.find(d.name);
+        if (it == entries_.end()) {
+            report.added.push_back(d.name);
+            auto name = d.name;
+            auto& e = entries_.emplace(std::move(name), entry{std::move(d), std::nullopt, std::nullopt, 0, {}}).first->second;
+            e.next = next_after(e, now);
+            continue;
+        }
+        auto& e = it->second;
+        if (!e.def.added && schedule_to_json(e.def) == schedule_to_json(d)) {
+            ++report.unchanged;
+            continue;
+        }
+        report.changed.push_back(d.name);
+        e.def = std::move(d);
+        e.def.added = false;
+        e.next = next_from(e, now);
+        persist(e);  // no longer an added one's definition in the store
+    }
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (!it->second.def.added && !wanted.count(it->first)) {
+            report.removed.push_back(it->first);
+            if (auto* journal = service_.journal()) {
+                journal->forget_schedule(it->first);
+            }
+            it = entries_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    changed_.notify_all();
+    return report;
 }
 
 net::awaitable<void> schedule_runner::loop() {

@@ -107,8 +107,19 @@ class schedule_runner {
     /// is not valid; errc::process_exists when the name is taken.
     result_info<void> add(schedule_def d);
     /// Removes a schedule added at run time. Errors: errc::process_not_found; errc::invalid_state for
-    /// one from the config file (it is removed there, then SIGHUP... or a restart).
+    /// one from the config file (it is removed there, then SIGHUP or a restart).
     result_info<void> remove(std::string_view name);
+
+    /// What reload() did, by schedule name.
+    struct reload_report {
+        std::vector<std::string> added, removed, changed;
+        std::size_t unchanged = 0;
+    };
+    /// The config file's schedules now (SIGHUP): new ones are added, gone ones removed, changed ones
+    /// take their new definition and keep their last run; the ones added at run time stay (a config
+    /// schedule of the same name replaces one, as at start-up). All or nothing. Errors:
+    /// errc::invalid_argument naming a schedule whose job is not valid.
+    result_info<reload_report> reload(std::vector<schedule_def> configured);
 
     /// Fires every schedule due now.
     void fire_due();
@@ -117,6 +128,8 @@ class schedule_runner {
     net::awaitable<void> loop();
     void fire(entry& e, clock::time_point now, std::string_view why);
     std::optional<clock::time_point> next_after(const entry& e, clock::time_point t) const;
+    /// When it fires next, from now: on its grid (an interval's is anchored at its last run).
+    std::optional<clock::time_point> next_from(const entry& e, clock::time_point now) const;
     void persist(const entry& e);
 
     job_service& service_;

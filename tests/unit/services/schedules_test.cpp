@@ -154,6 +154,54 @@ TEST_F(Schedules, OnesAddedAtRunTimeAreKeptAndOnesFromTheConfigStay) {
     service->set_journal(nullptr);
 }
 
+TEST_F(Schedules, AReloadAddsRemovesAndChangesTheConfigsAndLeavesTheAddedOnes) {
+    std::vector<schedule_def> defs;
+    defs.push_back(def(R"({"name": "keep", "every": "1h", "command": ["true"]})"));
+    defs.push_back(def(R"({"name": "change", "every": "1h", "command": ["true"]})"));
+    defs.push_back(def(R"({"name": "drop", "every": "1h", "command": ["true"]})"));
+    auto runner_ = runner(std::move(defs));
+    auto& r = *runner_;
+    r.start();
+    ASSERT_TRUE(r.add(def(R"({"name": "added", "every": "1h", "command": ["true"]})")));
+    at(t0 + 1h, r);
+    ASSERT_EQ(jobs_of("change").size(), 1u);
+    // A bad job anywhere in the new config changes nothing.
+    std::vector<schedule_def> bad;
+    bad.push_back(def(R"({"name": "keep", "every": "1h", "command": ["true"]})"));
+    bad.push_back(def(R"({"name": "broken", "every": "1h", "job": {"command": []}})"));
+    auto refused = r.reload(std::move(bad));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().what().find("schedule 'broken'"), std::string::npos) << refused.error().what();
+    EXPECT_EQ(r.all().size(), 4u);
+    // Now a good one.
+    std::vector<schedule_def> fresh;
+    fresh.push_back(def(R"({"name": "keep", "every": "1h", "command": ["true"]})"));
+    // (overlap: queue, for the jobs stay queued here: the queue is drained)
+    fresh.push_back(def(R"({"name": "change", "every": "10m", "command": ["true", "changed"], "overlap": "queue"})"));
+    fresh.push_back(def(R"({"name": "new", "every": "30m", "command": ["true"], "overlap": "queue"})"));
+    auto done = r.reload(std::move(fresh));
+    ASSERT_TRUE(done) << done.error().what();
+    EXPECT_EQ(done->added, std::vector<std::string>{"new"});
+    EXPECT_EQ(done->removed, std::vector<std::string>{"drop"});
+    EXPECT_EQ(done->changed, std::vector<std::string>{"change"});
+    EXPECT_EQ(done->unchanged, 1u);
+    ASSERT_EQ(r.all().size(), 4u);
+    EXPECT_TRUE(r.all().count("added")) << "one added at run time stays";
+    EXPECT_FALSE(r.all().count("drop"));
+    const auto& changed = r.all().at("change");
+    EXPECT_EQ(*changed.last_run, t0 + 1h) << "a changed schedule keeps its last run";
+    EXPECT_EQ(*changed.next, t0 + 1h + 10min) << "and fires on its new grid";
+    at(t0 + 1h + 10min, r);
+    ASSERT_EQ(jobs_of("change").size(), 2u);
+    EXPECT_EQ(jobs_of("change")[1]->spec.process.argv, (std::vector<std::string>{"true", "changed"}));
+    at(t0 + 1h + 30min, r);
+    EXPECT_EQ(jobs_of("new").size(), 1u) << "a new one fires on its own grid";
+    at(t0 + 2h, r);
+    EXPECT_EQ(jobs_of("new").size(), 2u);
+    EXPECT_EQ(jobs_of("drop").size(), 1u) << "a removed schedule fires no more";
+    stop(r);
+}
+
 TEST(ScheduleDefinition, BadOnesAreRefusedWithTheFieldNamed) {
     for (auto [body, message] : std::initializer_list<std::pair<const char*, const char*>>{
              {R"({"cron": "* * * * *", "command": ["true"]})", "name: required"},
