@@ -134,57 +134,75 @@ TEST_F(Cli, TailFollowsAndKillStopsTheTree) {
     EXPECT_EQ(corral({"kill", id}).status, 1);  // already finished: says so
 }
 
-TEST_F(Cli, CtrlCDuringRunKillsTheJobOnAConnectionOfItsOwn) {
-    // `corral run` follows the output with a long-poll; the kill that Ctrl-C sends goes on another
-    // connection (on the same one it would be a second request in flight on one socket).
-    test::temp_dir dir;
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// `corral run --on-interrupt POLICY` of a job that prints "started" and sleeps: Ctrl-C once it has
+/// printed. Returns its exit status, or -1 when it did not end within 10 s (it is killed then).
+int interrupted_run(const std::string& socket_path, const std::string& policy, const test::temp_dir& dir) {
     const auto out = dir.file("out");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv{cli, "run", "--on-interrupt", "kill", "--", fake_child, "print", "started",
+    std::vector<std::string> argv{cli, "run", "--on-interrupt", policy, "--", fake_child, "print", "started",
                                   "sleep", "60000"};
     std::vector<char*> args;
     for (auto& a : argv) {
         args.push_back(a.data());
     }
     args.push_back(nullptr);
-    std::string socket = "CORRAL_SOCKET=" + daemon_.socket_path();
+    std::string socket = "CORRAL_SOCKET=" + socket_path;
     std::vector<char*> env{socket.data(), nullptr};
     pid_t pid = -1;
-    ASSERT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, args.data(), env.data()), 0);
+    EXPECT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, args.data(), env.data()), 0);
     posix_spawn_file_actions_destroy(&fa);
-    auto slurp = [](const std::string& path) {
-        std::ifstream in(path);
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    };
     for (int i = 0; i < 500 && slurp(out) != "started\n"; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ASSERT_EQ(slurp(out), "started\n") << slurp(dir.file("err"));
+    EXPECT_EQ(slurp(out), "started\n") << slurp(dir.file("err"));
     ::kill(pid, SIGINT);
     int status = 0;
-    bool ended = false;
-    for (int i = 0; i < 500 && !ended; ++i) {
-        ended = ::waitpid(pid, &status, WNOHANG) == pid;
-        if (!ended) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 500; ++i) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (!ended) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-    }
-    ASSERT_TRUE(ended) << "corral run did not end within 10 s of Ctrl-C: " << slurp(dir.file("err"));
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_NE(WEXITSTATUS(status), 0);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+}
+
+TEST_F(Cli, CtrlCDuringRunKillsTheJobOnAConnectionOfItsOwn) {
+    // `corral run` follows the output with a long-poll; the kill that Ctrl-C sends goes on another
+    // connection (on the same one it would be a second request in flight on one socket, answered
+    // after the poll).
+    test::temp_dir dir;
+    const int status = interrupted_run(daemon_.socket_path(), "kill", dir);
+    ASSERT_NE(status, -1) << "corral run did not end within 10 s of Ctrl-C: " << slurp(dir.file("err"));
+    EXPECT_NE(status, 0);
     auto jobs = boost::json::parse(corral({"ls", "--json"}).out);
     ASSERT_EQ(jobs.as_array().size(), 1u);
     EXPECT_EQ(jobs.as_array()[0].at("state"), "killed") << jobs;
+}
+
+TEST_F(Cli, CtrlCDuringRunMayDetachAndLeaveTheJobRunning) {
+    // Detached, corral run ends at once: the page of output it had asked for is not waited for.
+    test::temp_dir dir;
+    const int status = interrupted_run(daemon_.socket_path(), "detach", dir);
+    ASSERT_NE(status, -1) << "corral run did not end within 10 s of Ctrl-C: " << slurp(dir.file("err"));
+    EXPECT_EQ(status, 0) << slurp(dir.file("err"));
+    EXPECT_NE(slurp(dir.file("err")).find("keeps running"), std::string::npos) << slurp(dir.file("err"));
+    auto jobs = boost::json::parse(corral({"ls", "--json"}).out);
+    ASSERT_EQ(jobs.as_array().size(), 1u);
+    EXPECT_EQ(jobs.as_array()[0].at("state"), "running") << jobs;
+    EXPECT_EQ(corral({"kill", std::to_string(jobs.as_array()[0].at("id").as_int64())}).status, 0);
 }
 
 TEST_F(Cli, StdinIsForwarded) {

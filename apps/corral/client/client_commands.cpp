@@ -468,6 +468,9 @@ int client_command(const std::string& name, const std::vector<std::string>& args
         co_return co_await send_stdin(ctx);
     };
     net::co_spawn(io, body(), [&](std::exception_ptr e, int result) {
+        // The command is over: a request it left in flight (the next page of output `corral run`
+        // asked for before the user detached) is abandoned, not waited for.
+        io.stop();
         if (!e) {
             status = result;
             return;
