@@ -241,6 +241,13 @@ std::string named(const char* what, const std::vector<std::string>& names) {
     return fmt::format("{} {}{}", names.size(), what, names.empty() ? "" : fmt::format(": {}", fmt::join(names, " ")));
 }
 
+/// "services (1 added: new, 1 removed: old, 0 changed, 1 unchanged)": what a reload did to a set.
+template <class Report>
+std::string reloaded(std::string_view what, const Report& r) {
+    return fmt::format("{} ({}, {}, {}, {} unchanged)", what, named("added", r.added), named("removed", r.removed),
+                       named("changed", r.changed), r.unchanged);
+}
+
 /// SIGHUP: the tasks, the roles and tokens, the services and the schedules take the configuration's
 /// new contents; a changed section of anything else is named as waiting for a restart. An invalid
 /// configuration changes nothing.
@@ -261,9 +268,7 @@ void reload(pod::daemon_config& c,
     std::vector<std::string> waiting;
     auto services = supervisor.reload(std::move(fresh->services));
     if (services) {
-        const auto& r = *services;
-        done.push_back(fmt::format("services ({}, {}, {}, {} unchanged)", named("added", r.added),
-                                   named("removed", r.removed), named("changed", r.changed), r.unchanged));
+        done.push_back(reloaded("services", *services));
         c.sections["service"] = fresh->sections["service"];
     } else {
         waiting.push_back(fmt::format("[[service]] ({})", services.error().what()));
@@ -273,9 +278,7 @@ void reload(pod::daemon_config& c,
     // After the catalog: a schedule's job may name a task the same reload added.
     auto timetable = schedules.reload(std::move(fresh->schedules));
     if (timetable) {
-        const auto& r = *timetable;
-        done.push_back(fmt::format("schedules ({}, {}, {}, {} unchanged)", named("added", r.added),
-                                   named("removed", r.removed), named("changed", r.changed), r.unchanged));
+        done.push_back(reloaded("schedules", *timetable));
         c.sections["schedule"] = fresh->sections["schedule"];
     } else {
         waiting.push_back(fmt::format("[[schedule]] ({})", timetable.error().what()));
