@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -92,18 +93,19 @@ net::awaitable<void> job_runner::run(job& j) {
 net::awaitable<void> job_runner::abandon_output_after_exit(job& j,
                                                            const bool& exited,
                                                            async_event& exit_seen) {
-    auto cancelled = [&]() -> net::awaitable<bool> {
-        co_return (co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none;
-    };
+    // Cancellation is looked at, not awaited: co_awaiting anything once cancelled throws, and this
+    // branch is cancelled at the end of nearly every job.
+    const auto state = co_await net::this_coro::cancellation_state;
+    auto cancelled = [&state] { return state.cancelled() != net::cancellation_type::none; };
     while (!exited) {
         co_await exit_seen.wait();
-        if (co_await cancelled()) {
+        if (cancelled()) {
             co_return;  // the pipes closed first, as they nearly always do
         }
     }
     net::steady_timer grace(co_await net::this_coro::executor, options_.drain_output);
     co_await grace.async_wait(use_nothrow);
-    if (co_await cancelled()) {
+    if (cancelled()) {
         co_return;
     }
     j.output_abandoned = true;
@@ -213,7 +215,8 @@ net::awaitable<void> job_runner::control(job& j) {
         }
         signal.expires_at(net::steady_timer::time_point::max());
         if (j.stop_requested) {
-            co_await j.process->stop(j.requested_plan.value_or(j.spec.stop));
+            const bool sent = std::exchange(j.stop_signal_sent, false);  // by stop(), unless a timeout
+            co_await j.process->stop(j.requested_plan.value_or(j.spec.stop), sent);
         }
     }
 }
@@ -242,6 +245,10 @@ result<void> job_runner::stop(job& j, stop_reason why, std::optional<proc::stop_
     }
     j.stop_requested = why;
     j.requested_plan = std::move(plan);
+    // The first signal goes now, before whoever asked hears back (a kill request's reply, the log
+    // line), not when control() next runs; control() carries on with the plan's grace and next steps.
+    j.process->signal_tree(j.requested_plan.value_or(j.spec.stop).steps().front().signal);
+    j.stop_signal_sent = true;
     j.control_signal->cancel();
     return {};
 }

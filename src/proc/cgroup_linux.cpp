@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <set>
@@ -230,9 +231,10 @@ result_info<cgroup_leaf> cgroup_root::make_leaf(std::uint64_t id) const {
         return error_info{make_error_code(errc::spawn_failed),
                           fmt::format("cannot create cgroup {}: {}", path, std::strerror(errno))};
     }
-    unique_fd procs(::open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-    // Kept open: populated() is asked at least twice per job, and re-reading an open kernfs file
-    // from offset 0 is cheaper than a path walk each time.
+    // Both kept open: populated() is asked at least twice per job and members() at every stop signal,
+    // and re-reading an open kernfs file from offset 0 is cheaper than a path walk each time. The
+    // member list is read through the same descriptor the child writes "0" into.
+    unique_fd procs(::open((path + "/cgroup.procs").c_str(), O_RDWR | O_CLOEXEC));
     unique_fd events(::open((path + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
     if (!procs || !events) {
         int err = errno;
@@ -297,9 +299,13 @@ bool cgroup_leaf::populated() const {
 
 std::vector<int> cgroup_leaf::members() const {
     std::vector<int> pids;
-    std::istringstream in(read_file(path_ + "/cgroup.procs"));
-    for (int pid; in >> pid;) {
-        pids.push_back(pid);
+    const std::string text = read_from_start(procs_.get());  // one pid per line
+    for (const char *p = text.data(), *end = p + text.size(); p < end; ++p) {
+        int pid = 0;
+        p = std::from_chars(p, end, pid).ptr;
+        if (pid > 0) {
+            pids.push_back(pid);
+        }
     }
     return pids;
 }

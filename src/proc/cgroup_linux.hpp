@@ -21,7 +21,7 @@ class cgroup_leaf {
     ~cgroup_leaf();
 
     const std::string& path() const { return path_; }
-    /// Write end of cgroup.procs, for the child to write "0" into (moves itself).
+    /// cgroup.procs, open for reading and writing: the child writes "0" into it (moves itself).
     int procs_fd() const { return procs_.get(); }
     /// SIGKILL through cgroup.kill: atomic, forks cannot escape it.
     void kill();

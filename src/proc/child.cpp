@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
@@ -163,12 +164,14 @@ bool child::tree_empty() {
     return impl_->leader_gone() && impl_->tree->empty();
 }
 
-net::awaitable<bool> child::stop(const stop_plan& plan) {
+net::awaitable<bool> child::stop(const stop_plan& plan, bool first_signal_sent) {
     using namespace std::chrono_literals;
     using clock = std::chrono::steady_clock;
     net::steady_timer timer(impl_->executor);
     for (const auto& step : plan.steps()) {
-        signal_tree(step.signal);
+        if (!std::exchange(first_signal_sent, false)) {
+            signal_tree(step.signal);
+        }
         const auto deadline = clock::now() + step.grace;
         std::chrono::milliseconds delay = 1ms;
         while (!tree_empty()) {

@@ -9,6 +9,7 @@
 //   echo                copy stdin to stdout until EOF
 //   spew N [err]        write N bytes ('x' lines of 64) to stdout (or stderr)
 //   ignore-term         ignore SIGTERM (inherited by processes forked later)
+//   block-term          block SIGTERM: one sent stays pending, where /proc/PID/status shows it
 //   fork N              fork N children that each sleep forever (their pids go to the pid file)
 //   daemonize           double-fork a grandchild that calls setsid and sleeps forever
 //   vanish MS           like daemonize, but the grandchild also clears its environment (it re-executes
@@ -206,6 +207,11 @@ int main(int argc, char** argv) {
             serve_unix(next());
         } else if (a == "ignore-term") {
             ::signal(SIGTERM, SIG_IGN);
+        } else if (a == "block-term") {
+            sigset_t term;
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            ::sigprocmask(SIG_BLOCK, &term, nullptr);
         } else if (a == "fork") {
             for (int k = std::atoi(next().c_str()); k > 0; --k) {
                 if (::fork() == 0) {

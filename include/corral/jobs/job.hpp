@@ -168,6 +168,8 @@ struct job {
     /// Its process tree ended but a process corral could not see kept its output pipe open, so
     /// reading stopped (job_runner::options::drain_output).
     bool output_abandoned = false;
+    /// job_runner::stop sent the stop plan's first signal itself, at once; the plan goes on from there.
+    bool stop_signal_sent = false;
     /// Writers to its stdin take turns in the order they came (two writes on one pipe at once would
     /// interleave their bytes): each takes a ticket and waits for its turn.
     std::uint64_t stdin_tickets = 0;

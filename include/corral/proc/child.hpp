@@ -52,9 +52,10 @@ class child {
     /**
      * Applies the plan to the whole tree: each step signals every process, then waits up to its grace
      * for the tree to be gone. Returns true when the tree is gone (always, short of an unkillable
-     * process in uninterruptible sleep).
+     * process in uninterruptible sleep). With `first_signal_sent`, the caller has already sent the
+     * first step's signal (signal_tree) and the plan goes on from that step's grace.
      */
-    net::awaitable<bool> stop(const stop_plan& plan);
+    net::awaitable<bool> stop(const stop_plan& plan, bool first_signal_sent = false);
 
     /// The write end of stdin (input_mode::pipe), or the PTY master in PTY mode with input pipe.
     std::optional<pipe>& stdin_pipe();

@@ -141,6 +141,35 @@ TEST_P(JobRunnerTest, StopRequestKillsAndSecondRequestEscalates) {
     EXPECT_FALSE(runner_.stop(j, stop_reason::request));  // finished: invalid_state
 }
 
+// The first signal of the plan is sent by stop() itself, not later by the job's control coroutine:
+// a kill request's reply (and the caller's clock) comes after the tree has been signalled.
+TEST_P(JobRunnerTest, AStopRequestHasSignalledTheTreeWhenItReturns) {
+    job_spec spec;
+    spec.stop = proc::stop_plan({{SIGTERM, 60s}});
+    auto& j = add({"block-term", "print", "ready", "sleep", "100000"}, spec);
+    auto term_pending = [&] {
+        std::ifstream status("/proc/" + std::to_string(j.pid) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.starts_with("ShdPnd:")) {
+                return (std::stoull(line.substr(7), nullptr, 16) >> (SIGTERM - 1) & 1) != 0;
+            }
+        }
+        return false;
+    };
+    run(j, [&]() -> net::awaitable<void> {
+        co_await j.log->wait_for(0);
+        EXPECT_FALSE(term_pending());
+        EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+        EXPECT_TRUE(term_pending());  // before anything else has run on this thread
+        net::steady_timer t(ioc_, 100ms);
+        co_await t.async_wait(net::use_awaitable);
+        EXPECT_EQ(j.state, job_state::running);  // sent once: still blocked, still pending
+        EXPECT_TRUE(runner_.stop(j, stop_reason::request));
+    });
+    EXPECT_EQ(j.state, job_state::killed);
+    EXPECT_EQ(j.exit, proc::exit_status(proc::signaled{SIGKILL}));
+}
+
 TEST_P(JobRunnerTest, OutputCapStopsTheJob) {
     job_spec spec;
     spec.output.cap = 100'000;
