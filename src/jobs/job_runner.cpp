@@ -18,12 +18,15 @@
 #include "corral/core/parse.hpp"
 
 namespace corral::jobs {
+
 namespace {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
 // Reads in a row before yielding, so one chatty job cannot starve the event loop.
 constexpr int reads_per_turn = 32;
+// How often a running job's new output is written to its file (output_log::flush).
+constexpr std::chrono::seconds output_flush_interval{1};
 
 std::string stop_reason_text(const job& j) {
     switch (*j.stop_requested) {
@@ -86,7 +89,20 @@ net::awaitable<void> job_runner::run(job& j) {
     auto bounded_drain = [&]() -> net::awaitable<void> {
         co_await (drain() || abandon_output_after_exit(j, exited, exit_seen));
     };
-    co_await ((bounded_drain() && exit()) || control(j));
+    // While it runs, what it printed goes to its file now and then, not only when it ends: a job that
+    // corrald loses in a crash keeps the output it had printed (up to a second before).
+    auto flush_now_and_then = [&]() -> net::awaitable<void> {
+        net::steady_timer every(co_await net::this_coro::executor);
+        for (;;) {
+            every.expires_after(output_flush_interval);
+            auto [ec] = co_await every.async_wait(use_nothrow);
+            if (ec) {
+                co_return;  // the job ended
+            }
+            j.log->flush();
+        }
+    };
+    co_await ((bounded_drain() && exit()) || control(j) || flush_now_and_then());
     co_await finish_ran(j);
 }
 

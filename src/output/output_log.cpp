@@ -1,6 +1,7 @@
 #include "corral/output/output_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,6 +50,7 @@ struct output_log::chunk {
     std::size_t used = 0;        // packed bytes (headers + payload)
     std::int64_t file_pos = -1;  // where the packed bytes are in the spill file
     bool writing = false;        // on its way there (write_behind): memory keeps it meanwhile
+    bool keep = false;           // flushed, not spilled: memory keeps it once written too
 };
 
 result_info<std::unique_ptr<output_log>> output_log::create(net::any_io_executor executor,
@@ -71,6 +73,9 @@ result_info<std::unique_ptr<output_log>> output_log::reopen(net::any_io_executor
     std::unique_ptr<output_log> log(new output_log(std::move(executor), {.spill_file = file}));
     log->end_ = log->dropped_ = first_offset;
     // The index: each record's header says its length; records are grouped into chunks left on file.
+    // A record cut short (corrald died as it was written) ends it: what comes next is written there.
+    struct stat st {};
+    const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     std::uint64_t pos = file_pos;
     for (packed_header h; ::pread(fd, &h, sizeof h, static_cast<off_t>(pos)) == sizeof h;) {
         if (h.source != static_cast<std::uint8_t>(stream::out) &&
@@ -79,6 +84,10 @@ result_info<std::unique_ptr<output_log>> output_log::reopen(net::any_io_executor
             break;
         }
         const std::size_t packed = header_size + h.length;
+        if (pos + packed > size) {
+            spdlog::warn("output file '{}' ends inside a record at byte {}: reading stops there", file, pos);
+            break;
+        }
         if (log->chunks_.empty() || log->chunks_.back().used + packed > chunk_size) {
             log->chunks_.push_back({.start = log->end_, .file_pos = static_cast<std::int64_t>(pos)});
         }
@@ -246,11 +255,17 @@ bool output_log::spill_oldest() {
     if (saving_) {
         return false;
     }
-    // In memory and not on file yet (a chunk being written has its place on file already).
+    // In memory and not being written: on file already (flushed), its memory just goes; otherwise
+    // it is written first (a chunk being written has its place on file already).
     auto it = std::find_if(
-        chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr && c.file_pos < 0; });
+        chunks_.begin(), chunks_.end() - 1, [](const chunk& c) { return c.data != nullptr && !c.writing; });
     if (it == chunks_.end() - 1) {
         return false;
+    }
+    if (it->file_pos >= 0) {
+        memory_bytes_ -= it->capacity;
+        it->data.reset();
+        return true;
     }
     if (files_) {
         write_behind(*it);
@@ -272,11 +287,12 @@ bool output_log::spill_oldest() {
     return true;
 }
 
-void output_log::write_behind(chunk& c) {
+void output_log::write_behind(chunk& c, bool keep_memory) {
     // The chunk keeps its memory (readers read it there) until the write is done; its place on file
     // is taken now, so later chunks and the save at close go after it, whatever order they finish in.
     c.file_pos = static_cast<std::int64_t>(file_end_);
     c.writing = true;
+    c.keep = keep_memory;
     file_end_ += c.used;
     ++writes_in_flight_;
     const int fd = ::fcntl(file_, F_DUPFD_CLOEXEC, 0);  // the log may close its own meanwhile
@@ -320,12 +336,57 @@ void output_log::written_behind(std::uint64_t start, int error) {
                 file_ = -1;
             }
             spill_failed_ = true;
-        } else if (it->data) {
+        } else if (it->data && (!it->keep || saved_)) {
             memory_bytes_ -= it->capacity;
             it->data.reset();
         }
     }
     wake(space_signal_);  // a writer held back, or close_async() waiting for the writes
+}
+
+void output_log::flush() {
+    const bool unsaved = std::any_of(chunks_.begin(), chunks_.end(), [](const chunk& c) {
+        return c.data && c.file_pos < 0 && c.used > 0;
+    });
+    if (!unsaved || closed_ || saving_ || options_.spill_file.empty() || !open_spill()) {
+        return;
+    }
+    trim_last_chunk();  // sealed: what comes next goes to a chunk after it, on file after it
+    for (auto& c : chunks_) {
+        if (!c.data || c.file_pos >= 0 || c.used == 0) {
+            continue;
+        }
+        if (files_) {
+            write_behind(c, true);
+        } else if (::pwrite(file_, c.data.get(), c.used, static_cast<off_t>(file_end_)) ==
+                   static_cast<ssize_t>(c.used)) {
+            c.file_pos = static_cast<std::int64_t>(file_end_);
+            file_end_ += c.used;
+        } else {
+            spdlog::error("cannot write output file '{}': {}", options_.spill_file, std::strerror(errno));
+            return;  // memory keeps it; the save at the end tries again
+        }
+    }
+}
+
+result_info<void> output_log::continue_writing(log_options options) {
+    if (!closed_ || !saved_ || options_.spill_file.empty()) {
+        return error_info{make_error_code(errc::invalid_state),
+                          "only a closed log whose output is all on file takes more"};
+    }
+    const int fd = ::open(options_.spill_file.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return error_info{
+            make_error_code(errc::invalid_argument),
+            fmt::format("cannot open output file '{}': {}", options_.spill_file, std::strerror(errno))};
+    }
+    options.spill_file = std::move(options_.spill_file);
+    options_ = std::move(options);
+    file_ = fd;  // what comes next goes at file_end_: after the last whole record read back
+    closed_ = false;
+    saved_ = false;
+    next_chunk_capacity_ = first_chunk_capacity;
+    return {};
 }
 
 void output_log::drop_oldest() {

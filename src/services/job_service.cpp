@@ -259,14 +259,18 @@ result_info<std::vector<jobs::job*>> job_service::submit_all(std::vector<submit_
     return jobs;
 }
 
-result_info<std::unique_ptr<output::output_log>> job_service::make_log(jobs::job_id id, const jobs::job_spec& spec) {
+output::log_options job_service::log_options_for(jobs::job_id id, const jobs::job_spec& spec) const {
     auto log_options = spec.output;
     log_options.memory_limit = options_.output.memory_limit;
     log_options.spill_dir = options_.output.spill_dir;
     if (journal_) {  // the output goes to a file of its own that outlives the daemon
         log_options.spill_file = journal_->output_file(id);
     }
-    auto log = output::output_log::create(executor_, log_options);
+    return log_options;
+}
+
+result_info<std::unique_ptr<output::output_log>> job_service::make_log(jobs::job_id id, const jobs::job_spec& spec) {
+    auto log = output::output_log::create(executor_, log_options_for(id, spec));
     if (!log) {
         return log.error();
     }

@@ -193,8 +193,12 @@ void job_service::resume_workflow(jobs::job& j) {
         }
         schedule_retry(j);
     } else if (j.state == jobs::job_state::lost) {
-        // Retried when lost: the next attempt gets a fresh log (the old one went with the old daemon).
-        if (auto fresh = make_log(j.id, j.spec)) {
+        // Retried when lost: the next attempt writes after what the lost one had flushed to its file
+        // (read back at start-up), or, without that file, into a fresh log.
+        if (j.log->continue_writing(log_options_for(j.id, j.spec))) {
+            j.finished.reset();
+            (void)retry_if_due(j);
+        } else if (auto fresh = make_log(j.id, j.spec)) {
             j.log = std::move(*fresh);
             if (j.retries) {
                 auto& retries = j.retries.edit();

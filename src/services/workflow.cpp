@@ -190,6 +190,7 @@ bool job_service::retry_if_due(jobs::job& j) {
     }
     j.state = jobs::job_state::retrying;
     retries.next_attempt = jobs::clock::now() + wait;
+    j.log->flush();  // the attempt's output on file: a restart before the next one keeps it
     j.reason = fmt::format("attempt {} of {} {} ({}); the next starts at {}",
                            retries.attempt,
                            policy->attempts,

@@ -39,22 +39,34 @@ json::value parse_or_null(const std::string& text) {
 }
 
 // A log for a job read back: its saved file, or what is left of one (a job that was running has
-// only what spilled), or an empty log. Queued jobs get a fresh log that writes the same file.
+// what it had flushed), or an empty log. Queued jobs get a fresh log that writes the same file; one
+// between its attempts goes on writing after what they left there.
 std::unique_ptr<output::output_log> make_log(const job_row& row,
                                              const jobs::job& j,
                                              net::any_io_executor executor) {
     output::log_options options = j.spec.output;
     options.spill_file = row.output_file;
-    if (jobs::is_pending(j.state)) {  // to be run: its attempts' output went with the old daemon
+    std::error_code ec;
+    const bool on_file = !row.output_file.empty() && std::filesystem::exists(row.output_file, ec);
+    if (jobs::is_pending(j.state)) {
+        if (on_file && j.retries && !j.retries.get().attempts.empty()) {
+            auto log = output::output_log::reopen(executor,
+                                                  row.output_file,
+                                                  static_cast<std::uint64_t>(row.output_first),
+                                                  static_cast<std::uint64_t>(row.output_file_pos));
+            if (log && (*log)->continue_writing(options)) {
+                return std::move(*log);
+            }
+        }
         return std::move(*output::output_log::create(executor, options));
     }
-    std::error_code ec;
-    if (!row.output_file.empty() && std::filesystem::exists(row.output_file, ec)) {
-        const bool finished = jobs::is_finished(j.state);
+    if (on_file) {
+        // Where its first kept record is, as of its last record (a running job's is that of its
+        // start, or of the end of its last attempt).
         auto log = output::output_log::reopen(executor,
                                               row.output_file,
-                                              finished ? static_cast<std::uint64_t>(row.output_first) : 0,
-                                              finished ? static_cast<std::uint64_t>(row.output_file_pos) : 0);
+                                              static_cast<std::uint64_t>(row.output_first),
+                                              static_cast<std::uint64_t>(row.output_file_pos));
         if (log) {
             return std::move(*log);
         }
@@ -231,15 +243,16 @@ result_info<std::unique_ptr<jobs::job>> make_job(const job_row& row, net::any_io
         retries.attempts = jobs::attempts_from_json(parse_or_null(row.attempts));
         retries.next_attempt = from_ns(row.next_attempt_ns);
         retries.output_from = static_cast<std::uint64_t>(row.output_from);
-        if (jobs::is_pending(j->state)) {
-            // Its log starts afresh: the earlier attempts' output stayed with the daemon that ran them.
-            retries.output_from = 0;
-            for (auto& a : retries.attempts) {
-                a.output_from = a.output_to = 0;
-            }
-        }
     }
     j->log = make_log(row, *j, executor);
+    if (j->retries && jobs::is_pending(j->state) && j->log->end_offset() == 0) {
+        // A fresh log (its file was not there to go on from): the earlier attempts' ranges mean nothing.
+        auto& retries = j->retries.edit();
+        retries.output_from = 0;
+        for (auto& a : retries.attempts) {
+            a.output_from = a.output_to = 0;
+        }
+    }
     return j;
 }
 

@@ -56,6 +56,12 @@ std::string state_of(const address& web, long long id) {
     return std::string(get_job(web, id).at("state").as_string());
 }
 
+bool contains(const std::filesystem::path& file, const std::string& text) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return all.find(text) != std::string::npos;
+}
+
 bool wait_idle(const address& web) {
     auto r = http(web, "GET", "/api/v1/idle?wait=30");
     return r.status == 200 && r.json().at("idle").as_bool();
@@ -500,6 +506,13 @@ TEST_F(Restart, AWaitingJobAndARetryingJobPickUpWhereTheyWereAfterARestart) {
     const auto& attempts = retried.at("attempts").as_array();
     ASSERT_EQ(attempts.size(), 2u);
     EXPECT_LT(std::string(attempts[0].at("finished").as_string()), std::string(attempts[1].at("started").as_string()));
+    // Each attempt's output, the one before the restart too (it went to the job's file when the
+    // attempt ended; the attempts after it were written after it).
+    const auto output = "/api/v1/jobs/" + std::to_string(flaky) + "/output?format=raw";
+    EXPECT_EQ(http(web, "GET", output).body, "try\ntry\ntry\n");
+    for (const char* k : {"1", "2", "3"}) {
+        EXPECT_EQ(http(web, "GET", output + "&attempt=" + k).body, "try\n") << "attempt " << k;
+    }
 }
 
 TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
@@ -509,16 +522,30 @@ TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
         ASSERT_TRUE(d->ready()) << d->log();
         address web = d->web();
         retried = http(web, "POST", "/api/v1/jobs",
-                       job_body({"sleep", "60000"}, 4, R"("retry":{"attempts":2,"backoff":"10ms","on":["lost"]})"))
+                       job_body({"print", "before the crash", "sleep", "60000"}, 4,
+                                R"("retry":{"attempts":2,"backoff":"10ms","on":["lost"]})"))
                       .json()
                       .at("id")
                       .as_int64();
-        plain = http(web, "POST", "/api/v1/jobs", job_body({"sleep", "60000"}, 4, R"("retry":{"attempts":2})"))
+        plain = http(web,
+                     "POST",
+                     "/api/v1/jobs",
+                     job_body({"print", "before the crash", "sleep", "60000"},
+                              4,
+                              R"("retry":{"attempts":2})"))
                     .json()
                     .at("id")
                     .as_int64();
         ASSERT_GT(started_pid(web, retried), 0);
         ASSERT_GT(started_pid(web, plain), 0);
+        // A running job's output goes to its file now and then (every second), not only at its end.
+        for (auto id : {retried, plain}) {
+            const auto file = state_.path() / "output" / (std::to_string(id) + ".out");
+            for (int i = 0; i < 1000 && !contains(file, "before the crash"); ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            ASSERT_TRUE(contains(file, "before the crash")) << file << " after 20 s";
+        }
         d->signal(SIGKILL);
         d->wait_exit();
         keep_log(*d);
@@ -528,6 +555,10 @@ TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
     keep_log(*d);
     address web = d->web();
     EXPECT_EQ(state_of(web, plain), "lost") << "lost is not in its retry.on";
+    const auto output = [&](long long id, const std::string& query = {}) {
+        return http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/output?format=raw" + query).body;
+    };
+    EXPECT_EQ(output(plain), "before the crash\n") << "what it printed before corrald died";
     for (int i = 0; i < 500 && state_of(web, retried) != "running"; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -535,6 +566,11 @@ TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
     EXPECT_EQ(j.at("state"), "running") << json::serialize(j);
     EXPECT_EQ(j.at("attempt"), 2);
     EXPECT_EQ(j.at("attempts").as_array()[0].at("state"), "lost");
+    EXPECT_EQ(output(retried, "&attempt=1"), "before the crash\n") << "the lost attempt keeps its output";
+    for (int i = 0; i < 500 && output(retried) != "before the crash\nbefore the crash\n"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(output(retried, "&attempt=2"), "before the crash\n") << "attempt 2 writes after it";
     EXPECT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(retried) + "/kill").status, 202);
 }
 

@@ -107,6 +107,18 @@ class output_log {
     net::awaitable<void> close_async();
     /// A tail this small is saved inline by close_async().
     static constexpr std::size_t inline_save_bytes = 64 * 1024;
+    /**
+     * Writes what is in memory and not yet in the named file there (on the file executor when there
+     * is one), and keeps it in memory for readers: a restart, even after a crash, finds the output up
+     * to here. The last chunk is sealed (the next record starts another). Does nothing without a
+     * named file, or once closed.
+     */
+    void flush();
+    /// A closed log whose output is all in its named file (one read back by reopen()) takes output
+    /// again, after what the file holds, with `options` (its memory limit and cap; the file stays
+    /// its own): a job retried after a restart keeps its earlier attempts' output. Errors: not such
+    /// a log, or the file cannot be opened.
+    result_info<void> continue_writing(log_options options);
 
     // --- reading ---
     /// Records from `from` up to about `max_bytes`, cut to start exactly at `from`. Reads what is on
@@ -169,7 +181,7 @@ class output_log {
     /// Spills a chunk on the file executor, its memory kept until the write is done: the core's
     /// thread does not wait on the disk (a page cache that must first be backed by the host can
     /// take 500 MB/s), and readers read the chunk from memory meanwhile.
-    void write_behind(chunk& c);
+    void write_behind(chunk& c, bool keep_memory = false);
     /// Back on the log's thread: the write of the chunk at `start` is done (errno `error`, or 0).
     void written_behind(std::uint64_t start, int error);
     net::steady_timer& signal(std::unique_ptr<net::steady_timer>& timer);

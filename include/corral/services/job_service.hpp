@@ -402,6 +402,8 @@ class job_service {
 
     /// The log a job's output goes to (its own file, when there is a journal).
     result_info<std::unique_ptr<output::output_log>> make_log(jobs::job_id id, const jobs::job_spec& spec);
+    /// The options of a job's log: the spec's cap, the service's memory limit and spill places.
+    output::log_options log_options_for(jobs::job_id id, const jobs::job_spec& spec) const;
 
     net::any_io_executor executor_;
     service_options options_;

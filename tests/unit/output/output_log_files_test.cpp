@@ -310,6 +310,83 @@ TEST(OutputLogFiles, SpillingWritesBehindAndReadersReadTheChunkFromMemoryMeanwhi
     EXPECT_EQ(concat((*again)->read(0, 8 * limit)), text);
 }
 
+// What a restart reads back of a log that was never closed (corrald died while its job ran).
+std::string read_back(net::io_context& ioc, const std::string& file) {
+    auto log = output_log::reopen(ioc.get_executor(), file, 0, 0);
+    if (!log) {
+        return "<" + log.error().what() + ">";
+    }
+    return concat((*log)->read(0, 1 << 20));
+}
+
+TEST(OutputLogFiles, AFlushPutsTheOutputOnFileAndKeepsItInMemoryAndALogReadBackGoesOnAfterIt) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    const auto file = dir.file("job.out");
+    auto log = make_log(ioc, {.spill_file = file}, files.executor());
+    log->append(stream::out, "first\n");
+    log->append(stream::err, "warning\n");
+    log->flush();
+    EXPECT_EQ(concat(log->read(0)), "first\nwarning\n") << "readable from memory while it is written";
+    files.release();
+    for (int i = 0; i < 3000 && read_back(ioc, file) != "first\nwarning\n"; ++i) {
+        ioc.restart();
+        ioc.run_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(read_back(ioc, file), "first\nwarning\n") << "on file, the log still open (corrald dies now)";
+    EXPECT_EQ(log->memory_bytes(), 14 + 2 * output_log::header_size) << "memory keeps it (sealed to size)";
+    // The flushed chunk is sealed: what comes next goes after it, in memory and then on file.
+    log->append(stream::out, "second\n");
+    log->flush();
+    for (int i = 0; i < 3000 && read_back(ioc, file) != "first\nwarning\nsecond\n"; ++i) {
+        ioc.restart();
+        ioc.run_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(read_back(ioc, file), "first\nwarning\nsecond\n");
+    log->flush();  // nothing new: nothing written
+    EXPECT_EQ(concat(log->read(0)), "first\nwarning\nsecond\n");
+    log.reset();  // corrald is gone; a new one reads the file back and its job runs again
+    auto again = output_log::reopen(ioc.get_executor(), file, 0, 0);
+    ASSERT_TRUE(again) << again.error().what();
+    auto& resumed = **again;
+    resumed.set_file_executor(files.executor());
+    ASSERT_TRUE(resumed.continue_writing({.memory_limit = 1 << 20}));
+    EXPECT_FALSE(resumed.closed());
+    EXPECT_EQ(resumed.end_offset(), 21u);
+    resumed.append(stream::out, "after\n");
+    auto records = resumed.read(0).records;
+    ASSERT_EQ(records.size(), 4u);
+    EXPECT_EQ(records[1].source, stream::err);
+    EXPECT_EQ(records[3].offset, 21u);
+    bool closed = false;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            co_await resumed.close_async();
+            closed = true;
+        },
+        rethrow);
+    run_until(ioc, closed);
+    EXPECT_TRUE(resumed.saved());
+    EXPECT_EQ(read_back(ioc, file), "first\nwarning\nsecond\nafter\n");
+}
+
+TEST(OutputLogFiles, AFlushWithoutAFileThreadWritesInlineAndWithoutANamedFileDoesNothing) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    auto inline_log = output_log::create(ioc.get_executor(), {.spill_file = dir.file("a.out")});
+    (*inline_log)->append(stream::out, "now\n");
+    (*inline_log)->flush();
+    EXPECT_EQ(read_back(ioc, dir.file("a.out")), "now\n");
+    EXPECT_FALSE((*inline_log)->continue_writing({})) << "it is still open";
+    auto anonymous = output_log::create(ioc.get_executor(), {.spill_dir = dir.path()});
+    (*anonymous)->append(stream::out, "kept in memory\n");
+    (*anonymous)->flush();
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1) << "only a.out";
+    EXPECT_FALSE((*anonymous)->continue_writing({}));
+}
+
 TEST(OutputLogFiles, ALogDestroyedWhileItsChunksAreWrittenLeavesTheWritesHarmless) {
     net::io_context ioc;
     test::temp_dir dir;
