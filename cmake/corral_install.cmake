@@ -16,6 +16,8 @@ install(FILES include/corral/auth/identity.hpp DESTINATION ${CMAKE_INSTALL_INCLU
 if(CORRAL_BUILD_APPS)
     # corrald finds the page at ../share/corral/web from its own directory (web/CMakeLists.txt).
     install(TARGETS corral_cli corrald RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+    # The full client, which `corral` runs for what its front does not answer (apps/corral/CMakeLists.txt).
+    install(TARGETS corral_client RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/corral)
 endif()
 
 set(corral_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/corral)

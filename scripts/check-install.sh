@@ -45,6 +45,20 @@ for plugin in heartbeat echo_server spool_worker; do
         echo "check-install: the $plugin plugin did not build against the installed corral" >&2; exit 1; }
 done
 
+# `corral` is a small front that runs the full client installed beside it (libexec/corral), wherever
+# the prefix was moved to.
+[ -x "$scratch/prefix/libexec/corral/corral-client" ] || {
+    echo "check-install: libexec/corral/corral-client is not installed" >&2; exit 1; }
+"$scratch/prefix/bin/corral" --version | grep -q '^corral ' || {
+    echo "check-install: the installed corral does not run its full client" >&2; exit 1; }
+mkdir -p "$scratch/moved/bin" "$scratch/moved/libexec/corral"
+cp "$scratch/prefix/bin/corral" "$scratch/moved/bin/"
+printf '#!/bin/sh\necho moved-client "$@"\n' >"$scratch/moved/libexec/corral/corral-client"
+chmod +x "$scratch/moved/libexec/corral/corral-client"
+[ "$(env -u CORRAL_CLIENT "$scratch/moved/bin/corral" ls --json)" = "moved-client ls --json" ] || {
+    echo "check-install: a moved corral does not run the client beside it" >&2; exit 1; }
+echo "check-install: the installed corral runs the full client installed beside it"
+
 # corrald and its web page: the installed daemon serves the installed page, with no configuration
 # but a listener and two plugins: an installed one by name, and one built above by path.
 cat >"$scratch/corral.toml" <<TOML

@@ -16,7 +16,7 @@ fuzzers=("$@")
 if [ ${#fuzzers[@]} -eq 0 ]; then
     fuzzers=(http_request_fuzz job_request_fuzz task_args_fuzz result_parser_fuzz pattern_fuzz
              line_view_fuzz config_fuzz acons_rpc_fuzz asexor_frame_fuzz asexor_message_fuzz
-             wamp_session_fuzz long_poll_fuzz console_fuzz schedule_fuzz)
+             wamp_session_fuzz long_poll_fuzz console_fuzz schedule_fuzz http_reply_fuzz)
 fi
 out=build/fuzz/runs
 mkdir -p "$out"

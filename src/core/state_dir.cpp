@@ -1,10 +1,9 @@
+// Also compiled into the CLI's front (apps/corral/front), which links nothing else of libcorral.
 #include "corral/core/state_dir.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 namespace corral {
 
@@ -18,7 +17,7 @@ std::string default_state_dir() {
     if (const char* home = std::getenv("HOME"); home && *home) {
         return std::string(home) + "/.local/state/corral";
     }
-    return fmt::format("/tmp/corral-{}", ::geteuid());
+    return "/tmp/corral-" + std::to_string(::geteuid());
 }
 
 std::string default_socket_path(const std::string& state_dir) {

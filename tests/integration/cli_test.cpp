@@ -19,6 +19,7 @@ namespace corral::test {
 namespace {
 
 const std::string cli = CORRAL_CLI_PATH;
+const std::string full_client = CORRAL_CLIENT_PATH;
 
 class Cli : public ::testing::Test {
   protected:
@@ -228,6 +229,126 @@ TEST_F(Cli, ClearErrors) {
     auto help = corral({"run", "--help"});
     EXPECT_EQ(help.status, 0);
     EXPECT_NE(help.out.find("--on-interrupt"), std::string::npos);
+}
+
+// `corral` answers kill, submit and show --field/--json itself (apps/corral/front). With no full
+// client to hand anything to, those still work, and they print what corral-client prints and exit as
+// it exits.
+TEST_F(Cli, TheFrontAnswersOneShotCommandsAsTheFullClientDoes) {
+    const std::map<std::string, std::string> alone{{"CORRAL_SOCKET", daemon_.socket_path()},
+                                                   {"CORRAL_CLIENT", "/nonexistent/corral-client"}};
+    auto front = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), cli);
+        return run_program(args, alone);
+    };
+    auto full = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), full_client);
+        return run_program(args, {{"CORRAL_SOCKET", daemon_.socket_path()}});
+    };
+    // The front is alone: what it hands on fails, saying what it tried.
+    auto handed_on = front({"ls"});
+    EXPECT_EQ(handed_on.status, 127);
+    EXPECT_NE(
+        handed_on.err.find("cannot run the full client (corral-client); tried /nonexistent/corral-client"),
+        std::string::npos)
+        << handed_on.err;
+
+    const std::string odd = "a \"quoted\" word\twith\\ escapes \u00e9";
+    auto submitted = front({"submit", "--", fake_child, "print", odd, "sleep", "60000"});
+    ASSERT_EQ(submitted.status, 0) << submitted.err;
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    EXPECT_EQ(submitted.out, id + "\n");
+    // Running, its one line printed: nothing in its JSON changes from here on.
+    std::string state, output;
+    for (int i = 0; i < 500 && (state != "running\n" || output.find("\"bytes\":0,") != std::string::npos);
+         ++i) {
+        state = front({"show", id, "--field", "state"}).out;
+        output = front({"show", id, "--field", "output"}).out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(state, "running\n");
+    ASSERT_EQ(output.find("\"bytes\":0,"), std::string::npos) << output;
+    EXPECT_EQ(front({"show", "--json", id}).out, full({"show", "--json", id}).out);
+    auto job = boost::json::parse(front({"--socket", daemon_.socket_path(), "show", "--json", id}).out);
+    EXPECT_EQ(job.at("command"), (boost::json::array{fake_child, "print", odd, "sleep", "60000"})) << job;
+    for (const char* field : {"pid", "state", "command", "labels", "exit", "owner"}) {
+        const auto f = front({"show", "--field=" + std::string(field), id});
+        EXPECT_EQ(f.status, 0) << f.err;
+        EXPECT_EQ(f.out, full({"show", id, "--field", field}).out) << field;
+    }
+    // Errors: the same words and the same exit statuses.
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"show", "--field", "nope", id},
+                                                 std::vector<std::string>{"show", "--json", "999999"},
+                                                 std::vector<std::string>{"kill", "999999"}}) {
+        const auto f = front(args);
+        const auto c = full(args);
+        EXPECT_EQ(f.status, c.status) << args[0];
+        EXPECT_EQ(f.err, c.err) << args[0];
+        EXPECT_NE(f.status, 0) << args[0];
+    }
+
+    const auto killed = front({"kill", id});
+    EXPECT_EQ(killed.status, 0) << killed.err;
+    EXPECT_EQ(killed.out + killed.err, "");
+    EXPECT_EQ(full({"wait", id}).status, 128 + SIGTERM);
+    EXPECT_EQ(front({"show", id, "--field", "state"}).out, "killed\n");
+    const auto again = front({"kill", id});  // already over: says so, as the full client does
+    EXPECT_EQ(again.status, 1);
+    EXPECT_EQ(again.err, full({"kill", id}).err);
+
+    // Without `--`, the command starts at the first word; words after it that look like options are its own.
+    auto plain = front({"submit", fake_child, "print", "--json"});
+    ASSERT_EQ(plain.status, 0) << plain.err;
+    const auto plain_id = plain.out.substr(0, plain.out.find('\n'));
+    EXPECT_EQ(full({"wait", plain_id}).status, 0);
+    EXPECT_EQ(front({"show", "--field", "command", plain_id}).out,
+              boost::json::serialize(boost::json::array{fake_child, "print", "--json"}) + "\n");
+}
+
+TEST_F(Cli, TheFrontHandsOnEverythingElse) {
+    const std::map<std::string, std::string> alone{{"CORRAL_SOCKET", daemon_.socket_path()},
+                                                   {"CORRAL_CLIENT", "/nonexistent/corral-client"}};
+    // Options, other forms and URLs are the full client's: alone, the front cannot run them.
+    using words = std::vector<std::string>;
+    for (const words& args : {words{"kill", "-s", "KILL", "1"},
+                              words{"kill"},
+                              words{"kill", "x1"},
+                              words{"show", "1"},
+                              words{"show", "--field", "pid"},
+                              words{"submit", "--label", "a=b", "--", "true"},
+                              words{"submit", "--"},
+                              words{"submit", "--help"},
+                              words{"--url", "http://127.0.0.1:1", "kill", "1"},
+                              words{"--version"}}) {
+        std::vector<std::string> argv{cli};
+        argv.insert(argv.end(), args.begin(), args.end());
+        EXPECT_EQ(run_program(argv, alone).status, 127) << args[0] << " " << args.back();
+    }
+    auto url = alone;
+    url["CORRAL_URL"] = "http://127.0.0.1:" + std::to_string(daemon_.port());
+    EXPECT_EQ(run_program({cli, "kill", "1"}, url).status, 127);
+    // With the full client there, the same commands work through it.
+    auto submitted = corral({"submit", "--label", "kind=handed-on", "--", fake_child, "sleep", "60000"});
+    ASSERT_EQ(submitted.status, 0) << submitted.err;
+    const auto id = submitted.out.substr(0, submitted.out.find('\n'));
+    EXPECT_EQ(corral({"show", id, "--field", "labels"}).out, "{\"kind\":\"handed-on\"}\n");
+    EXPECT_NE(corral({"show", id}).out.find("owner:"), std::string::npos);
+    EXPECT_EQ(corral({"kill", "-s", "KILL", id}).status, 0);
+    EXPECT_EQ(corral({"wait", id}).status, 128 + SIGKILL);
+    // A daemon that is not there: nothing was sent, so the full client tries and explains.
+    for (const char* command : {"kill", "show --json", "submit"}) {
+        std::vector<std::string> argv{cli, "--socket", "/nonexistent/corral.sock"};
+        std::istringstream words(command);
+        for (std::string w; words >> w;)
+            argv.push_back(w);
+        argv.push_back(std::string(command) == "submit" ? "true" : "1");
+        const auto r = run_program(argv);
+        EXPECT_EQ(r.status, 125) << command;
+        EXPECT_NE(r.err.find("cannot reach corrald at the socket /nonexistent/corral.sock"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("corrald run"), std::string::npos) << r.err;
+    }
 }
 
 TEST_F(Cli, WorksOverHttpWithUrl) {
