@@ -1,5 +1,6 @@
-// corral: the command-line client. `exec` runs one job in-process; the other commands talk to corrald
-// over its Unix socket (or --url).
+// corral-client: the full command-line client, which the `corral` front (front/main.cpp) runs for
+// every command it does not answer itself. `exec` runs one job in-process; the other commands talk
+// to corrald over its Unix socket (or --url).
 #include <cstdio>
 #include <string>
 #include <string_view>

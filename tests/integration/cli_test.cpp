@@ -338,8 +338,8 @@ TEST_F(Cli, TheFrontHandsOnEverythingElse) {
     // A daemon that is not there: nothing was sent, so the full client tries and explains.
     for (const char* command : {"kill", "show --json", "submit"}) {
         std::vector<std::string> argv{cli, "--socket", "/nonexistent/corral.sock"};
-        std::istringstream words(command);
-        for (std::string w; words >> w;)
+        std::istringstream split(command);
+        for (std::string w; split >> w;)
             argv.push_back(w);
         argv.push_back(std::string(command) == "submit" ? "true" : "1");
         const auto r = run_program(argv);
