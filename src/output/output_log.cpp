@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +35,57 @@ std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+bool all_zero(const packed_header& h) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&h);
+    return std::all_of(bytes, bytes + sizeof h, [](unsigned char b) { return b == 0; });
+}
+
+/// A header as corrald writes them: its stream, zero padding, at most a chunk of payload, and a time
+/// after 2001 (1e18 ns) — what a view shifted a few bytes into a zeroed region does not pass.
+bool plausible(const packed_header& h) {
+    return (h.source == static_cast<std::uint8_t>(stream::out) ||
+            h.source == static_cast<std::uint8_t>(stream::err)) &&
+           h.pad[0] == 0 && h.pad[1] == 0 && h.pad[2] == 0 && h.length <= output_log::chunk_size &&
+           h.time_ns > 1'000'000'000'000'000'000;
+}
+
+/**
+ * Where the records go on after `pos`, in a file whose oldest chunks were punched out (a capped log
+ * that keeps its newest output drops its oldest chunks from the file too). A hole reads as zeros and
+ * ends where the next kept chunk's first record begins; that record's time may start with zero bytes,
+ * so it begins within the 8 bytes before the first one that is not. Nothing when there is no record
+ * after the hole.
+ */
+std::optional<std::uint64_t> first_record_after_hole(int fd, std::uint64_t pos, std::uint64_t size) {
+    const off_t data = ::lseek(fd, static_cast<off_t>(pos), SEEK_DATA);  // past whole free blocks
+    if (data < 0) {
+        return std::nullopt;
+    }
+    std::array<unsigned char, 64 * 1024> block{};
+    for (auto at = static_cast<std::uint64_t>(data); at < size;) {
+        const auto want = std::min<std::uint64_t>(block.size(), size - at);
+        const auto n = ::pread(fd, block.data(), want, static_cast<off_t>(at));
+        if (n <= 0) {
+            return std::nullopt;
+        }
+        const auto end = block.begin() + n;
+        const auto first = std::find_if(block.begin(), end, [](unsigned char b) { return b != 0; });
+        if (first == end) {
+            at += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        const auto nonzero = at + static_cast<std::uint64_t>(first - block.begin());
+        for (auto s = std::max(pos, nonzero >= 7 ? nonzero - 7 : 0); s <= nonzero; ++s) {
+            packed_header h{};
+            if (::pread(fd, &h, sizeof h, static_cast<off_t>(s)) == sizeof h && plausible(h)) {
+                return s;
+            }
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -77,6 +130,16 @@ result_info<std::unique_ptr<output_log>> output_log::reopen(net::any_io_executor
     struct stat st {};
     const std::uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     std::uint64_t pos = file_pos;
+    if (packed_header h{}; ::pread(fd, &h, sizeof h, static_cast<off_t>(pos)) == sizeof h && all_zero(h)) {
+        // The record the job's row points at was dropped (a cap keeping the newest output) after the
+        // row was written: go on at the first record kept, counting the bytes in between as dropped.
+        // They include the dropped records' headers, so the kept records' offsets come out at most 16
+        // bytes per dropped record later than they were; nothing kept is lost or written over.
+        if (const auto kept = first_record_after_hole(fd, pos, size)) {
+            log->end_ = log->dropped_ = first_offset + (*kept - pos);
+            pos = *kept;
+        }
+    }
     for (packed_header h; ::pread(fd, &h, sizeof h, static_cast<off_t>(pos)) == sizeof h;) {
         if (h.source != static_cast<std::uint8_t>(stream::out) &&
             h.source != static_cast<std::uint8_t>(stream::err)) {

@@ -574,6 +574,79 @@ TEST_F(Restart, AJobLostInACrashIsRetriedOnlyWhenItsPolicyRetriesLost) {
     EXPECT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(retried) + "/kill").status, 202);
 }
 
+// A capped job that keeps its newest output drops its oldest from its file too (punched holes), after
+// its row last said where its first record is. Lost in a crash and retried, it goes on after what it
+// kept: its second attempt writes after the first one's output, not over it.
+TEST_F(Restart, ALostJobThatKeptItsNewestOutputIsRetriedAfterWhatItKept) {
+    constexpr std::size_t spewed = 1048576;
+    const std::string tail = "end of attempt\n";
+    long long id = 0;
+    const std::string config = "concurrency = 2\nmemory_per_job = \"64KiB\"";
+    {
+        auto d = start(config);
+        ASSERT_TRUE(d->ready()) << d->log();
+        address web = d->web();
+        id = http(web,
+                  "POST",
+                  "/api/v1/jobs",
+                  job_body({"spew", std::to_string(spewed), "print", "end of attempt", "sleep", "60000"},
+                           4,
+                           R"("output_cap":"256KiB","output_policy":"keep_newest",)"
+                           R"("retry":{"attempts":2,"backoff":"10ms","on":["lost"]})"))
+                 .json()
+                 .at("id")
+                 .as_int64();
+        const auto file = state_.path() / "output" / (std::to_string(id) + ".out");
+        for (int i = 0; i < 1000 && !contains(file, "end of attempt"); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ASSERT_TRUE(contains(file, "end of attempt")) << file << " after 20 s";
+        d->signal(SIGKILL);
+        d->wait_exit();
+        keep_log(*d);
+    }
+    auto d = start(config);
+    ASSERT_TRUE(d->ready()) << d->log();
+    keep_log(*d);
+    address web = d->web();
+    // Everything kept, page after page.
+    const auto kept = [&] {
+        std::string all;
+        for (std::string from = "0";;) {
+            auto r =
+                http(web, "GET", "/api/v1/jobs/" + std::to_string(id) + "/output?format=raw&from=" + from);
+            all += r.body;
+            if (r.body.empty() || r.headers["x-corral-next"] == from)
+                return all;
+            from = r.headers["x-corral-next"];
+        }
+    };
+    const auto second_done = [&] {
+        auto j = get_job(web, id);
+        const auto bytes = j.at("output").at("bytes").to_number<std::uint64_t>();
+        const auto& attempts = j.at("attempts").as_array();
+        return !attempts.empty() &&
+               bytes == attempts[0].at("output_to").to_number<std::uint64_t>() + spewed + tail.size();
+    };
+    for (int i = 0; i < 500 && !second_done(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto j = get_job(web, id);
+    ASSERT_EQ(j.at("attempt"), 2) << json::serialize(j);
+    // The first attempt's output ends where it ended before the crash: its kept records are read back
+    // after the dropped ones (whose size is known to within their 16-byte headers), not lost.
+    const auto first_end = j.at("attempts").as_array()[0].at("output_to").to_number<std::uint64_t>();
+    EXPECT_GE(first_end, spewed + tail.size()) << json::serialize(j);
+    EXPECT_LE(first_end, spewed + tail.size() + 64 * 1024) << json::serialize(j);
+    EXPECT_TRUE(second_done()) << "the second attempt writes after the first: " << json::serialize(j);
+    const auto all = kept();
+    ASSERT_GE(all.size(), tail.size());
+    EXPECT_EQ(all.substr(all.size() - tail.size()), tail);
+    EXPECT_EQ(all.find_first_not_of("x\n"), all.size() - tail.size())
+        << "nothing but the second attempt's lines";
+    EXPECT_EQ(http(web, "POST", "/api/v1/jobs/" + std::to_string(id) + "/kill").status, 202);
+}
+
 TEST_F(Restart, ASchedulesLastRunIsKeptSoItCatchesUpOnWhatItMissed) {
     const std::string jobs = "concurrency = 2\n[[schedule]]\nname = \"beat\"\nevery = \"1s\"\ncatch_up = \"last\"\n"
                              "command = [\"" + fake_child + "\", \"print\", \"beat\"]";

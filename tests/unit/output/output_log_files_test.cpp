@@ -1,6 +1,10 @@
 // output_log's file work off the core's thread: spilling writes behind on the file executor,
 // close_async() saves there and read_async() reads there, while the log's own thread goes on
 // serving readers and writers.
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <future>
 
@@ -370,6 +374,78 @@ TEST(OutputLogFiles, AFlushPutsTheOutputOnFileAndKeepsItInMemoryAndALogReadBackG
     run_until(ioc, closed);
     EXPECT_TRUE(resumed.saved());
     EXPECT_EQ(read_back(ioc, file), "first\nwarning\nsecond\nafter\n");
+}
+
+// A cap that keeps the newest output punches the oldest chunks out of the file, possibly after the
+// job's row last said where its first record was. Read back from there, the log goes on at the
+// first record kept (the dropped bytes counted with their headers), and what comes next goes after it.
+TEST(OutputLogFiles, ALogReadBackPastAPunchedOutStartGoesOnAtTheFirstRecordKept) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    files.release();
+    const auto file = dir.file("job.out");
+    auto log = make_log(ioc, {.spill_file = file}, files.executor());
+    const std::string dropped(100000, 'a'), kept(100000, 'b');
+    log->append(stream::out, dropped);
+    log->append(stream::err, kept);
+    log->append(stream::out, "tail\n");
+    bool closed = false;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            co_await log->close_async();
+            closed = true;
+        },
+        rethrow);
+    run_until(ioc, closed);
+    log.reset();
+    // Chunks hold whole records (an append may make several); drop the chunks holding the 'a's, as
+    // drop_oldest() does: the file's first records, up to the first of stderr.
+    const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    off_t cut = 0;
+    for (;;) {
+        struct {
+            std::int64_t time_ns;
+            std::uint32_t length;
+            std::uint8_t source;
+            std::uint8_t pad[3];
+        } header{};
+        static_assert(sizeof header == output_log::header_size);
+        ASSERT_EQ(::pread(fd, &header, sizeof header, cut), static_cast<ssize_t>(sizeof header));
+        if (header.source != static_cast<std::uint8_t>(stream::out)) {
+            break;
+        }
+        cut += static_cast<off_t>(sizeof header + header.length);
+    }
+    ASSERT_EQ(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, cut), 0) << std::strerror(errno);
+    ::close(fd);
+    auto again = output_log::reopen(ioc.get_executor(), file, 0, 0);  // the row as of the job's start
+    ASSERT_TRUE(again) << again.error().what();
+    auto& resumed = **again;
+    const auto first_kept = static_cast<std::uint64_t>(cut);  // the 'a's and their headers
+    EXPECT_GE(first_kept, dropped.size() + output_log::header_size);
+    EXPECT_EQ(resumed.end_offset(), first_kept + kept.size() + 5);
+    auto back = resumed.read(0, 1 << 20);
+    EXPECT_EQ(back.lost, first_kept);
+    ASSERT_FALSE(back.records.empty());
+    EXPECT_EQ(back.records[0].source, stream::err);
+    EXPECT_EQ(back.records[0].offset, first_kept);
+    EXPECT_EQ(concat(back), kept + "tail\n");
+    resumed.set_file_executor(files.executor());
+    ASSERT_TRUE(resumed.continue_writing({.memory_limit = 1 << 20}));
+    resumed.append(stream::out, "next attempt\n");
+    closed = false;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            co_await resumed.close_async();
+            closed = true;
+        },
+        rethrow);
+    run_until(ioc, closed);
+    EXPECT_EQ(read_back(ioc, file), kept + "tail\nnext attempt\n") << "nothing kept was written over";
 }
 
 TEST(OutputLogFiles, AFlushWithoutAFileThreadWritesInlineAndWithoutANamedFileDoesNothing) {
