@@ -76,8 +76,9 @@ int fail(const char* command, const std::string& message, int status = corral_fa
     return status;
 }
 
-/// A request whose reply must be a success, as JSON. Empty when corrald could not be reached (then
-/// nothing was sent); otherwise the JSON, or the status the command exits with after saying why.
+/// A request whose reply must be a success, as JSON: `reached` is false when corrald could not be
+/// reached (nothing was sent); otherwise `value` holds the JSON, or `status` what the command exits
+/// with after saying why.
 struct json_call {
     bool reached = true;
     std::optional<json::value> value;
