@@ -56,6 +56,8 @@ class any_stream {
         virtual void write_some(const write_buffers& from, io_handler done) = 0;
         /// Completes when the socket has something to read (or its peer closed).
         virtual void wait_readable(wait_handler done) = 0;
+        /// Completes when the socket can take more bytes (or failed).
+        virtual void wait_writable(wait_handler done) = 0;
         virtual void expires_after(std::chrono::steady_clock::duration limit) = 0;
         virtual void expires_never() = 0;
         /// A WebSocket's end (Beast's teardown: TLS close_notify, then the socket).
@@ -117,6 +119,12 @@ class any_stream {
     auto async_wait_readable(Token&& token) {
         return net::async_initiate<Token, void(boost::system::error_code)>(
             [](auto handler, impl* i) { i->wait_readable(std::move(handler)); }, token, impl_.get());
+    }
+
+    template <class Token>
+    auto async_wait_writable(Token&& token) {
+        return net::async_initiate<Token, void(boost::system::error_code)>(
+            [](auto handler, impl* i) { i->wait_writable(std::move(handler)); }, token, impl_.get());
     }
 
     template <class Token>

@@ -26,6 +26,9 @@ class plain_impl final : public any_stream::impl {
     void wait_readable(wait_handler done) override {
         stream_.socket().async_wait(net::socket_base::wait_read, bound(std::move(done)));
     }
+    void wait_writable(wait_handler done) override {
+        stream_.socket().async_wait(net::socket_base::wait_write, bound(std::move(done)));
+    }
     void expires_after(std::chrono::steady_clock::duration limit) override { stream_.expires_after(limit); }
     void expires_never() override { stream_.expires_never(); }
     void teardown(beast::role_type role, wait_handler done) override {

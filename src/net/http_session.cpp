@@ -162,8 +162,18 @@ net::awaitable<void> serve(any_stream stream, sockets::peer from, session_config
         r.head.keep_alive(keep_alive);
         r.head.version(req.version());
         r.head.prepare_payload();
+        if (r.file) {
+            std::uint64_t from_file = 0;
+            for (const auto& [pos, length] : r.file->extents) {
+                from_file += length;
+            }
+            r.head.content_length(r.head.body().size() + from_file);  // the head's body, then the file's
+        }
         bool ok = false;
         co_await write_response(stream, r.head, c, ok);
+        if (ok && r.file) {
+            ok = co_await write_file_body(stream, *r.file, c.options.write_timeout);
+        }
         if (!ok) {
             co_return;
         }

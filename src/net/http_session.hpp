@@ -37,6 +37,13 @@ auto with_deadline(Stream& stream, std::chrono::milliseconds limit, Write write)
     co_return result;
 }
 
+/// Sends a reply's file body after its head (http_file_body.cpp). False when the connection failed,
+/// the client took nothing for `limit`, or the file held less than promised: the connection must end,
+/// as its reply is cut short.
+net::awaitable<bool> write_file_body(any_stream& stream,
+                                     const file_body& body,
+                                     std::chrono::milliseconds limit);
+
 /// The WebSocket session that follows an upgrade of `stream` (http_session_ws.cpp).
 net::awaitable<void> serve_websocket(any_stream stream, request& req, reply& r, const session_config& c);
 

@@ -88,6 +88,69 @@ std::optional<std::uint64_t> first_record_after_hole(int fd, std::uint64_t pos, 
     return std::nullopt;
 }
 
+/// A chunk of a log that is on file only, as the file executor reads it.
+struct chunk_on_file {
+    std::uint64_t start;  // log offset of its first payload byte
+    std::uint64_t bytes;
+    std::int64_t file_pos;
+    std::size_t used;
+};
+
+/// Records smaller than this are read into memory: sending them from the file would cost a header
+/// read each, more than copying them.
+constexpr std::uint32_t smallest_extent = 32 * 1024;
+/// Header reads one page may take to find its extents, before it reads its chunks whole instead.
+constexpr int most_header_reads = 64;
+
+/**
+ * The page of one stream from log offset `from` (up to `max_bytes`) as extents of the spill file `fd`,
+ * found by reading the records' headers only; `next` gets where it ends. Nothing when its first
+ * record is small, a header cannot be read, or finding them takes too many reads: the caller then
+ * reads the chunks themselves.
+ */
+std::optional<on_file_page> find_extents(int fd,
+                                         const std::vector<chunk_on_file>& chunks,
+                                         std::uint64_t from,
+                                         std::size_t max_bytes,
+                                         std::uint64_t& next) {
+    on_file_page page;
+    next = from;
+    std::uint64_t budget = max_bytes;
+    int reads = 0;
+    for (const auto& c : chunks) {
+        std::uint64_t offset = c.start;
+        for (std::size_t pos = 0; pos < c.used && budget > 0;) {
+            packed_header h{};
+            const auto at = static_cast<std::uint64_t>(c.file_pos) + pos;
+            if (++reads > most_header_reads ||
+                ::pread(fd, &h, sizeof h, static_cast<off_t>(at)) != static_cast<ssize_t>(sizeof h) ||
+                !plausible(h)) {
+                return page.extents.empty() ? std::nullopt : std::optional(std::move(page));
+            }
+            const std::uint64_t rec_end = offset + h.length;
+            if (rec_end > next) {
+                const auto source = static_cast<stream>(h.source);
+                if (h.length < smallest_extent || (!page.extents.empty() && source != page.source)) {
+                    // A small record is read into memory by the next page; the other stream is its own.
+                    return page.extents.empty() ? std::nullopt : std::optional(std::move(page));
+                }
+                const std::uint64_t start = std::max(next, offset);
+                const std::uint64_t take = std::min(rec_end - start, budget);
+                page.source = source;
+                page.extents.push_back({at + output_log::header_size + (start - offset), take});
+                next = start + take;
+                budget -= take;
+            }
+            offset = rec_end;
+            pos += output_log::header_size + h.length;
+        }
+        if (budget == 0) {
+            break;
+        }
+    }
+    return page.extents.empty() ? std::nullopt : std::optional(std::move(page));
+}
+
 }  // namespace
 
 std::string_view stream_name(stream s) {
@@ -685,6 +748,7 @@ void output_log::parse_chunk(std::uint64_t start,
                              read_result& out,
                              read_shape shape,
                              std::size_t expect) {
+    const bool one_stream = shape != read_shape::records;
     std::uint64_t offset = start;
     for (std::size_t pos = 0; pos < used && budget > 0;) {
         packed_header h;
@@ -695,7 +759,7 @@ void output_log::parse_chunk(std::uint64_t start,
             const std::size_t take = std::min<std::uint64_t>(rec_end - from, budget);
             const char* p = data + pos + header_size + (from - offset);
             const auto source = static_cast<stream>(h.source);
-            if (shape == read_shape::one_stream && !out.records.empty()) {
+            if (one_stream && !out.records.empty()) {
                 if (out.records.front().source != source) {
                     budget = 0;  // the other stream begins: the page ends here (at out.next)
                     return;
@@ -704,7 +768,7 @@ void output_log::parse_chunk(std::uint64_t start,
             } else {
                 out.records.push_back({from, source, h.time_ns, std::string()});
                 auto& bytes = out.records.back().bytes;
-                if (shape == read_shape::one_stream) {
+                if (one_stream) {
                     bytes.reserve(std::min(budget, expect));  // the page's bytes all go here
                 }
                 bytes.append(p, take);
@@ -733,13 +797,7 @@ net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size
         co_return read(from, max_bytes, shape);  // spilling goes oldest first: the rest is in memory too
     }
     // The chunks on file that this read needs: read there, parsed here.
-    struct wanted {
-        std::uint64_t start;
-        std::uint64_t bytes;
-        std::int64_t file_pos;
-        std::size_t used;
-    };
-    std::vector<wanted> wants;
+    std::vector<chunk_on_file> wants;
     for (std::uint64_t planned = 0; it != chunks_.end() && !it->data && planned < max_bytes; ++it) {
         wants.push_back({it->start, it->bytes, it->file_pos, it->used});
         planned += it->start + it->bytes - std::max(start, it->start);
@@ -752,22 +810,39 @@ net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size
         alive_ = std::make_shared<char>();
     }
     const std::weak_ptr<char> alive = alive_;
-    auto load = [fd, path = std::move(path), wants]() {
-        std::vector<std::unique_ptr<char[]>> out;
+    // Extents of the file stay true only while nothing is punched out of it: not with a cap that
+    // drops the oldest output.
+    const bool extents = shape == read_shape::one_stream_on_file &&
+                         (options_.cap == 0 || options_.policy != cap_policy::keep_newest);
+    struct loads {
+        std::vector<std::unique_ptr<char[]>> chunks;
+        std::optional<on_file_page> page;
+        std::uint64_t page_end = 0;
+    };
+    auto load = [fd, path = std::move(path), wants, extents, start, max_bytes]() {
+        loads out;
         const int f = fd >= 0 ? fd : path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (f >= 0 && extents) {
+            if (auto page = find_extents(f, wants, start, max_bytes, out.page_end)) {
+                page->file = shared_fd(f);
+                out.page = std::move(page);
+                return out;
+            }
+        }
         for (const auto& w : wants) {
             std::unique_ptr<char[]> bytes(new char[w.used]);
             if (f < 0 || ::pread(f, bytes.get(), w.used, w.file_pos) != static_cast<ssize_t>(w.used)) {
                 bytes.reset();  // unreadable (cut short, or an I/O error): lost, and said so
             }
-            out.push_back(std::move(bytes));
+            out.chunks.push_back(std::move(bytes));
         }
         if (f >= 0) {
             ::close(f);
         }
         return out;
     };
-    auto loaded = co_await run_blocking(files_, std::move(load));  // named first (g++ 12; see above)
+    auto got = co_await run_blocking(files_, std::move(load));  // named first (g++ 12; see above)
+    auto& loaded = got.chunks;
     read_result r;
     r.next = from;
     if (alive.expired()) {
@@ -778,6 +853,11 @@ net::awaitable<read_result> output_log::read_async(std::uint64_t from, std::size
         r.lost = first - from;
     }
     r.next = std::min(std::max(from, first_offset()), end_);
+    if (got.page) {
+        r.next = got.page_end;
+        r.on_file = std::move(got.page);
+        co_return r;
+    }
     std::size_t budget = max_bytes;
     for (std::size_t i = 0; i < wants.size() && budget > 0; ++i) {
         const auto& w = wants[i];

@@ -36,7 +36,15 @@ void trim_to(output::read_result& slice, std::uint64_t end) {
 /// `format=raw`: the bytes themselves, and where they stand in headers.
 http::reply raw_reply(output::read_result slice, bool eof, bool split, const jobs::job& j) {
     std::string bytes;
-    if (slice.records.size() == 1) {
+    std::optional<http::file_body> file;
+    if (slice.on_file) {
+        // A page left on file: the session sends it from there (sendfile), not through our memory.
+        file.emplace();
+        file->file = slice.on_file->file;
+        for (const auto& e : slice.on_file->extents) {
+            file->extents.emplace_back(e.pos, e.length);
+        }
+    } else if (slice.records.size() == 1) {
         bytes = std::move(slice.records.front().bytes);  // a page of one stream: read as one piece
     } else {
         std::size_t size = 0;
@@ -49,11 +57,14 @@ http::reply raw_reply(output::read_result slice, bool eof, bool split, const job
         }
     }
     auto r = text_reply(http::status::ok, std::move(bytes), "application/octet-stream");
+    r.file = std::move(file);
     r.head.set("X-Corral-Next", std::to_string(slice.next));
     r.head.set("X-Corral-Lost", std::to_string(slice.lost));
     r.head.set("X-Corral-Eof", eof ? "true" : "false");
     r.head.set("X-Corral-State", jobs::to_string(j.state));
-    if (split && !slice.records.empty()) {
+    if (split && slice.on_file) {
+        r.head.set("X-Corral-Stream", output::stream_name(slice.on_file->source));
+    } else if (split && !slice.records.empty()) {
         r.head.set("X-Corral-Stream", output::stream_name(slice.records.front().source));
     }
     return r;
@@ -179,8 +190,11 @@ net::awaitable<http::reply> api_router::read_output(const http::peer& who, const
     }
     services::job_service::pin keep(service_, *j);  // while what is on file is read
     const bool split = t.param("split").value_or("") == "true";
-    // A raw page of one stream is read as one piece (no string per record to join after).
-    const auto shape = format == "raw" && split ? output::read_shape::one_stream : output::read_shape::records;
+    // A raw page of one stream is read as one piece (no string per record to join after), or, when
+    // it is on file in large records, sent from there (an attempt's page is cut in memory: not that).
+    const auto shape = format != "raw" || !split   ? output::read_shape::records
+                       : attempt_end == UINT64_MAX ? output::read_shape::one_stream_on_file
+                                                   : output::read_shape::one_stream;
     auto slice = co_await j->log->read_async(*from, *max, shape);
     trim_to(slice, attempt_end);
     const bool eof = (j->log->closed() || attempt_end != UINT64_MAX) &&

@@ -48,6 +48,37 @@ TEST_F(Cli, RunStreamsBothStreamsAndExitsWithTheJobStatus) {
     EXPECT_EQ(shell.status, 4);
 }
 
+// Bytes no two of which 1000 apart are alike within a line: a page sent out of order or twice shows.
+std::string numbered_lines(std::size_t bytes) {
+    std::string text;
+    for (std::size_t i = 0; text.size() < bytes; ++i) {
+        text += std::to_string(i * 7919) + std::string(100, static_cast<char>('a' + i % 26)) + "\n";
+    }
+    return text;
+}
+
+TEST_F(Cli, RunPassesLargeOutputWholeIntoAPipeAndIntoAFile) {
+    // Past corrald's memory for a job (so pages come from its file, sent with sendfile) and split
+    // by a line on stderr; into a pipe the CLI splices the pages through, into a file it copies them.
+    temp_dir dir;
+    const auto text = numbered_lines(12 << 20);
+    std::ofstream(dir.file("big")) << text;  // written and closed at the end of this line
+    const auto script = "cat " + dir.file("big") + "; echo middle >&2; cat " + dir.file("big");
+    auto piped = corral({"run", "--", "/bin/sh", "-c", script});
+    EXPECT_EQ(piped.status, 0) << piped.err;
+    EXPECT_EQ(piped.err, "middle\n");
+    EXPECT_EQ(piped.out.size(), 2 * text.size());
+    EXPECT_TRUE(piped.out == text + text) << "the output came back changed";
+    auto to_file =
+        run_program({"/bin/sh", "-c", cli + " run -- cat " + dir.file("big") + " > " + dir.file("copy")},
+                    {{"CORRAL_SOCKET", daemon_.socket_path()}});
+    EXPECT_EQ(to_file.status, 0) << to_file.err;
+    std::ifstream copy(dir.file("copy"));
+    const std::string copied((std::istreambuf_iterator<char>(copy)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(copied.size(), text.size());
+    EXPECT_TRUE(copied == text) << "the output came back changed";
+}
+
 TEST_F(Cli, SubmitWaitShowAndLs) {
     auto submitted = corral({"submit", "--label", "kind=test", "--", fake_child, "exit", "2"});
     ASSERT_EQ(submitted.status, 0) << submitted.err;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -355,6 +356,42 @@ TEST_F(DaemonApi, RawSplitPagesCarryOneStreamEach) {
     EXPECT_EQ(from, 6u);
     // Without split, one page has both streams.
     EXPECT_EQ(http(web(), "GET", "/api/v1/jobs/" + id + "/output?format=raw").body.size(), 6u);
+}
+
+TEST_F(DaemonApi, RawSplitPagesOfOutputOnFileComeWholeOverTcpAndTheUnixSocket) {
+    // A finished job's output is all in its file, and raw pages of large records are sent from there
+    // (sendfile): the same bytes, one stream a page, on either kind of connection.
+    temp_dir dir;
+    std::string text;
+    for (int i = 0; text.size() < (3u << 20); ++i) {
+        text += std::to_string(i * 7919) + std::string(200, static_cast<char>('A' + i % 26)) + "\n";
+    }
+    std::ofstream(dir.file("big")) << text;  // written and closed at the end of this line
+    auto job = submit(R"({"command": ["/bin/sh", "-c", "cat )" + dir.file("big") +
+                      R"(; echo between >&2; cat )" + dir.file("big") + R"("]})");
+    const auto id = std::to_string(job.at("id").as_int64());
+    EXPECT_EQ(wait_done(std::stoull(id)).at("state"), "succeeded");
+    for (const auto& where : {web(), local()}) {
+        std::map<std::string, std::string> streams;
+        std::uint64_t from = 0;
+        for (int page = 0; page < 1000; ++page) {
+            auto r = http(where,
+                          "GET",
+                          "/api/v1/jobs/" + id +
+                              "/output?format=raw&split=true&max=1000000&from=" + std::to_string(from));
+            ASSERT_EQ(r.status, 200u) << r.body;
+            const auto next = std::stoull(r.headers["x-corral-next"]);
+            EXPECT_EQ(r.body.size(), next - from) << "page " << page << " says it ends elsewhere";
+            EXPECT_LE(r.body.size(), 1000000u);
+            streams[r.headers["x-corral-stream"]] += r.body;
+            from = next;
+            if (r.headers["x-corral-eof"] == "true")
+                break;
+        }
+        EXPECT_EQ(streams["stderr"], "between\n");
+        EXPECT_EQ(streams["stdout"].size(), 2 * text.size());
+        EXPECT_TRUE(streams["stdout"] == text + text) << "the output came back changed";
+    }
 }
 
 TEST_F(DaemonApi, MalformedRequestsGetClearErrors) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "helpers/daemon_process.hpp"
 #include "helpers/http_client.hpp"
@@ -67,6 +68,23 @@ TEST(Tls, TheCliSpeaksHttpsAndChecksTheCertificateAndTheName) {
     auto by_name = run_program({cli, "show", "1", "--field", "state", "--url", "https://localhost:" + port},
                                {{"CORRAL_CACERT", c.cert()}, {"CORRAL_TOKEN", d.admin_token()}});
     EXPECT_EQ(by_name.out, "failed\n") << by_name.err;
+    // Output larger than a page, read again once the job has ended and all of it is in its file:
+    // under TLS corrald reads the file and writes it (plain connections send it with sendfile).
+    temp_dir dir;
+    std::string text;
+    for (int i = 0; text.size() < (3u << 20); ++i) {
+        text += std::to_string(i * 7919) + std::string(200, static_cast<char>('A' + i % 26)) + "\n";
+    }
+    std::ofstream(dir.file("big")) << text;  // written and closed at the end of this line
+    const std::vector<std::string> over_tls{"--url", "https://127.0.0.1:" + port, "--cacert", c.cert()};
+    auto big = run_program(
+        {cli, "run", over_tls[0], over_tls[1], over_tls[2], over_tls[3], "--", "cat", dir.file("big")},
+        token);
+    EXPECT_EQ(big.status, 0) << big.err;
+    EXPECT_TRUE(big.out == text) << "the output came back changed (" << big.out.size() << " bytes)";
+    auto again = run_program({cli, "tail", "2", over_tls[0], over_tls[1], over_tls[2], over_tls[3]}, token);
+    EXPECT_EQ(again.status, 0) << again.err;
+    EXPECT_TRUE(again.out == text) << "the output came back changed (" << again.out.size() << " bytes)";
     // Not trusted: refused, with the way out in the message.
     auto untrusted = run_program({cli, "ls", "--url", "https://127.0.0.1:" + port});
     EXPECT_EQ(untrusted.status, 125);

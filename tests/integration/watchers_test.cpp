@@ -3,11 +3,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
 #include <gtest/gtest.h>
+
 #include <boost/json.hpp>
 
 #include "helpers/daemon_process.hpp"
@@ -435,6 +437,43 @@ TEST(StuckReaders, AWebSocketClientThatStopsReadingIsClosedAfterTheWriteTimeout)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the next look; the deadline decides
     }
     EXPECT_EQ(watchers, 0) << "a WebSocket client that stopped reading still holds its stream";
+    ::close(fd);
+}
+
+TEST(StuckReaders, AClientThatStopsReadingAPageSentFromFileIsClosedAfterTheWriteTimeout) {
+    // A raw page of a finished job's output goes out with sendfile; a client that takes none of it
+    // must not hold the connection (and the file) for ever. The page starts past the first MiB: the
+    // job's first output is read into small chunks, whose small records are copied instead.
+    daemon_process d(daemon_process::default_config() + "write_timeout = \"500ms\"\n");  // the cli listener
+    ASSERT_TRUE(d.ready()) << d.log();
+    auto r = http(
+        d.local(), "POST", "/api/v1/jobs", R"({"command": [")" + fake_child + R"(", "spew", "33554432"]})");
+    ASSERT_EQ(r.status, 201u) << r.body;
+    const auto id = std::to_string(r.json().at("id").as_int64());
+    auto done = http(d.local(), "GET", "/api/v1/jobs/" + id + "/wait?timeout=60").json();
+    ASSERT_EQ(done.at("state"), "succeeded");
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", d.socket_path().c_str());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string request =
+        "GET /api/v1/jobs/" + id +
+        "/output?format=raw&split=true&from=1048576&max=16777216 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // reading nothing, well past the deadline
+    // What was sent before the deadline is there to read, then the end: the rest never comes.
+    timeval limit{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    std::size_t got = 0;
+    std::array<char, 64 * 1024> buffer;
+    ssize_t n = 0;
+    while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) {
+        got += static_cast<std::size_t>(n);
+    }
+    EXPECT_EQ(n, 0) << "the connection was not closed (errno " << errno << ")";
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, 16u << 20) << "the whole page came: the writer did not give up";
     ::close(fd);
 }
 

@@ -1,5 +1,12 @@
 #include "client/api_client.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -43,6 +50,8 @@ beast::flat_buffer read_buffer() {
 struct api_client::connection {
     corral::http::any_stream stream;
     beast::flat_buffer buffer = read_buffer();
+    std::uint64_t body_left = 0;  // of the reply whose head read_head() read
+    bool close_after_body = false;
 };
 
 struct api_client::tls_settings {
@@ -201,18 +210,50 @@ net::awaitable<result_info<void>> api_client::handshake(net::ip::tcp::socket soc
     co_return result_info<void>{};
 }
 
+namespace {
+
+http::request<http::string_body> make_request(std::string_view method,
+                                              std::string target,
+                                              const std::string& host,
+                                              const std::string& token) {
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, host.empty() ? "localhost" : host);
+    req.set(http::field::user_agent, "corral-cli");
+    if (!token.empty()) {
+        req.set(http::field::authorization, "Bearer " + token);
+    }
+    return req;
+}
+
+api_response response_of(const http::response_header<>& head) {
+    api_response out;
+    out.status = head.result_int();
+    for (const auto& h : head) {
+        std::string name(h.name_string());
+        std::transform(
+            name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        out.headers[name] = std::string(h.value());
+    }
+    return out;
+}
+
+}  // namespace
+
+error_info api_client::failed(const boost::system::error_code& ec) const {
+    return error_info{ec, fmt::format("request to corrald at {} failed: {}", describe(), ec.message())};
+}
+
 net::awaitable<result_info<api_response>> api_client::request(std::string_view method,
                                                               std::string target,
                                                               std::string body) {
-    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, host_.empty() ? "localhost" : host_);
-    req.set(http::field::user_agent, "corral-cli");
-    if (!where_.token.empty()) {
-        req.set(http::field::authorization, "Bearer " + where_.token);
+    if (!sent_.empty() || (connection_ && connection_->body_left > 0)) {
+        connection_.reset();  // replies of send() nobody read are still coming on this connection
+        sent_.clear();
     }
+    // A job's stdin takes raw bytes; every other route takes JSON (corrald checks which it got).
+    const bool raw = target.find("/stdin") != std::string::npos;
+    auto req = make_request(method, std::move(target), host_, where_.token);
     if (!body.empty()) {
-        // A job's stdin takes raw bytes; every other route takes JSON (corrald checks which it got).
-        const bool raw = target.find("/stdin") != std::string::npos;
         req.set(http::field::content_type, raw ? "application/octet-stream" : "application/json");
     }
     req.body() = std::move(body);
@@ -237,18 +278,10 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
             if (!fresh) {
                 continue;  // the server closed an idle keep-alive connection: try once more
             }
-            co_return error_info{
-                ec, fmt::format("request to corrald at {} failed: {}", describe(), ec.message())};
+            co_return failed(ec);
         }
         auto res = parser.release();
-        api_response out;
-        out.status = res.result_int();
-        for (const auto& h : res) {
-            std::string name(h.name_string());
-            std::transform(
-                name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-            out.headers[name] = std::string(h.value());
-        }
+        api_response out = response_of(res.base());
         out.body = std::move(res.body());
         if (!res.keep_alive()) {
             connection_.reset();
@@ -256,6 +289,190 @@ net::awaitable<result_info<api_response>> api_client::request(std::string_view m
         co_return out;
     }
     co_return error_info{errc::invalid_state, "corrald closed the connection twice"};
+}
+
+net::awaitable<result_info<void>> api_client::write_request(const std::string& target) {
+    auto req = make_request("GET", target, host_, where_.token);
+    req.prepare_payload();
+    auto [ec, n] = co_await http::async_write(connection_->stream, req, use_nothrow);
+    if (ec) {
+        connection_.reset();
+        co_return failed(ec);
+    }
+    co_return result_info<void>{};
+}
+
+net::awaitable<result_info<void>> api_client::send(std::string target) {
+    if (!connection_) {
+        sent_.clear();
+        if (auto r = co_await connect(); !r) {
+            co_return r.error();
+        }
+        sent_on_idle_connection_ = false;
+    } else if (sent_.empty() && connection_->body_left == 0) {
+        sent_on_idle_connection_ = true;
+    }
+    sent_.push_back(std::move(target));
+    co_return co_await write_request(sent_.back());
+}
+
+net::awaitable<result_info<api_response>> api_client::read_head() {
+    if (sent_.empty() || !connection_ || connection_->body_left > 0) {
+        co_return error_info{errc::invalid_state, "read_head: no request is waiting for its reply here"};
+    }
+    for (;;) {
+        http::response_parser<http::empty_body> head;
+        auto [ec, n] =
+            co_await http::async_read_header(connection_->stream, connection_->buffer, head, use_nothrow);
+        if (ec && sent_on_idle_connection_) {
+            // The server closed the connection while it was idle: once more, on a new one, in order.
+            sent_on_idle_connection_ = false;
+            connection_.reset();
+            if (auto r = co_await connect(); !r) {
+                co_return r.error();
+            }
+            for (const auto& target : sent_) {
+                if (auto r = co_await write_request(target); !r) {
+                    co_return r.error();
+                }
+            }
+            continue;
+        }
+        if (ec) {
+            connection_.reset();
+            co_return failed(ec);
+        }
+        sent_on_idle_connection_ = false;
+        sent_.pop_front();
+        api_response out = response_of(head.get().base());
+        const auto length = head.content_length();
+        if (out.ok() && length) {
+            out.body_left = *length;
+            connection_->body_left = *length;
+            connection_->close_after_body = !head.get().keep_alive();
+            if (*length == 0 && connection_->close_after_body) {
+                connection_.reset();
+            }
+            co_return out;
+        }
+        // An error (its message is JSON) or a body of unknown length: read here, whole.
+        http::response_parser<http::string_body> whole(std::move(head));
+        whole.body_limit(std::numeric_limits<std::uint64_t>::max());
+        std::tie(ec, n) =
+            co_await http::async_read(connection_->stream, connection_->buffer, whole, use_nothrow);
+        if (ec) {
+            connection_.reset();
+            co_return failed(ec);
+        }
+        out.body = std::move(whole.get().body());
+        if (!whole.get().keep_alive()) {
+            connection_.reset();
+        }
+        co_return out;
+    }
+}
+
+namespace {
+
+/// All of `bytes` to `fd` (which may be blocking: our stdout), or errno.
+int write_all(int fd, const char* bytes, std::size_t size) {
+    while (size > 0) {
+        const auto n = ::write(fd, bytes, size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return errno;
+        }
+        bytes += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+bool is_pipe(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+}  // namespace
+
+net::awaitable<result_info<void>> api_client::body_to(int fd) {
+    if (!connection_) {
+        co_return error_info{errc::invalid_state, "body_to: no reply body is waiting here"};
+    }
+    auto& conn = *connection_;
+    auto write_error = [&](int error) {
+        connection_.reset();  // the rest of the body is still coming: the connection is of no more use
+        return error_info{boost::system::error_code(error, boost::system::system_category()),
+                          fmt::format("cannot write corrald's reply out: {}", std::strerror(error))};
+    };
+    // What the head's read took past the head.
+    if (const auto ahead = std::min<std::uint64_t>(conn.buffer.size(), conn.body_left); ahead > 0) {
+        if (const int error = write_all(fd, static_cast<const char*>(conn.buffer.data().data()), ahead)) {
+            co_return write_error(error);
+        }
+        conn.buffer.consume(ahead);
+        conn.body_left -= ahead;
+    }
+    // splice(2) moves the socket's pages into the pipe: no copy into this process and out again.
+    bool splicing = !conn.stream.tls() && is_pipe(fd);
+    if (splicing) {
+        // Asio made the socket non-blocking for its own reads already; say so for splice's sake.
+        const int sock = conn.stream.native_handle();
+        if (const int flags = ::fcntl(sock, F_GETFL); flags >= 0 && !(flags & O_NONBLOCK)) {
+            (void)::fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+        }
+    }
+    std::unique_ptr<char[]> bounce;
+    constexpr std::size_t bounce_size = 256 << 10;
+    while (conn.body_left > 0) {
+        const auto want = std::min<std::uint64_t>(conn.body_left, 1 << 20);
+        if (splicing) {
+            const auto n = ::splice(conn.stream.native_handle(), nullptr, fd, nullptr, want, SPLICE_F_MOVE);
+            if (n > 0) {
+                conn.body_left -= static_cast<std::uint64_t>(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && errno == EINVAL) {
+                splicing = false;  // a pipe or socket that cannot splice: copy instead
+                continue;
+            }
+            if (n < 0 && errno != EAGAIN) {
+                co_return write_error(errno);
+            }
+            if (n == 0) {
+                connection_.reset();
+                co_return failed(net::error::eof);
+            }
+            auto [ec] = co_await conn.stream.async_wait_readable(use_nothrow);
+            if (ec) {
+                connection_.reset();
+                co_return failed(ec);
+            }
+            continue;
+        }
+        if (!bounce) {
+            bounce = std::make_unique_for_overwrite<char[]>(bounce_size);
+        }
+        auto [ec, n] = co_await conn.stream.async_read_some(
+            net::buffer(bounce.get(), std::min<std::uint64_t>(want, bounce_size)), use_nothrow);
+        if (ec) {
+            connection_.reset();
+            co_return failed(ec);
+        }
+        if (const int error = write_all(fd, bounce.get(), n)) {
+            co_return write_error(error);
+        }
+        conn.body_left -= n;
+    }
+    if (conn.close_after_body) {
+        connection_.reset();
+    }
+    co_return result_info<void>{};
 }
 
 struct pending_request::state {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +29,8 @@ struct api_response {
     unsigned status = 0;
     std::string body;
     std::map<std::string, std::string> headers;  ///< lower-case names
+    /// read_head(): bytes of the body left on the connection for body_to().
+    std::uint64_t body_left = 0;
 
     /// The body as JSON (null when it is not JSON).
     boost::json::value json() const;
@@ -88,6 +92,19 @@ class api_client {
     net::awaitable<result_info<api_response>> request(std::string_view method,
                                                       std::string target,
                                                       std::string body = {});
+
+    // --- replies whose bodies go straight to a file descriptor (raw output pages) ---
+    /// Sends a GET and returns once it is written; its reply is read with read_head(). Another may be
+    /// sent before that reply's body is taken (pipelined): corrald reads it once it has written this one.
+    net::awaitable<result_info<void>> send(std::string target);
+    /// The head of the oldest reply not read yet. A success with a Content-Length leaves its body on
+    /// the connection (`body_left` bytes) for body_to(); any other reply comes whole, in `body`.
+    net::awaitable<result_info<api_response>> read_head();
+    /// Writes the body read_head() left to `fd`: spliced from a plain connection into a pipe, so the
+    /// bytes are never copied through this process (`corral run … | wc`); else read and written.
+    /// Errors: the connection failed, or `fd` could not be written (errno's error code).
+    net::awaitable<result_info<void>> body_to(int fd);
+
     /// "the socket /path" or "http://host:port", for messages.
     std::string describe() const;
     /// Where it connects: for a second client beside this one (its connection is busy with a
@@ -98,6 +115,8 @@ class api_client {
     struct connection;
     struct tls_settings;
     net::awaitable<result_info<void>> connect();
+    net::awaitable<result_info<void>> write_request(const std::string& target);
+    error_info failed(const boost::system::error_code& ec) const;
     net::awaitable<result_info<void>> handshake(net::ip::tcp::socket socket);
     result_info<void> parse_url();
     net::any_io_executor executor_;
@@ -108,6 +127,11 @@ class api_client {
     std::optional<error_info> url_error_;
     std::unique_ptr<tls_settings> tls_;  // made on the first https:// connection
     std::unique_ptr<connection> connection_;
+    /// send()'s requests whose heads read_head() has not read yet, oldest first.
+    std::deque<std::string> sent_;
+    /// The oldest of sent_ went out on a connection that had been idle: the server may have closed
+    /// it meanwhile, so a failure to read its head is worth one new connection.
+    bool sent_on_idle_connection_ = false;
 };
 
 }  // namespace corral::cli

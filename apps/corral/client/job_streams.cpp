@@ -12,8 +12,9 @@ namespace corral::cli {
 
 // (See the header.)
 /// Raw pages of one stream each (`format=raw&split=true`): no JSON to build or parse, and the bytes
-/// go to our stdout or stderr as the job wrote them. The next page is asked for before this one is
-/// written out, so corrald reads it while our reader takes this one.
+/// go to our stdout or stderr as the job wrote them, spliced from the connection when that is a
+/// pipe (api_client::body_to). The next page is asked for as soon as this one's head is read, so
+/// corrald reads it once it has written this one.
 net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_t from, bool follow) {
     // Into a pipe (`corral run … | wc`), a 64 KiB pipe makes us and our reader take turns every
     // 64 KiB; grown to 1 MiB (as corrald grows a job's pipes), 256 MiB went through 7-20 % faster
@@ -26,19 +27,20 @@ net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_
         auto it = r.headers.find(name);
         return it == r.headers.end() ? std::string() : it->second;
     };
-    auto ask = [&](std::uint64_t offset) {
-        return pending_request::send(c,
-                                     "GET",
-                                     fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
-                                                 id,
-                                                 offset,
-                                                 follow ? 30 : 0,
-                                                 4 << 20),
-                                     {});
+    auto ask = [&](std::uint64_t offset) -> net::awaitable<void> {
+        auto target = fmt::format("/api/v1/jobs/{}/output?from={}&wait={}&format=raw&split=true&max={}",
+                                  id,
+                                  offset,
+                                  follow ? 30 : 0,
+                                  4 << 20);
+        auto sent = co_await c.send(std::move(target));  // named first: g++ 12 and temporaries in co_await
+        if (!sent) {
+            throw command_error{sent.error().what()};
+        }
     };
-    auto page = co_await ask(from);
+    co_await ask(from);
     for (;;) {
-        auto r = co_await page.get();
+        auto r = co_await c.read_head();
         if (!r) {
             throw command_error{r.error().what()};
         }
@@ -47,13 +49,17 @@ net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_
         }
         const auto next = std::stoull(header(*r, "x-corral-next"));
         const bool end = header(*r, "x-corral-eof") == "true" || (!follow && next == from);
-        if (!end && !r->body.empty()) {
-            page = co_await ask(next);
+        const bool empty = r->body.empty() && r->body_left == 0;
+        if (!end && !empty) {
+            co_await ask(next);  // corrald reads it as soon as it has written this page
         }
-        if (!r->body.empty()) {
+        if (!empty) {
             auto* out = header(*r, "x-corral-stream") == "stderr" ? stderr : stdout;
-            std::fwrite(r->body.data(), 1, r->body.size(), out);
+            std::fwrite(r->body.data(), 1, r->body.size(), out);  // a body of unknown length comes whole
             std::fflush(out);
+            if (auto written = co_await c.body_to(fileno(out)); !written) {
+                throw command_error{written.error().what()};
+            }
         }
         if (const auto lost = header(*r, "x-corral-lost"); !lost.empty() && lost != "0") {
             std::fprintf(stderr, "corral: %s bytes of output were dropped before this point\n", lost.c_str());
@@ -61,8 +67,8 @@ net::awaitable<void> follow_output(api_client& c, std::uint64_t id, std::uint64_
         if (end) {
             co_return;
         }
-        if (r->body.empty()) {  // a long-poll that timed out, or a page of nothing: ask again from here
-            page = co_await ask(next);
+        if (empty) {  // a long-poll that timed out, or a page of nothing: ask again from here
+            co_await ask(next);
         }
         from = next;
     }

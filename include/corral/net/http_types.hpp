@@ -9,11 +9,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "corral/core/asio.hpp"
+#include "corral/core/shared_fd.hpp"
 #include "corral/net/stream_listener.hpp"
 
 namespace corral::http {
@@ -89,10 +91,19 @@ class message_channel {
 /// Sec-WebSocket-Protocol; nullopt when it offers none of them.
 std::optional<std::string> pick_subprotocol(const request& req, std::initializer_list<std::string_view> supported);
 
+/// A body that is in a file: `extents` (position, length) of `file`, in order. A plain connection
+/// sends it with sendfile(2), so its bytes are never copied through corrald; TLS reads and writes.
+struct file_body {
+    shared_fd file;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> extents;
+};
+
 /// What a handler answers: a plain response, or a response head followed by an SSE stream, or (for
 /// an upgrade request) a WebSocket session.
 struct reply {
     response head;
+    /// More body after head's own: bytes of an open file, sent by the server from there.
+    std::optional<file_body> file;
     std::function<net::awaitable<void>(event_stream&)> events;
     std::function<net::awaitable<void>(message_channel&)> websocket;
     /// The subprotocol to agree to in the WebSocket handshake (pick_subprotocol), if any.

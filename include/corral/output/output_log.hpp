@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "corral/core/asio.hpp"
 #include "corral/core/error_info.hpp"
+#include "corral/core/shared_fd.hpp"
 #include "corral/output/record.hpp"
 
 namespace corral::output {
@@ -43,13 +45,40 @@ enum class commit_result { ok, cap_reached };
 /// How read() gives what it read: the records as they were written, or (for a raw page of one
 /// stream) the bytes of the first record's stream, up to where the other stream begins, as one
 /// record: one copy, not a string per record and then another to join them.
-enum class read_shape { records, one_stream };
+///
+/// `one_stream_on_file` is one_stream for a reader that can send bytes from a file itself: a page of
+/// large records that read_async() finds on file comes as extents of the spill file instead
+/// (read_result::on_file), which a plain connection sends with sendfile(2), never copying them
+/// through corrald. Anything else comes as one_stream would give it.
+enum class read_shape { records, one_stream, one_stream_on_file };
+
+/// `length` payload bytes at `pos` in a spill file.
+struct file_extent {
+    std::uint64_t pos = 0;
+    std::uint64_t length = 0;
+};
+
+/// A page of one stream left in the spill file (read_shape::one_stream_on_file).
+struct on_file_page {
+    shared_fd file;  ///< open for the page's own sake: the log may close its own meanwhile
+    stream source = stream::out;
+    std::vector<file_extent> extents;
+    std::uint64_t bytes() const {
+        std::uint64_t n = 0;
+        for (const auto& e : extents) {
+            n += e.length;
+        }
+        return n;
+    }
+};
 
 /// A slice of the log returned by read().
 struct read_result {
     std::vector<record> records;
     std::uint64_t next = 0;  ///< the cursor to read from next time
     std::uint64_t lost = 0;  ///< bytes before the first record that were dropped and can't be read
+    /// read_shape::one_stream_on_file: the page's bytes, on file (`records` is empty then).
+    std::optional<on_file_page> on_file;
 };
 
 /**

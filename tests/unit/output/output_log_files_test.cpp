@@ -2,12 +2,15 @@
 // close_async() saves there and read_async() reads there, while the log's own thread goes on
 // serving readers and writers.
 #include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <future>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -474,6 +477,127 @@ TEST(OutputLogFiles, ALogDestroyedWhileItsChunksAreWrittenLeavesTheWritesHarmles
     ioc.restart();
     ioc.run_for(std::chrono::milliseconds(100));  // their completions find no log, and do nothing
     EXPECT_TRUE(std::filesystem::exists(dir.file("job.out")));
+}
+
+// The bytes of a page that read_async() left on file, read from its extents.
+std::string bytes_of(const on_file_page& page) {
+    std::string out;
+    for (const auto& e : page.extents) {
+        std::string piece(e.length, '\0');
+        EXPECT_EQ(::pread(page.file.get(), piece.data(), piece.size(), static_cast<off_t>(e.pos)),
+                  static_cast<ssize_t>(piece.size()));
+        out += piece;
+    }
+    return out;
+}
+
+TEST(OutputLogFiles, APageOfLargeRecordsOnFileComesAsExtentsOfTheFileForTheReaderToSend) {
+    // What `corral run` reads when it is behind: corrald sends such a page with sendfile(2), so the
+    // extents must say exactly which bytes of the file are the page's, one stream at a time.
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    files.release();
+    constexpr std::size_t limit = 256 * 1024;
+    auto log = make_log(ioc, {.memory_limit = limit, .spill_file = dir.file("job.out")}, files.executor());
+    std::string all;
+    std::string out;
+    std::string err;
+    auto add = [&](stream s, std::string bytes) {
+        std::rotate(
+            bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(all.size() % 1000), bytes.end());
+        log->append(s, bytes);
+        all += bytes;
+        (s == stream::out ? out : err) += bytes;
+    };
+    for (int i = 0; i < 6; ++i) {
+        add(stream::out, pattern(100'000 + i));
+    }
+    add(stream::err, pattern(50'000));
+    for (int i = 0; i < 6; ++i) {
+        add(stream::out, pattern(90'000 + i));
+    }
+    let_writes_finish(ioc, files, *log, limit);
+
+    // Pages from the start, as the client reads them: each of one stream, on file while it is there.
+    std::string got_out;
+    std::string got_err;
+    std::string in_order;
+    int on_file = 0;
+    std::optional<std::uint64_t> first_on_file;
+    for (std::uint64_t from = 0; from < log->end_offset();) {
+        auto r = run_coro(ioc, log->read_async(from, 150'000, read_shape::one_stream_on_file));
+        ASSERT_GT(r.next, from) << "no progress at " << from;
+        std::string bytes;
+        stream source = stream::out;
+        if (r.on_file) {
+            ++on_file;
+            first_on_file = first_on_file.value_or(from);
+            EXPECT_TRUE(r.records.empty());
+            bytes = bytes_of(*r.on_file);
+            source = r.on_file->source;
+        } else {
+            ASSERT_EQ(r.records.size(), 1u) << "one stream a page";
+            bytes = r.records[0].bytes;
+            source = r.records[0].source;
+        }
+        EXPECT_EQ(bytes.size(), r.next - from);
+        EXPECT_LE(bytes.size(), 150'000u) << "within max_bytes";
+        (source == stream::out ? got_out : got_err) += bytes;
+        in_order += bytes;
+        from = r.next;
+    }
+    EXPECT_GE(on_file, 3) << "the pages behind memory were not sent from the file";
+    EXPECT_EQ(in_order, all);
+    EXPECT_EQ(got_out, out);
+    EXPECT_EQ(got_err, err);
+
+    // From the middle of a record: the extent starts there.
+    ASSERT_TRUE(first_on_file);
+    const auto inside = *first_on_file + 1234;
+    auto mid = run_coro(ioc, log->read_async(inside, 10'000, read_shape::one_stream_on_file));
+    ASSERT_TRUE(mid.on_file);
+    EXPECT_EQ(bytes_of(*mid.on_file), all.substr(inside, 10'000));
+    EXPECT_EQ(mid.next, inside + 10'000);
+    // The file stays readable through the page's own descriptor after the log is gone (its job evicted).
+    log.reset();
+    EXPECT_EQ(bytes_of(*mid.on_file), all.substr(inside, 10'000));
+}
+
+TEST(OutputLogFiles, SmallRecordsAndACapThatPunchesTheFileAreReadIntoMemoryInstead) {
+    net::io_context ioc;
+    test::temp_dir dir;
+    gated_pool files;
+    files.release();
+    constexpr std::size_t limit = 256 * 1024;
+    // Lines: a header read per record would cost more than copying them.
+    auto lines = make_log(ioc, {.memory_limit = limit, .spill_dir = dir.path().string()}, files.executor());
+    std::string text;
+    for (int i = 0; i < 2000; ++i) {
+        const auto line = fmt::format("line {}\n", i) + std::string(500, '-');
+        lines->append(stream::out, line);
+        text += line;
+    }
+    let_writes_finish(ioc, files, *lines, limit);
+    auto r = run_coro(ioc, lines->read_async(1000, 100'000, read_shape::one_stream_on_file));
+    EXPECT_FALSE(r.on_file);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].bytes, text.substr(1000, 100'000));
+    // A cap that keeps the newest output punches the oldest out of the file: extents could go stale.
+    auto capped = make_log(ioc,
+                           {.memory_limit = limit,
+                            .spill_dir = dir.path().string(),
+                            .cap = 64 << 20,
+                            .policy = cap_policy::keep_newest},
+                           files.executor());
+    for (int i = 0; i < 10; ++i) {
+        capped->append(stream::out, pattern(100'000));
+    }
+    let_writes_finish(ioc, files, *capped, limit);
+    r = run_coro(ioc, capped->read_async(0, 100'000, read_shape::one_stream_on_file));
+    EXPECT_FALSE(r.on_file);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].bytes, pattern(100'000));
 }
 
 }  // namespace
