@@ -7,8 +7,8 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
-#include <ranges>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -285,7 +285,13 @@ void reload(pod::daemon_config& c,
         waiting.push_back(fmt::format("[[schedule]] ({})", timetable.error().what()));
     }
     done.push_back(fmt::format("tasks ({})", c.catalog.all().size()));
-    done.push_back(fmt::format("auth (roles: {}; tokens{})", fmt::join(c.authority.options().roles | std::views::keys, ", "),
+    // Names gathered by hand: clang with libstdc++ 12 cannot take std::views::keys of this map.
+    std::vector<std::string> roles;
+    for (const auto& [name, policy] : c.authority.options().roles) {
+        roles.push_back(name);
+    }
+    done.push_back(fmt::format("auth (roles: {}; tokens{})",
+                               fmt::join(roles, ", "),
                                c.authority.options().tokens_file.empty() ? ": the admin token only"
                                                                          : " from " + c.authority.options().tokens_file));
     for (const char* reloaded : {"task", "auth"}) {

@@ -237,6 +237,7 @@ TEST(Pod, SighupReloadsTasksAuthAndServicesAndNamesWhatWaitsForARestart) {
               std::string::npos)
         << d.log();
     EXPECT_NE(d.log().find("tasks (1)"), std::string::npos) << d.log();
+    EXPECT_NE(d.log().find("auth (roles: admin"), std::string::npos) << d.log();
     EXPECT_TRUE(d.wait_for_log("reload: changed but not reloaded (a restart applies them): jobs")) << d.log();
     const auto listed = http(bob, "GET", "/api/v1/tasks");
     EXPECT_EQ(listed.status, 200u) << "the new token works at once";
