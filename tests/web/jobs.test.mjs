@@ -155,11 +155,12 @@ test('a job\'s view shows the jobs it runs after and its attempts', async () => 
   assert.match(await page.textContent(`${view} .chain`), new RegExp(`Runs after #${head.id}`));
   await screenshots(page, 'chain-waiting');
   // Its dependency ends, it runs twice and fails: the chain shows the head succeeded, and the
-  // attempts list the first one.
-  await page.waitForSelector(`${view} .badge.state-failed`, { timeout: 20000 });
+  // attempts list the first one. (The job's own badge is the header's: an attempt's badge in the
+  // list below says failed while the job waits for its second attempt.)
+  await page.waitForSelector(`${view} .view-header .badge.state-failed`, { timeout: 20000 });
   await page.waitForSelector(`${view} .chain .badge.state-succeeded`);
   await until('the attempts', async () => /attempt 1 failed exited with code 3/.test(await page.textContent(`${view} .attempts`)));
-  assert.match(await page.textContent(`${view} .attempts`), /attempt 2 of 2/);
+  await until('the last attempt', async () => /attempt 2 of 2/.test(await page.textContent(`${view} .attempts`)));
   await page.click(`${view} .chain button.link`);
   await page.waitForSelector(`#view-${head.id}:not([hidden])`);
   await screenshots(page, 'chain-done');
