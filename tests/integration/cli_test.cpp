@@ -211,6 +211,50 @@ int interrupted_run(const std::string& socket_path, const std::string& policy, c
     return -1;
 }
 
+TEST_F(Cli, RunEndsWithAClearErrorWhenCorraldDiesUnderIt) {
+    // Asio's `||` waits for the first success: an error in following the output must still end
+    // `corral run`, not leave it waiting for a Ctrl-C.
+    test::temp_dir dir;
+    const auto out = dir.file("out");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // (A job that outlives its daemon sleeps on: not for long.)
+    std::vector<std::string> argv{cli, "run", "--", fake_child, "print", "started", "sleep", "15000"};
+    std::vector<char*> args;
+    for (auto& a : argv) {
+        args.push_back(a.data());
+    }
+    args.push_back(nullptr);
+    std::string socket = "CORRAL_SOCKET=" + daemon_.socket_path();
+    std::vector<char*> env{socket.data(), nullptr};
+    pid_t pid = -1;
+    ASSERT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, args.data(), env.data()), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 500 && slurp(out) != "started\n"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(slurp(out), "started\n") << slurp(dir.file("err"));
+    daemon_.signal(SIGKILL);
+    int status = 0;
+    bool ended = false;
+    for (int i = 0; i < 500 && !ended; ++i) {
+        ended = ::waitpid(pid, &status, WNOHANG) == pid;
+        if (!ended) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    if (!ended) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+    }
+    ASSERT_TRUE(ended) << "corral run still waits, 10 s after corrald died";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 125) << status;
+    EXPECT_NE(slurp(dir.file("err")).find("corrald"), std::string::npos) << slurp(dir.file("err"));
+}
+
 TEST_F(Cli, CtrlCDuringRunKillsTheJobOnAConnectionOfItsOwn) {
     // `corral run` follows the output with a long-poll; the kill that Ctrl-C sends goes on another
     // connection (on the same one it would be a second request in flight on one socket, answered

@@ -1,6 +1,8 @@
 #include "client/api_client.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -317,8 +319,20 @@ net::awaitable<result_info<void>> api_client::send(std::string target) {
 }
 
 net::awaitable<result_info<api_response>> api_client::read_head() {
-    if (sent_.empty() || !connection_ || connection_->body_left > 0) {
+    if (sent_.empty() || (connection_ && connection_->body_left > 0)) {
         co_return error_info{errc::invalid_state, "read_head: no request is waiting for its reply here"};
+    }
+    if (!connection_) {
+        // The server closed the connection after the last reply, with ours pipelined behind it: they
+        // are GETs, so send them again on a new one, in order.
+        if (auto r = co_await connect(); !r) {
+            co_return r.error();
+        }
+        for (const auto& target : sent_) {
+            if (auto r = co_await write_request(target); !r) {
+                co_return r.error();
+            }
+        }
     }
     for (;;) {
         http::response_parser<http::empty_body> head;
@@ -374,11 +388,16 @@ net::awaitable<result_info<api_response>> api_client::read_head() {
 
 namespace {
 
-/// All of `bytes` to `fd` (which may be blocking: our stdout), or errno.
+/// All of `bytes` to `fd` (our stdout: blocking, or a pipe someone made non-blocking), or errno.
 int write_all(int fd, const char* bytes, std::size_t size) {
     while (size > 0) {
         const auto n = ::write(fd, bytes, size);
         if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            pollfd out{fd, POLLOUT, 0};
+            (void)::poll(&out, 1, -1);
             continue;
         }
         if (n < 0) {
@@ -447,6 +466,14 @@ net::awaitable<result_info<void>> api_client::body_to(int fd) {
             if (n == 0) {
                 connection_.reset();
                 co_return failed(net::error::eof);
+            }
+            // EAGAIN: the socket has nothing yet, or our stdout is a full non-blocking pipe (someone
+            // set O_NONBLOCK on it); wait for the side that holds it up, not spin.
+            if (int pending = 0;
+                ::ioctl(conn.stream.native_handle(), FIONREAD, &pending) == 0 && pending > 0) {
+                pollfd out{fd, POLLOUT, 0};
+                (void)::poll(&out, 1, -1);
+                continue;
             }
             auto [ec] = co_await conn.stream.async_wait_readable(use_nothrow);
             if (ec) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -96,6 +97,17 @@ net::awaitable<int> handle_interrupts(const api_client& following, std::uint64_t
     }
 }
 
+/// follow_output() for `run`, its error as a value: Asio's `||` waits for the first *success*, so an
+/// error thrown there (corrald died) left `corral run` waiting for a Ctrl-C that nobody would press.
+net::awaitable<std::exception_ptr> follow_for_run(api_client& c, std::uint64_t id) {
+    try {
+        co_await follow_output(c, id, 0, true);
+    } catch (...) {
+        co_return std::current_exception();
+    }
+    co_return nullptr;
+}
+
 net::awaitable<int> run_job(context& ctx, bool follow) {
     if (ctx.vm.count("each")) {
         if (follow) {
@@ -123,10 +135,12 @@ net::awaitable<int> run_job(context& ctx, bool follow) {
     if (policy == "ask" && !::isatty(STDIN_FILENO)) {
         policy = "kill";
     }
-    auto outcome =
-        co_await (follow_output(ctx.client, id, 0, true) || handle_interrupts(ctx.client, id, policy));
+    auto outcome = co_await (follow_for_run(ctx.client, id) || handle_interrupts(ctx.client, id, policy));
     if (outcome.index() == 1) {
         co_return std::get<1>(outcome);  // detached
+    }
+    if (auto failed = std::get<0>(outcome)) {
+        std::rethrow_exception(failed);
     }
     auto done = co_await call(ctx.client, "GET", fmt::format("/api/v1/jobs/{}", id));
     if (ctx.vm.count("json")) {
