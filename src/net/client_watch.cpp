@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <exception>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -22,12 +24,29 @@ peer_state probe(int fd) {
     return (p.revents & POLLIN) != 0 ? peer_state::unsure : peer_state::there;
 }
 
+/// `work`, with what it throws as a value: Asio's `||` waits for the first *success*, so a `work` that
+/// threw waited for its client to leave, and was then reported as a client that left (a 499).
+net::awaitable<std::exception_ptr> caught(net::awaitable<void> work) {
+    try {
+        co_await std::move(work);
+    } catch (...) {
+        co_return std::current_exception();
+    }
+    co_return nullptr;
+}
+
 }  // namespace
 
 net::awaitable<bool> client_watch::unless_gone(net::awaitable<void> work) {
     using namespace net::experimental::awaitable_operators;
-    auto first = co_await (std::move(work) || gone());
-    co_return first.index() == 0;
+    auto first = co_await (caught(std::move(work)) || gone());
+    if (first.index() == 1) {
+        co_return false;
+    }
+    if (auto failed = std::get<0>(first)) {
+        std::rethrow_exception(failed);
+    }
+    co_return true;
 }
 
 net::awaitable<void> client_watch::gone() {

@@ -5,6 +5,7 @@
 
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,6 +28,11 @@ net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     co_await t.async_wait(use_nothrow);
 }
 
+net::awaitable<void> fail_after(std::chrono::milliseconds d) {
+    co_await sleep_for(d);
+    throw std::runtime_error("the wait failed");
+}
+
 /// /poll waits a minute and /short a moment, each unless its client leaves; /ws echoes messages.
 class test_routes final : public http::handler {
   public:
@@ -38,6 +44,14 @@ class test_routes final : public http::handler {
             const bool stayed = co_await who.link->unless_gone(sleep_for(wait));
             record(stayed ? "stayed" : "gone");
             r.head.body() = stayed ? "done" : "";
+        } else if (req.target() == "/failing") {
+            try {
+                const bool stayed = co_await who.link->unless_gone(fail_after(50ms));
+                record(stayed ? "stayed" : "gone");
+            } catch (const std::runtime_error&) {
+                record("threw");
+            }
+            r.head.body() = "answered";
         } else if (req.target() == "/ws") {
             r.websocket_protocol = http::pick_subprotocol(req, {"echo.v2", "echo.v1"}).value_or("");
             r.websocket = [this](http::message_channel& channel) { return echo(channel); };
@@ -141,6 +155,18 @@ TEST_F(HttpListener, ALongPollWhoseClientStaysIsAnsweredAndPipelinedRequestsAreN
     const auto first = r.find("done");
     ASSERT_NE(first, std::string::npos) << r;
     EXPECT_NE(r.find("done", first + 4), std::string::npos) << r;
+    const auto e = routes_.events();
+    EXPECT_EQ(std::count(e.begin(), e.end(), "gone"), 0);
+}
+
+TEST_F(HttpListener, AWaitThatThrowsIsNotTakenForAClientThatLeft) {
+    // Asio's `||` waits for the first success: a failing wait must come back as its exception at
+    // once, not as "gone" once the client finally leaves.
+    start();
+    const auto r =
+        raw_exchange(where(), "GET /failing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 5s);
+    EXPECT_NE(r.find("answered"), std::string::npos) << r;
+    EXPECT_TRUE(routes_.saw("threw"));
     const auto e = routes_.events();
     EXPECT_EQ(std::count(e.begin(), e.end(), "gone"), 0);
 }
