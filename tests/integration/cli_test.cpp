@@ -173,17 +173,16 @@ std::string slurp(const std::string& path) {
     return text.str();
 }
 
-/// `corral run --on-interrupt POLICY` of a job that prints "started" and sleeps: Ctrl-C once it has
-/// printed. Returns its exit status, or -1 when it did not end within 10 s (it is killed then).
-int interrupted_run(const std::string& socket_path, const std::string& policy, const test::temp_dir& dir) {
+/// Starts `corral run ARGS…` in the background, its stdout and stderr in `dir`'s "out" and "err", and
+/// waits (up to 10 s) until its job has printed "started".
+pid_t started_run(const std::string& socket_path, std::vector<std::string> argv, const test::temp_dir& dir) {
     const auto out = dir.file("out");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv{cli, "run", "--on-interrupt", policy, "--", fake_child, "print", "started",
-                                  "sleep", "60000"};
+    argv.insert(argv.begin(), {cli, "run"});
     std::vector<char*> args;
     for (auto& a : argv) {
         args.push_back(a.data());
@@ -198,7 +197,12 @@ int interrupted_run(const std::string& socket_path, const std::string& policy, c
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_EQ(slurp(out), "started\n") << slurp(dir.file("err"));
-    ::kill(pid, SIGINT);
+    return pid;
+}
+
+/// The exit status of `pid` (128 + the signal that ended it), or -1 when it did not end within 10 s (it
+/// is killed then).
+int exit_status_within_10s(pid_t pid) {
     int status = 0;
     for (int i = 0; i < 500; ++i) {
         if (::waitpid(pid, &status, WNOHANG) == pid) {
@@ -211,47 +215,27 @@ int interrupted_run(const std::string& socket_path, const std::string& policy, c
     return -1;
 }
 
+/// `corral run --on-interrupt POLICY` of a job that prints "started" and sleeps: Ctrl-C once it has
+/// printed. Returns its exit status, or -1 when it did not end within 10 s (it is killed then).
+int interrupted_run(const std::string& socket_path, const std::string& policy, const test::temp_dir& dir) {
+    const pid_t pid = started_run(
+        socket_path, {"--on-interrupt", policy, "--", fake_child, "print", "started", "sleep", "60000"}, dir);
+    ::kill(pid, SIGINT);
+    return exit_status_within_10s(pid);
+}
+
 TEST_F(Cli, RunEndsWithAClearErrorWhenCorraldDiesUnderIt) {
     // Asio's `||` waits for the first success: an error in following the output must still end
     // `corral run`, not leave it waiting for a Ctrl-C.
     test::temp_dir dir;
-    const auto out = dir.file("out");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     // (A job that outlives its daemon sleeps on: not for long.)
-    std::vector<std::string> argv{cli, "run", "--", fake_child, "print", "started", "sleep", "15000"};
-    std::vector<char*> args;
-    for (auto& a : argv) {
-        args.push_back(a.data());
-    }
-    args.push_back(nullptr);
-    std::string socket = "CORRAL_SOCKET=" + daemon_.socket_path();
-    std::vector<char*> env{socket.data(), nullptr};
-    pid_t pid = -1;
-    ASSERT_EQ(posix_spawn(&pid, cli.c_str(), &fa, nullptr, args.data(), env.data()), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 500 && slurp(out) != "started\n"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_EQ(slurp(out), "started\n") << slurp(dir.file("err"));
+    const pid_t pid =
+        started_run(daemon_.socket_path(), {"--", fake_child, "print", "started", "sleep", "15000"}, dir);
+    ASSERT_EQ(slurp(dir.file("out")), "started\n");
     daemon_.signal(SIGKILL);
-    int status = 0;
-    bool ended = false;
-    for (int i = 0; i < 500 && !ended; ++i) {
-        ended = ::waitpid(pid, &status, WNOHANG) == pid;
-        if (!ended) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    }
-    if (!ended) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-    }
-    ASSERT_TRUE(ended) << "corral run still waits, 10 s after corrald died";
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 125) << status;
+    const int status = exit_status_within_10s(pid);
+    ASSERT_NE(status, -1) << "corral run still waits, 10 s after corrald died";
+    EXPECT_EQ(status, 125);
     EXPECT_NE(slurp(dir.file("err")).find("corrald"), std::string::npos) << slurp(dir.file("err"));
 }
 
